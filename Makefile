@@ -1,0 +1,36 @@
+# VIG Kit — `make` alone lists the targets.
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+SHELL_SCRIPTS := $(wildcard scripts/*.sh) .ci/run
+
+.PHONY: help setup test lint typecheck unit demo bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install Debian packages (as root) and the .venv
+	scripts/bootstrap.sh
+
+test: setup ## everything CI runs: lint, types, then the whole test suite
+	$(MAKE) lint typecheck unit
+
+lint: ## ruff, shellcheck, systemd-analyze verify
+	$(VENV)/bin/ruff check device web tests bench
+	$(VENV)/bin/ruff format --check device web tests bench
+	shellcheck $(SHELL_SCRIPTS)
+
+typecheck: ## mypy --strict over device/ and web/
+	$(VENV)/bin/mypy
+
+unit: ## the pytest suite (warnings are errors)
+	$(PY) -m pytest
+
+demo: setup ## the whole kit here with a synthetic camera and microphone
+	$(VENV)/bin/vigkit demo
+
+bench: setup ## benchmarks; figures go to docs/performance.md
+	$(PY) -m bench
+
+clean: ## remove the venv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,128 @@
+"""One error hierarchy for the whole kit.
+
+Every error carries a message (what happened) and a hint (what to do next), so the CLI
+and the web page can show both without a stack trace. Leaves also inherit the builtin
+that fits, so callers that only know ``ValueError`` or ``OSError`` still catch them.
+"""
+
+from __future__ import annotations
+
+
+class VigKitError(Exception):
+    """Base of every error the kit raises on purpose."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def explain(self) -> str:
+        """The message and, on its own line, the hint."""
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+# --- age encryption -------------------------------------------------------------------
+
+
+class AgeError(VigKitError):
+    """Anything wrong with an age file, key or passphrase."""
+
+
+class KeyFormatError(AgeError, ValueError):
+    hint = "Check the key was copied whole: recipients start with age1, identities with AGE-SECRET-KEY-1."
+
+
+class NoIdentityMatch(AgeError):
+    hint = "This file was encrypted to other keys. Use the office key or unlock the kit that made it."
+
+
+class WrongPassphrase(NoIdentityMatch):
+    hint = "Check the passphrase (it is case sensitive) and try again."
+
+
+class WorkFactorTooHigh(AgeError):
+    hint = "The file asks for more passphrase work than this kit accepts; it was not made by VIG Kit."
+
+
+class WeakPassphrase(AgeError, ValueError):
+    hint = "Choose a passphrase of at least four words or 12 characters that is not easy to guess."
+
+
+class HeaderError(AgeError, ValueError):
+    hint = "The start of the file is damaged or it is not an age file. Use another copy."
+
+
+class HeaderMacError(HeaderError):
+    hint = "The file's header was altered or damaged. Use another copy."
+
+
+class ArmorError(HeaderError):
+    hint = "The text-armored file is damaged. Copy it again without changing any line."
+
+
+class PayloadError(AgeError, ValueError):
+    """The encrypted body is damaged."""
+
+    hint = "The file is damaged. Use another copy; an unfinished recording can be salvaged."
+
+
+class TruncatedError(PayloadError):
+    hint = (
+        "The file ends early (was it still being written, or cut short by a power loss?). "
+        "Salvage keeps every complete part: vigkit office decrypt --salvage."
+    )
+
+
+class ChunkAuthError(PayloadError):
+    """A chunk failed authentication; ``chunk`` is its 0-based index."""
+
+    def __init__(self, chunk: int, message: str | None = None) -> None:
+        super().__init__(message or f"part {chunk} of the file failed authentication")
+        self.chunk = chunk
+
+
+# --- configuration and the library ---------------------------------------------------
+
+
+class ConfigError(VigKitError, ValueError):
+    hint = "Fix the settings named above and start again."
+
+
+class LibraryError(VigKitError):
+    """The data directory, the index or the audit log."""
+
+
+class NotFound(LibraryError, KeyError):
+    hint = "Check the recording's id; the list of recordings shows every id."
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the sentence
+        return self.message
+
+
+class StorageFull(LibraryError, OSError):
+    hint = "Free space by syncing to the office, or use a larger card."
+
+
+# --- recording and hardware ----------------------------------------------------------
+
+
+class RecordingError(VigKitError):
+    """The recorder could not start, keep going or finish."""
+
+
+class HardwareError(RecordingError):
+    """A camera, microphone, button or LED is missing or failed."""
+
+
+class CameraError(HardwareError):
+    hint = "Check the camera cable is seated (blue side to the board) and restart the kit."
+
+
+class MicrophoneError(HardwareError):
+    hint = "Check the USB microphone is plugged in; recording continues without sound."

@@ -1,0 +1,1 @@
+"""Camera, microphone and controls: small Protocols with real and synthetic adapters."""

@@ -1,0 +1,122 @@
+"""The interfaces every camera, microphone and control adapter implements.
+
+The recorder only ever sees these Protocols, so the same pipeline runs with picamera2,
+sounddevice and gpiozero on a Pi and with the synthetic sources on a laptop or in CI.
+
+Clock: every timestamp is in microseconds on one clock per recording. Real adapters use
+``time.monotonic_ns() // 1000`` (see ``device.clock``); synthetic sources running "as fast
+as possible" use a virtual clock that both camera and microphone derive from the same
+start instant, so picture and sound still line up.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    """One H.264 access unit in Annex B form (start codes, SPS/PPS repeated on keyframes)."""
+
+    data: bytes
+    keyframe: bool
+    timestamp_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class AudioBlock:
+    """Mono signed 16-bit PCM; ``timestamp_us`` is the instant of the first sample."""
+
+    samples: npt.NDArray[np.int16]
+    timestamp_us: int
+
+
+FrameSink = Callable[[EncodedFrame], None]
+AudioSink = Callable[[AudioBlock], None]
+
+
+@runtime_checkable
+class Camera(Protocol):
+    """A camera that stays warm between recordings and encodes H.264 on demand."""
+
+    width: int
+    height: int
+    fps: int
+
+    def open(self) -> None:
+        """Power up and start the preview stream; cheap to call twice."""
+
+    def close(self) -> None:
+        """Stop everything and release the device."""
+
+    def start_encoding(self, sink: FrameSink) -> None:
+        """Start H.264 at a 1 s keyframe interval; the first frame given to ``sink`` is a
+        keyframe. ``sink`` runs on the camera's thread and must never block."""
+
+    def stop_encoding(self) -> None:
+        """Stop encoding; no call to the sink happens after this returns."""
+
+    def preview_jpeg(self) -> bytes | None:
+        """The latest low-resolution preview frame as JPEG, or None before the first."""
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames lost because the hand-off queue was full, since ``open``."""
+
+
+@runtime_checkable
+class Microphone(Protocol):
+    """A 48 kHz mono int16 source delivering timestamped blocks."""
+
+    sample_rate: int
+
+    def start(self, sink: AudioSink, start_us: int) -> None:
+        """Start capture. ``start_us`` anchors sample 0 to the video clock."""
+
+    def stop(self) -> None:
+        """Stop capture; no call to the sink happens after this returns."""
+
+    @property
+    def level_dbfs(self) -> float:
+        """Peak level of the most recent block, for the page's meter (-inf when silent)."""
+
+    @property
+    def failed(self) -> str | None:
+        """Why the microphone stopped mid-recording (unplugged, overflow…), else None."""
+
+
+class LedPattern(enum.Enum):
+    """What the status LED tells the practitioner; each one looks different."""
+
+    OFF = "off"
+    READY = "ready"  # slow breathing / steady dim
+    RECORDING = "recording"  # steady on
+    SAVING = "saving"  # fast blink
+    STORAGE_LOW = "storage_low"  # double blink, pause
+    FAULT = "fault"  # SOS-like triple blink
+
+
+@runtime_checkable
+class Controls(Protocol):
+    """The physical button(s) and status LED."""
+
+    def on_press(self, callback: Callable[[], None]) -> None:
+        """A short press (start/stop)."""
+
+    def on_hold(self, callback: Callable[[], None]) -> None:
+        """A hold of the configured time (safe shutdown request)."""
+
+    def on_mark(self, callback: Callable[[], None]) -> None:
+        """The optional second button (add a marker now)."""
+
+    def show(self, pattern: LedPattern) -> None:
+        """Switch the LED to a pattern."""
+
+    def close(self) -> None:
+        """Release the pins and stop any LED thread."""
