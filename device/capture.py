@@ -1,0 +1,219 @@
+"""One recording in flight: camera and microphone → merge by time → muxer → age → disk.
+
+The camera and microphone threads only ever ``put_nowait`` into one bounded queue (a full
+queue is a counted drop, never a stall on the camera thread). A single mux thread owns
+everything downstream: it merges by timestamp, feeds the muxer, asks the age writer to
+fdatasync about once a second, watches free space, restarts a stalled camera, and notices
+a microphone that went away. It imports no hardware library: sources come in as Protocols.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from device.errors import RecordingError
+from device.hardware.base import AudioBlock, Camera, EncodedFrame, Microphone
+from device.merge import Merger
+
+log = logging.getLogger(__name__)
+
+QUEUE_ITEMS = 2000  # ~10 s of 1080p30 frames plus audio blocks; a full queue = a drop
+
+
+class PacketSink(Protocol):
+    """What the capture feeds: the fragmented-MP4 muxer."""
+
+    def add_video(self, frame: EncodedFrame) -> None: ...
+    def add_audio(self, block: AudioBlock) -> None: ...
+    def close(self) -> None: ...
+
+
+class Durable(Protocol):
+    def sync(self) -> None: ...
+
+
+@dataclass
+class CaptureLimits:
+    max_duration_us: int | None = None  # stop by itself after this much film
+    watchdog_s: float = 3.0  # no camera frame this long → restart the camera
+    sync_every_s: float = 1.0  # fdatasync cadence: at most ~1 s lost at a power cut
+    free_bytes: Callable[[], int] = lambda: 1 << 62
+    reserve_bytes: int = 0
+
+
+@dataclass
+class CaptureResult:
+    first_us: int | None = None
+    last_us: int | None = None
+    video_frames: int = 0
+    audio_blocks: int = 0
+    dropped: int = 0
+    camera_restarts: int = 0
+    mic_lost: str | None = None
+    stop_reason: str = "stopped"
+    markers_us: list[int] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        if self.first_us is None or self.last_us is None:
+            return 0.0
+        return (self.last_us - self.first_us) / 1e6
+
+
+class Capture:
+    def __init__(
+        self,
+        *,
+        camera: Camera,
+        microphone: Microphone | None,
+        muxer: PacketSink,
+        durable: Durable,
+        start_us: int,
+        limits: CaptureLimits,
+        on_event: Callable[[str, dict[str, Any]], object] = lambda event, detail: None,
+        fps: int = 30,
+    ) -> None:
+        self._camera = camera
+        self._mic = microphone
+        self._muxer = muxer
+        self._durable = durable
+        self._start_us = start_us
+        self._limits = limits
+        self._on_event = on_event
+        self._frame_us = 1_000_000 // max(fps, 1)
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(QUEUE_ITEMS)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vigkit-mux", daemon=True)
+        self.result = CaptureResult()
+        self.error: BaseException | None = None
+        self._last_frame_at = time.monotonic()
+        self._draining = False
+        self._dropped_before = camera.dropped_frames
+
+    # --- the source threads' side: never block -------------------------------------
+
+    def _on_frame(self, frame: EncodedFrame) -> None:
+        self._queue.put_nowait(("video", frame))  # queue.Full: the camera counts a drop
+
+    def _on_audio(self, block: AudioBlock) -> None:
+        self._queue.put_nowait(("audio", block))
+
+    # --- control ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._camera.start_encoding(self._on_frame)
+        if self._mic is not None:
+            self._mic.start(self._on_audio, self._start_us)
+        self._thread.start()
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        if not self._stop.is_set():
+            self.result.stop_reason = reason
+            self._stop.set()
+
+    def add_marker(self, at_us: int) -> None:
+        self.result.markers_us.append(at_us)
+
+    def wait_stopping(self) -> None:
+        """Until a stop is asked for (or the capture stops by itself)."""
+        self._stop.wait()
+
+    def join(self, timeout: float | None = 30.0) -> CaptureResult:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RecordingError(f"the recording did not finish within {timeout} s")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    # --- the mux thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        streams = ["video", "audio"] if self._mic is not None else ["video"]
+        merger: Merger[Any] = Merger(streams, patience=1.0)
+        next_sync = time.monotonic() + self._limits.sync_every_s
+        try:
+            while not self._stop.is_set():
+                self._pull(merger, timeout=0.05)
+                self._emit(merger.pop_ready())
+                now = time.monotonic()
+                if now >= next_sync:
+                    next_sync = now + self._limits.sync_every_s
+                    self._durable.sync()
+                    self._check_health(merger, now)
+            self._sources_off()
+            while self._pull(merger, timeout=0):
+                pass
+            self._draining = True
+            self._emit(merger.drain())
+        except BaseException as e:  # handed to join(); the recorder turns it into a fault
+            self.error = e
+            self._stop.set()
+            self._sources_off()
+
+    def _pull(self, merger: Merger[Any], timeout: float) -> bool:
+        try:
+            stream, item = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+        except queue.Empty:
+            return False
+        merger.push(stream, item.timestamp_us, item)
+        while True:  # take what else is waiting in one go
+            try:
+                stream, item = self._queue.get_nowait()
+            except queue.Empty:
+                return True
+            merger.push(stream, item.timestamp_us, item)
+
+    def _emit(self, items: list[tuple[str, Any]]) -> None:
+        r = self.result
+        for stream, item in items:
+            if stream == "video":
+                if r.first_us is None and not item.keyframe:
+                    continue  # a film starts on a keyframe
+                if r.first_us is None:
+                    r.first_us = item.timestamp_us
+                limit = self._limits.max_duration_us
+                if limit is not None and item.timestamp_us - r.first_us >= limit:
+                    self.request_stop("reached the asked length")
+                    continue
+                self._last_frame_at = time.monotonic()
+                self._muxer.add_video(item)
+                r.video_frames += 1
+                r.last_us = item.timestamp_us + self._frame_us
+            elif r.first_us is not None and item.timestamp_us >= r.first_us:
+                if self._draining and r.last_us is not None and item.timestamp_us >= r.last_us:
+                    continue  # sound after the last picture: the film ends with its picture
+                self._muxer.add_audio(item)
+                r.audio_blocks += 1
+
+    def _check_health(self, merger: Merger[Any], now: float) -> None:
+        if self._mic is not None and self.result.mic_lost is None and self._mic.failed:
+            self.result.mic_lost = self._mic.failed
+            merger.end("audio")
+            self._on_event("microphone lost", {"reason": self._mic.failed})
+        if now - self._last_frame_at > self._limits.watchdog_s:
+            self._restart_camera(now)
+        if self._limits.free_bytes() < self._limits.reserve_bytes:
+            self.request_stop("the storage card is full")
+
+    def _restart_camera(self, now: float) -> None:
+        self.result.camera_restarts += 1
+        self._on_event("camera restarted", {"silent_s": round(now - self._last_frame_at, 1)})
+        log.warning("no camera frame for %.1f s: restarting the camera", now - self._last_frame_at)
+        self._camera.stop_encoding()
+        self._camera.close()
+        self._camera.open()
+        self._camera.start_encoding(self._on_frame)
+        self._last_frame_at = time.monotonic()
+
+    def _sources_off(self) -> None:
+        self._camera.stop_encoding()
+        if self._mic is not None:
+            self._mic.stop()
+        self.result.dropped = self._camera.dropped_frames - self._dropped_before

@@ -1,0 +1,71 @@
+"""The kit's data directory: layout, index, audit log and durable file writes."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from device.errors import LibraryError
+from device.library.atomic import atomic_write, atomic_writer, fsync_dir
+from device.library.audit import AuditLog, AuditRow, verify_chain
+from device.library.files import HashingFile, sha256_file
+from device.library.index import Index, RecordingRow, State
+from device.library.layout import DataDir, check_recording_id, new_recording_id
+
+__all__ = [
+    "AuditLog",
+    "AuditRow",
+    "DataDir",
+    "HashingFile",
+    "Index",
+    "Library",
+    "RecordingRow",
+    "State",
+    "atomic_write",
+    "atomic_writer",
+    "check_recording_id",
+    "fsync_dir",
+    "new_recording_id",
+    "sha256_file",
+    "verify_chain",
+]
+
+
+class Library:
+    """One open data directory: paths, the index and the audit log, for one process."""
+
+    def __init__(self, root: Path) -> None:
+        self.data = DataDir(root).ensure()
+        self._lock_fd = self._take_lock()
+        self.index = Index(self.data.database)
+        self.audit = AuditLog(self.index)
+
+    def _take_lock(self) -> int:
+        fd = os.open(self.data.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LibraryError(
+                f"another vigkit is already using {self.data.root}",
+                hint="Stop it first (sudo systemctl stop vigkit), or use another --data folder.",
+            ) from None
+        return fd
+
+    def close(self) -> None:
+        self.index.close()
+        os.close(self._lock_fd)
+
+    def free_bytes(self) -> int:
+        st = os.statvfs(self.data.recordings)
+        return st.f_bavail * st.f_frsize
+
+    def mark_interrupted(self) -> list[str]:
+        """At start-up: anything still 'recording' was cut off (power, crash). Its file is
+        left exactly as it is; it is sealed later by salvage, once a key is available."""
+        found = [row.id for row in self.index.all(State.RECORDING)]
+        for rec_id in found:
+            self.index.update(rec_id, state=State.INTERRUPTED, stop_reason="interrupted")
+            self.audit.append("recording interrupted", rec_id)
+        return found

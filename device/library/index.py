@@ -1,0 +1,152 @@
+"""The kit's SQLite index: recordings and their state. No personal data lives here.
+
+Ordering uses our own counter (``seq``), not wall time: a Pi with no RTC may boot with a
+wrong clock (DESIGN §8). One connection, guarded by a lock, shared by the recorder and
+the web threads; WAL with synchronous=FULL so a committed row survives a power cut.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from device.errors import LibraryError, NotFound
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS recordings (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    started_at TEXT NOT NULL,
+    started_mono_us INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    duration_s REAL NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,
+    sha256 TEXT NOT NULL DEFAULT '',
+    has_audio INTEGER NOT NULL DEFAULT 1,
+    mic_lost INTEGER NOT NULL DEFAULT 0,
+    camera_restarts INTEGER NOT NULL DEFAULT 0,
+    dropped_frames INTEGER NOT NULL DEFAULT 0,
+    stop_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    recording TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}',
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"""
+
+
+class State(StrEnum):
+    RECORDING = "recording"  # being written now (or the kit died while it was)
+    COMPLETE = "complete"  # finished normally
+    INTERRUPTED = "interrupted"  # found unfinished at start-up; original untouched
+    RECOVERED = "recovered"  # interrupted, then sealed by salvage
+
+
+@dataclass(frozen=True)
+class RecordingRow:
+    id: str
+    seq: int
+    started_at: str
+    started_mono_us: int
+    state: State
+    duration_s: float
+    size: int
+    sha256: str
+    has_audio: bool
+    mic_lost: bool
+    camera_restarts: int
+    dropped_frames: int
+    stop_reason: str
+
+
+_COLUMNS = [f.name for f in fields(RecordingRow)]
+
+
+class Index:
+    def __init__(self, path: Path) -> None:
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as e:
+            raise LibraryError(
+                f"the kit's index {path} cannot be opened: {e}",
+                hint="If the card was damaged, copy recordings/ off and run vigkit setup again.",
+            ) from e
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def add(self, rec_id: str, started_at: str, started_mono_us: int, has_audio: bool) -> None:
+        with self.transaction() as db:
+            (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM recordings").fetchone()
+            db.execute(
+                "INSERT INTO recordings (id, seq, started_at, started_mono_us, state, has_audio)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (rec_id, seq, started_at, started_mono_us, State.RECORDING, int(has_audio)),
+            )
+
+    def update(self, rec_id: str, **values: Any) -> None:
+        unknown = set(values) - set(_COLUMNS)
+        if unknown:
+            raise LibraryError(f"no such recording field: {', '.join(sorted(unknown))}")
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self.transaction() as db:
+            query = f"UPDATE recordings SET {sets} WHERE id = ?"  # noqa: S608 - names checked
+            cur = db.execute(query, (*values.values(), rec_id))
+            if cur.rowcount != 1:
+                raise NotFound(f"there is no recording called {rec_id!r}")
+
+    def get(self, rec_id: str) -> RecordingRow:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM recordings WHERE id = ?",  # noqa: S608
+                (rec_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no recording called {rec_id!r}")
+        return _row(row)
+
+    def all(self, state: State | None = None) -> list[RecordingRow]:
+        """Newest first."""
+        query = f"SELECT {', '.join(_COLUMNS)} FROM recordings"  # noqa: S608
+        args: tuple[str, ...] = ()
+        if state is not None:
+            query += " WHERE state = ?"
+            args = (state,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY seq DESC", args).fetchall()
+        return [_row(r) for r in rows]
+
+
+def _row(values: tuple[Any, ...]) -> RecordingRow:
+    d = dict(zip(_COLUMNS, values, strict=True))
+    d["state"] = State(d["state"])
+    d["has_audio"] = bool(d["has_audio"])
+    d["mic_lost"] = bool(d["mic_lost"])
+    return RecordingRow(**d)
