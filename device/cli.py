@@ -1,4 +1,8 @@
-"""The ``vigkit`` command."""
+"""The ``vigkit`` command: the kit (run, demo, record, recover) and the office's tools.
+
+Every error the kit raises on purpose is shown as one line of what happened and one of
+what to do next; a stack trace means a bug.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ import sys
 from collections.abc import Sequence
 
 from device import __version__
+from device.commands import office, record
 from device.errors import VigKitError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"vigkit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    record.add_parsers(sub)
+    office.add_parser(sub)
     return parser
 
 

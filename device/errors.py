@@ -35,11 +35,16 @@ class AgeError(VigKitError):
 
 
 class KeyFormatError(AgeError, ValueError):
-    hint = "Check the key was copied whole: recipients start with age1, identities with AGE-SECRET-KEY-1."
+    hint = (
+        "Check the key was copied whole: recipients start with age1, "
+        "identities with AGE-SECRET-KEY-1."
+    )
 
 
 class NoIdentityMatch(AgeError):
-    hint = "This file was encrypted to other keys. Use the office key or unlock the kit that made it."
+    hint = (
+        "This file was encrypted to other keys. Use the office key or unlock the kit that made it."
+    )
 
 
 class WrongPassphrase(NoIdentityMatch):
@@ -47,7 +52,9 @@ class WrongPassphrase(NoIdentityMatch):
 
 
 class WorkFactorTooHigh(AgeError):
-    hint = "The file asks for more passphrase work than this kit accepts; it was not made by VIG Kit."
+    hint = (
+        "The file asks for more passphrase work than this kit accepts; it was not made by VIG Kit."
+    )
 
 
 class WeakPassphrase(AgeError, ValueError):
@@ -85,6 +92,10 @@ class ChunkAuthError(PayloadError):
     def __init__(self, chunk: int, message: str | None = None) -> None:
         super().__init__(message or f"part {chunk} of the file failed authentication")
         self.chunk = chunk
+
+
+class RecipientError(AgeError, ValueError):
+    hint = "Encrypt to at least one key; a passphrase must be the only recipient of a file."
 
 
 # --- configuration and the library ---------------------------------------------------
@@ -126,3 +137,22 @@ class CameraError(HardwareError):
 
 class MicrophoneError(HardwareError):
     hint = "Check the USB microphone is plugged in; recording continues without sound."
+
+
+class GpioError(HardwareError):
+    hint = "Check the pin numbers in the settings and that the kit's user is in the gpio group."
+
+
+class MediaError(RecordingError):
+    """Muxing or reading the recorded MP4 went wrong."""
+
+
+class MuxerError(MediaError):
+    hint = "Stop and start a new recording; the part recorded so far is kept."
+
+
+class MediaFormatError(MediaError, ValueError):
+    hint = (
+        "The recording's MP4 structure is damaged; it may have been cut short. "
+        "Salvage keeps every complete part."
+    )

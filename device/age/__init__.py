@@ -1,0 +1,59 @@
+"""age v1 encryption (C2SP age spec) on pyca/cryptography: keys, files, streams.
+
+Recording encrypts with :class:`Writer` to public keys only; playback opens files with
+:class:`Reader` (random access) once the kit's identity is unlocked; :func:`salvage`
+seals an interrupted recording. Everything written here opens with the stock ``age`` CLI.
+"""
+
+from ._crypto import Identity, Recipient
+from .armor import dearmor
+from .decrypt import decrypt
+from .format import Header, Stanza
+from .keyfiles import is_encrypted, load_identities, parse_identities, parse_recipients
+from .passphrase import (
+    DEFAULT_WORK_FACTOR,
+    MAX_WORK_FACTOR,
+    check_passphrase,
+    identity_file_text,
+    unwrap_identities,
+    unwrap_identity,
+    wrap_identity,
+)
+from .reader import Reader
+from .salvage import SalvageReport, salvage
+from .scrypt import ScryptIdentity, ScryptRecipient
+from .simple import decrypt_bytes, encrypt_bytes
+from .stream import CHUNK_SIZE
+from .writer import Writer
+from .x25519 import X25519Identity, X25519Recipient
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DEFAULT_WORK_FACTOR",
+    "MAX_WORK_FACTOR",
+    "Header",
+    "Identity",
+    "Reader",
+    "Recipient",
+    "SalvageReport",
+    "ScryptIdentity",
+    "ScryptRecipient",
+    "Stanza",
+    "Writer",
+    "X25519Identity",
+    "X25519Recipient",
+    "check_passphrase",
+    "dearmor",
+    "decrypt",
+    "decrypt_bytes",
+    "encrypt_bytes",
+    "identity_file_text",
+    "is_encrypted",
+    "load_identities",
+    "parse_identities",
+    "parse_recipients",
+    "salvage",
+    "unwrap_identities",
+    "unwrap_identity",
+    "wrap_identity",
+]

@@ -1,0 +1,1 @@
+"""The ``vigkit`` subcommands, one module per area; ``device.cli`` wires them up."""

@@ -1,0 +1,142 @@
+"""``vigkit record`` and ``vigkit recover``: headless recording and sealing, for bench-top
+checks, tests and benchmarks. Both use the same parts as the appliance."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from device import config
+from device.app import load_recipients, open_kit, read_recipient_args
+from device.commands.common import load_identity_files
+from device.errors import VigKitError
+from device.library import Library
+from device.recorder import RecorderState
+from device.recovery import seal_interrupted
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rec = sub.add_parser("record", help="record a film with no web page (tests, bench checks)")
+    rec.add_argument("--data", type=Path, required=True, help="the data folder")
+    rec.add_argument("--seconds", type=float, required=True, help="length of film to record")
+    rec.add_argument("--camera", choices=["synthetic", "picamera2"], default="synthetic")
+    rec.add_argument("--mic", default="synthetic", help="synthetic, none, or a device name")
+    rec.add_argument("--size", default="640x360", help="picture size, WxH")
+    rec.add_argument("--fps", type=int, default=30)
+    rec.add_argument("--bitrate", type=int, default=2_000_000, help="H.264 bits per second")
+    rec.add_argument(
+        "--fast",
+        action="store_true",
+        help="synthetic sources as fast as possible instead of real time",
+    )
+    rec.add_argument(
+        "-r",
+        "--recipient",
+        action="append",
+        default=[],
+        help="an age1… public key to encrypt to (repeatable)",
+    )
+    rec.add_argument(
+        "-R",
+        "--recipients-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="a recipients file, as age reads it (repeatable)",
+    )
+    rec.set_defaults(func=record_command)
+
+    recover = sub.add_parser("recover", help="seal every interrupted recording in a data dir")
+    recover.add_argument("--data", type=Path, required=True)
+    recover.add_argument(
+        "-i",
+        "--identity",
+        type=Path,
+        action="append",
+        default=[],
+        help="a key file (the office key works as well as the kit's)",
+    )
+    recover.add_argument(
+        "--passphrase-file", type=Path, help="the kit passphrase: opens keys/kit-identity.age"
+    )
+    recover.set_defaults(func=recover_command)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise VigKitError(f"--size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if w <= 0 or h <= 0 or w % 2 or h % 2:
+        raise VigKitError(f"--size {text!r}: width and height must be even and positive")
+    return w, h
+
+
+def record_command(args: argparse.Namespace) -> int:
+    width, height = _size(args.size)
+    cfg = config.load(
+        overrides={
+            "data_dir": args.data,
+            "camera": args.camera,
+            "microphone": args.mic,
+            "width": width,
+            "height": height,
+            "fps": args.fps,
+            "bitrate": args.bitrate,
+            "fast": args.fast,
+            "storage_reserve_mb": 0,
+        }
+    )
+    kit = open_kit(cfg, read_recipient_args(args.recipient, args.recipients_file))
+    stopped = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+        kit.recorder.stop(reason="stopped by a signal", wait=False)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    try:
+        if kit.microphone is None:
+            print("vigkit: no microphone: recording picture only", file=sys.stderr)
+        rec_id = kit.recorder.start(max_seconds=args.seconds)
+        print(f"vigkit: recording {rec_id}", file=sys.stderr, flush=True)
+        while not kit.recorder.wait(0.2):
+            pass
+        status = kit.recorder.status
+        if status.state == RecorderState.FAULT:
+            raise VigKitError(f"the recording stopped: {status.fault}")
+        row = kit.library.index.get(rec_id)
+        print(f"{rec_id}\t{row.duration_s:.2f} s\t{row.size} bytes\t{row.stop_reason}")
+        if row.mic_lost:
+            print("vigkit: the microphone was lost during the recording", file=sys.stderr)
+        return 0
+    finally:
+        kit.close()
+
+
+def recover_command(args: argparse.Namespace) -> int:
+    library = Library(args.data)
+    try:
+        library.mark_interrupted()
+        paths = list(args.identity)
+        if args.passphrase_file:
+            paths.append(library.data.kit_identity_file)
+        if not paths:
+            raise VigKitError(
+                "recover needs a key to open the films",
+                hint="Give the office key with -i, or the kit passphrase with --passphrase-file.",
+            )
+        identities = load_identity_files(paths, args.passphrase_file)
+        reports = seal_interrupted(library, identities, load_recipients(library))
+        for r in reports:
+            print(f"{r.recording_id}\tsealed: kept {r.kept_s:.1f} s ({r.kept_bytes} bytes)")
+        if not reports:
+            print("No interrupted recordings: nothing to do.")
+        return 0
+    finally:
+        library.close()

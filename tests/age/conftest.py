@@ -1,0 +1,60 @@
+"""Fixtures for the age tests: the real age CLI, keys, and the C2SP test vectors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from device import age
+
+TESTKIT = Path(
+    os.environ.get("VIGKIT_AGE_TESTKIT")
+    or Path(__file__).resolve().parents[3] / "shared" / "age-testkit"
+)
+WHERE_TO_GET = (
+    "the C2SP age test vectors are missing from {path}: copy the folder age/testdata of "
+    "https://github.com/C2SP/CCTV there, or set VIGKIT_AGE_TESTKIT"
+)
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        message = f"the {tool} CLI is not installed (apt install age)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def age_cli() -> str:
+    return _need("age")
+
+
+@pytest.fixture(scope="session")
+def age_keygen() -> str:
+    return _need("age-keygen")
+
+
+@pytest.fixture(scope="session")
+def identity() -> age.X25519Identity:
+    return age.X25519Identity.generate()
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, identity: age.X25519Identity) -> Path:
+    path = tmp_path / "key.txt"
+    path.write_text(age.identity_file_text(identity))
+    return path
+
+
+def run_age(*args: str | Path, stdin: bytes = b"") -> bytes:
+    """Run the real age CLI; fail the test with its message if it fails."""
+    done = subprocess.run(["age", *map(str, args)], input=stdin, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout
