@@ -1,0 +1,225 @@
+"""A real microphone through sounddevice (PortAudio): 48 kHz, mono, 16-bit.
+
+Threads: PortAudio's callback thread copies each block, stamps it (``SampleClock``:
+sample counting anchored at ``start_us``, slowly corrected for the mic's own crystal)
+and hands it to the sink — it never waits; a full queue costs one block, counted. A
+watchdog thread notices a microphone that has gone: PortAudio ends the stream when a
+USB mic is pulled (``finished_callback``), and a device that merely falls silent is
+caught when real time runs more than ``stall_s`` past the sound delivered. Either way
+``failed`` says why and no block follows, so the recorder carries on with video only.
+
+Arrival times come from ``time.monotonic``, never from the stream's own timestamps:
+their clock base differs between ALSA devices (monotonic) and PulseAudio (wall time).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+import queue
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from device.clock import monotonic_us
+from device.errors import MicrophoneError
+from device.hardware.audio_clock import SampleClock
+from device.hardware.base import AudioBlock, AudioSink
+
+log = logging.getLogger(__name__)
+
+_WATCH_EVERY_S = 0.2
+_START_GRACE_S = 3.0  # PortAudio over PulseAudio can take ~2 s to deliver the first block
+_JOIN_TIMEOUT_S = 2.0
+
+
+def _sd() -> Any:
+    import sounddevice  # imported on use: importing it loads PortAudio and scans devices
+
+    return sounddevice
+
+
+def list_input_devices() -> list[str]:
+    """Names of the sound devices that can record, as PortAudio lists them."""
+    return [d["name"] for d in _sd().query_devices() if d["max_input_channels"] > 0]
+
+
+def find_input_device(name: str | None) -> int | None:
+    """PortAudio's index of the input whose name contains ``name`` (any case); an exact
+    name wins over a partial one. None means the system default."""
+    if name is None:
+        return None
+    inputs = [
+        (index, d["name"])
+        for index, d in enumerate(_sd().query_devices())
+        if d["max_input_channels"] > 0
+    ]
+    wanted = name.casefold()
+    exact = [i for i, n in inputs if n.casefold() == wanted]
+    partial = [i for i, n in inputs if wanted in n.casefold()]
+    if exact or partial:
+        return (exact or partial)[0]
+    raise MicrophoneError(_not_found_message(name, [n for _, n in inputs]))
+
+
+def _not_found_message(name: str, available: list[str]) -> str:
+    listed = ", ".join(repr(n) for n in available) or "none"
+    message = f"no microphone matches {name!r}; inputs found: {listed}"
+    close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
+    return f"{message}. Did you mean {close[0]!r}?" if close else message
+
+
+def peak_dbfs(samples: npt.NDArray[np.int16]) -> float:
+    """Peak level in dB relative to full scale; -inf for digital silence."""
+    peak = int(np.max(np.abs(samples.astype(np.int32)))) if samples.size else 0
+    return 20 * math.log10(peak / 32768) if peak else -math.inf
+
+
+class SoundDeviceMicrophone:
+    """``Microphone`` on a PortAudio input device chosen by (part of) its name."""
+
+    def __init__(
+        self,
+        device: str | None = None,
+        sample_rate: int = 48_000,
+        blocksize: int = 960,  # 20 ms: small enough for the meter, large enough for a Pi Zero
+        stall_s: float = 1.0,
+    ) -> None:
+        self.device = device
+        self.sample_rate = sample_rate
+        self.blocksize = blocksize
+        self._stall_us = stall_s * 1e6
+        self._stream: Any = None
+        self._sink: AudioSink | None = None
+        self._clock: SampleClock | None = None
+        self._failed: str | None = None
+        self._stopping = False
+        self._level = -math.inf
+        self._dropped = 0
+        self._overflows = 0
+        self._started_us = 0
+        self._watch_stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    # --- Microphone ----------------------------------------------------------------------
+
+    @property
+    def level_dbfs(self) -> float:
+        return self._level
+
+    @property
+    def failed(self) -> str | None:
+        return self._failed
+
+    @property
+    def dropped_blocks(self) -> int:
+        """Blocks lost because the sink's queue was full, since ``start``."""
+        return self._dropped
+
+    def start(self, sink: AudioSink, start_us: int) -> None:
+        if self._stream is not None and self._failed is None:
+            raise MicrophoneError("the microphone is already recording", hint="Stop it first.")
+        self.stop()  # a failed stream may still be open: release it before trying again
+        index = find_input_device(self.device)
+        self._sink, self._failed, self._stopping = sink, None, False
+        self._level, self._dropped, self._overflows = -math.inf, 0, 0
+        self._clock = SampleClock(start_us=start_us, nominal_rate=self.sample_rate)
+        self._started_us = monotonic_us()
+        try:
+            self._stream = _sd().InputStream(
+                device=index,
+                samplerate=self.sample_rate,
+                channels=1,
+                dtype="int16",
+                blocksize=self.blocksize,
+                callback=self._on_block,
+                finished_callback=self._on_finished,
+            )
+            self._stream.start()
+        except Exception as e:  # PortAudioError, or ValueError for a rate the mic refuses
+            self._close_stream()
+            raise MicrophoneError(f"could not start the microphone {self.device!r}: {e}") from e
+        self._watch_stop.clear()
+        self._watchdog = threading.Thread(target=self._watch, name="mic-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._sink = None  # an in-flight callback finishes; later ones deliver nothing
+        self._watch_stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(_JOIN_TIMEOUT_S)
+            if self._watchdog.is_alive():
+                log.warning("microphone watchdog did not stop within %.1f s", _JOIN_TIMEOUT_S)
+            self._watchdog = None
+        self._close_stream()
+
+    # --- PortAudio's thread -------------------------------------------------------------
+
+    def _on_block(self, indata: Any, frames: int, _time: Any, status: Any) -> None:
+        arrival_us = monotonic_us()
+        sink, clock = self._sink, self._clock
+        if self._failed is not None:
+            raise _sd().CallbackStop
+        if sink is None or clock is None:
+            return
+        if status.input_overflow:
+            self._overflows += 1  # logged by the watchdog: logging here could wait on a lock
+        samples = np.array(indata[:, 0], dtype=np.int16)  # PortAudio reuses ``indata``
+        block = AudioBlock(samples=samples, timestamp_us=clock.stamp(frames, arrival_us))
+        self._level = peak_dbfs(samples)
+        try:
+            sink(block)
+        except queue.Full:
+            self._dropped += 1
+        except Exception as e:  # a broken sink must not take PortAudio's thread down silently
+            self._fail(f"the recorder could not take sound: {e}")
+            raise _sd().CallbackAbort from e
+
+    def _on_finished(self) -> None:
+        if not self._stopping:
+            self._fail("the microphone stopped delivering sound (was it unplugged?)")
+
+    # --- watchdog -----------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        overflows = 0
+        while not self._watch_stop.wait(_WATCH_EVERY_S):
+            if self._overflows != overflows:
+                log.warning("microphone overflowed %d time(s): sound was lost", self._overflows)
+                overflows = self._overflows
+            reason = self._silence_reason(monotonic_us())
+            if reason is not None:
+                self._fail(reason)
+                return
+
+    def _silence_reason(self, now_us: int) -> str | None:
+        clock = self._clock
+        if clock is None or self._failed is not None:
+            return None
+        if clock.samples == 0:
+            if now_us - self._started_us > _START_GRACE_S * 1e6:
+                return f"the microphone gave no sound in its first {_START_GRACE_S:.0f} s"
+            return None
+        if clock.behind_us(now_us) > self._stall_us:
+            return f"no sound from the microphone for over {self._stall_us / 1e6:.1f} s"
+        return None
+
+    def _fail(self, reason: str) -> None:
+        if self._failed is None and not self._stopping:
+            self._failed = reason
+            self._sink = None
+            log.warning("microphone failed: %s", reason)
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        try:
+            stream.abort()  # not stop(): no point waiting ~1 s to drain a few ms of sound
+            stream.close()
+        except Exception:
+            log.exception("could not close the microphone stream cleanly")
