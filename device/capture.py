@@ -183,6 +183,9 @@ class Capture:
                     self.request_stop("reached the asked length")
                     continue
                 self._last_frame_at = time.monotonic()
+                if item.keyframe and self._limits.free_bytes() < self._limits.reserve_bytes:
+                    # checked once per second of film, so even a fast source stops in time
+                    self.request_stop("the storage card is full")
                 self._muxer.add_video(item)
                 r.video_frames += 1
                 r.last_us = item.timestamp_us + self._frame_us
@@ -199,8 +202,6 @@ class Capture:
             self._on_event("microphone lost", {"reason": self._mic.failed})
         if now - self._last_frame_at > self._limits.watchdog_s:
             self._restart_camera(now)
-        if self._limits.free_bytes() < self._limits.reserve_bytes:
-            self.request_stop("the storage card is full")
 
     def _restart_camera(self, now: float) -> None:
         self.result.camera_restarts += 1

@@ -38,6 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Microphone name (part is enough), 'synthetic' or 'none'; empty: the first input.",
     ),
+    Setting("fast", bool, False, "Synthetic sources run as fast as possible (tests, benchmarks)."),
     Setting("width", int, 1920, "Recorded picture width in pixels."),
     Setting("height", int, 1080, "Recorded picture height in pixels."),
     Setting("fps", int, 30, "Frames per second."),
@@ -63,7 +64,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
-_TYPE_WORDS = {int: "whole number", float: "number", str: "text", Path: "folder path", bool: "yes/no"}
+_TYPE_WORDS = {
+    int: "whole number",
+    float: "number",
+    str: "text",
+    Path: "folder path",
+    bool: "yes/no",
+}
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ class Status:
 class Film(Protocol):
     """One film on disk being written: the muxer to feed, and how to make it durable."""
 
-    muxer: PacketSink
+    @property
+    def muxer(self) -> PacketSink: ...
 
     def sync(self) -> None: ...
     def finish(self, result: CaptureResult) -> tuple[int, str]:

@@ -29,6 +29,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     rec.add_argument("--fps", type=int, default=30)
     rec.add_argument("--bitrate", type=int, default=2_000_000, help="H.264 bits per second")
     rec.add_argument(
+        "--reserve-mb",
+        type=int,
+        default=500,
+        help="stop cleanly when free space falls to this many MB",
+    )
+    rec.add_argument(
         "--fast",
         action="store_true",
         help="synthetic sources as fast as possible instead of real time",
@@ -88,7 +94,7 @@ def record_command(args: argparse.Namespace) -> int:
             "fps": args.fps,
             "bitrate": args.bitrate,
             "fast": args.fast,
-            "storage_reserve_mb": 0,
+            "storage_reserve_mb": args.reserve_mb,
         }
     )
     kit = open_kit(cfg, read_recipient_args(args.recipient, args.recipients_file))

@@ -1,0 +1,52 @@
+"""Suite-wide checks.
+
+No plaintext at rest: when the whole session has run, every file any test left under
+pytest's temporary folders is searched for the start of an MP4 (an ``ftyp`` box, a
+``moof`` with its ``mfhd``) or a JPEG. Each signature is long enough that random
+ciphertext cannot match it by chance, so a hit is a real leak.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+PLAINTEXT_SIGNATURES = {
+    "an MP4 file header (ftyp)": re.compile(
+        rb"\x00\x00[\x00-\x04][\x00-\xff]ftyp(?:iso|mp4|avc|dash|M4V)"
+    ),
+    "an MP4 fragment (moof)": re.compile(rb"moof\x00\x00\x00\x10mfhd\x00\x00\x00\x00"),
+    "a JPEG image": re.compile(
+        rb"\xff\xd8\xff(?:\xe0\x00\x10JFIF|\xe1..Exif|\xdb\x00[\x43\x84]|\xfe)", re.S
+    ),
+}
+SCAN_LIMIT = 64 << 20  # bytes read per file; films in tests are smaller
+
+
+def plaintext_leaks(root: Path) -> list[str]:
+    leaks = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        try:
+            with path.open("rb") as f:
+                data = f.read(SCAN_LIMIT)
+        except OSError:
+            continue
+        for what, pattern in PLAINTEXT_SIGNATURES.items():
+            if pattern.search(data):
+                leaks.append(f"{path}: {what}")
+    return leaks
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or session.config.option.collectonly:
+        return
+    leaks = plaintext_leaks(factory.getbasetemp())
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["PLAINTEXT LEFT ON DISK by the tests (the kit must never do this):", *leaks]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True, bold=True)

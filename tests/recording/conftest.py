@@ -1,0 +1,48 @@
+"""Fixtures for end-to-end recording tests: a real office key made by ``age-keygen``, and
+the ``vigkit`` command run as a separate process, exactly as a person would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@dataclass(frozen=True)
+class OfficeKey:
+    path: Path
+    public: str
+
+    def decrypt(self, film: Path) -> bytes:
+        """Decrypt with the real age CLI, into memory only."""
+        return subprocess.run(
+            ["age", "-d", "-i", str(self.path), str(film)], capture_output=True, check=True
+        ).stdout
+
+
+@pytest.fixture(scope="session")
+def office_key(tmp_path_factory: pytest.TempPathFactory) -> OfficeKey:
+    path = tmp_path_factory.mktemp("office") / "org.key"
+    subprocess.run(["age-keygen", "-o", str(path)], check=True, capture_output=True)
+    public = next(
+        line.split(": ", 1)[1] for line in path.read_text().splitlines() if "public key" in line
+    )
+    return OfficeKey(path, public)
+
+
+VIGKIT = [sys.executable, "-m", "device.cli"]
+
+
+def vigkit(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VIGKIT, *map(str, args)], capture_output=True, text=True, check=check, timeout=600
+    )
+
+
+def films(data: Path) -> list[Path]:
+    return sorted(
+        p for p in (data / "recordings").glob("*.mp4.age") if ".interrupted." not in p.name
+    )
