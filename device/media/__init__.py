@@ -11,6 +11,14 @@ from device.media.fragments import (
     scan_file,
 )
 from device.media.muxer import Mp4Muxer
+from device.media.virtual import (
+    RangeSource,
+    Segment,
+    VirtualLayout,
+    VirtualMp4,
+    hls_playlist,
+    open_virtual_mp4,
+)
 
 __all__ = [
     "Fragment",
@@ -18,7 +26,13 @@ __all__ = [
     "FragmentScanner",
     "IndexingWriter",
     "Mp4Muxer",
+    "RangeSource",
+    "Segment",
     "TrackInfo",
     "TrackRun",
+    "VirtualLayout",
+    "VirtualMp4",
+    "hls_playlist",
+    "open_virtual_mp4",
     "scan_file",
 ]

@@ -1,0 +1,87 @@
+"""HTTP Range responses over a seekable reader, as phones need to play and seek a film.
+
+Safari opens a video with ``Range: bytes=0-1`` and gives up unless it gets exactly a
+206 with ``Content-Range``, ``Accept-Ranges: bytes`` and an exact ``Content-Length``;
+every player seeks with ranges. Werkzeug's ``make_conditional`` does the range
+arithmetic; this module feeds it a reader it can seek (so a 64 KiB range of a 1 GB film
+decrypts about 64 KiB) and settles the cases where Werkzeug's answer is not ours:
+
+- a malformed ``Range`` (or another unit, or ``last < first``) is ignored, as RFC 9110
+  §14.2 says, and the whole file is sent with 200 — Werkzeug would answer 416;
+- a suffix longer than the film (``bytes=-N``, N > size) is the whole film as a 206, as
+  RFC 9110 §14.1.3 says — Werkzeug would answer 416;
+- several ranges (``bytes=0-1,5-9``) are also answered with the whole file and 200,
+  which RFC 9110 allows and every client handles — Werkzeug would answer 416;
+- a range that starts at or past the end is a 416 with ``Content-Range: bytes */SIZE``.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Protocol, cast
+
+from werkzeug.datastructures import Range
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import FileWrapper
+
+BLOCK_SIZE = 64 * 1024  # one age chunk: each block read decrypts about one chunk
+
+
+class SeekableFile(Protocol):
+    """What is served: an open file, BytesIO, ``age.Reader``, a virtual MP4."""
+
+    def read(self, size: int = -1, /) -> bytes | None: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def seekable(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def serve_file_like(
+    request: Request, fileobj: SeekableFile, size: int, *, mimetype: str = "video/mp4"
+) -> Response:
+    """Answer GET/HEAD for ``fileobj`` (seekable, ``size`` bytes), honouring one byte range.
+
+    The response owns ``fileobj`` and closes it when the body is done or abandoned.
+    """
+    # FileWrapper (not wsgi.file_wrapper) so Werkzeug's range wrapper can seek it: a
+    # server's own wrapper may lack ``seekable`` and be read from the start instead.
+    body = FileWrapper(cast(IO[bytes], fileobj), BLOCK_SIZE)
+    response = Response(body, mimetype=mimetype, direct_passthrough=True)
+    response.headers["Cache-Control"] = "no-store"
+    response.content_length = size
+    environ = dict(request.environ)
+    wanted = _single_byte_range(environ.pop("HTTP_RANGE", None), size)
+    if wanted is not None:
+        environ["HTTP_RANGE"] = wanted
+    try:
+        return response.make_conditional(environ, accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:
+        body.close()
+        return _not_satisfiable(size)
+
+
+def _single_byte_range(header: str | None, size: int) -> str | None:
+    """The Range header for Werkzeug to honour, or None to send the whole film with 200."""
+    parsed: Range | None = parse_range_header(header)
+    if header is None or parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        return None
+    start, end = parsed.ranges[0]
+    if start < 0 and end is None and -start > size:
+        return "bytes=0-"
+    return header
+
+
+def _not_satisfiable(size: int) -> Response:
+    response = Response(
+        "The requested range lies outside the film.\n", status=416, mimetype="text/plain"
+    )
+    response.headers["Content-Range"] = f"bytes */{size}"
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Cache-Control"] = "no-store"
+    return response
