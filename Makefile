@@ -3,6 +3,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 SHELL_SCRIPTS := $(wildcard scripts/*.sh) .ci/run
+PY_DIRS := $(wildcard device web tests bench)
 
 .PHONY: help setup test lint typecheck unit demo bench clean
 
@@ -15,9 +16,9 @@ setup: ## install Debian packages (as root) and the .venv
 test: setup ## everything CI runs: lint, types, then the whole test suite
 	$(MAKE) lint typecheck unit
 
-lint: ## ruff, shellcheck, systemd-analyze verify
-	$(VENV)/bin/ruff check device web tests bench
-	$(VENV)/bin/ruff format --check device web tests bench
+lint: ## ruff (lint and format) and shellcheck
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	shellcheck $(SHELL_SCRIPTS)
 
 typecheck: ## mypy --strict over device/ and web/

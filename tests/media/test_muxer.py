@@ -13,6 +13,7 @@ from device.hardware.base import AudioBlock, EncodedFrame
 from device.hardware.synthetic import FLASH_PERIOD_US, encode_pattern, read_frame_number
 from device.media import IndexingWriter, Mp4Muxer, scan_file
 from tests.media.media_helpers import Recording, WriteOnly, ffprobe, record
+from tests.mediacheck import click_onsets, flash_times
 
 
 def _packets(data: bytes, stream: str) -> list[dict[str, str]]:
@@ -28,22 +29,6 @@ def _end_s(data: bytes, stream: str) -> float:
 
 def _luma(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray()[: frame.height]
-
-
-def flash_times(data: bytes) -> list[float]:
-    with av.open(io.BytesIO(data)) as container:
-        return [float(f.time) for f in container.decode(video=0) if _luma(f).mean() > 200]
-
-
-def click_times(data: bytes) -> list[float]:
-    onsets: list[float] = []
-    with av.open(io.BytesIO(data)) as container:
-        for frame in container.decode(audio=0):
-            loud = np.nonzero(np.abs(frame.to_ndarray()[0]) > 0.3)[0]
-            at = float(frame.time) + (loud[0] / frame.sample_rate if loud.size else 0)
-            if loud.size and (not onsets or at - onsets[-1] > 0.5):
-                onsets.append(at)
-    return onsets
 
 
 def test_streams_and_duration(five_seconds: Recording) -> None:
@@ -69,7 +54,7 @@ def test_frame_counter_reads_back(five_seconds: Recording) -> None:
 
 
 def test_flash_and_click_line_up_at_start(five_seconds: Recording) -> None:
-    flashes, clicks = flash_times(five_seconds.data), click_times(five_seconds.data)
+    flashes, clicks = flash_times(five_seconds.data), click_onsets(five_seconds.data)
     assert len(flashes) == len(clicks) == 1
     assert flashes[0] == pytest.approx(1.0, abs=0.05)
     assert abs(flashes[0] - clicks[0]) < 0.040
@@ -78,7 +63,7 @@ def test_flash_and_click_line_up_at_start(five_seconds: Recording) -> None:
 @pytest.mark.slow
 def test_flash_and_click_line_up_after_fifteen_minutes() -> None:
     long = record(15 * 60 + 2, width=320, height=180)
-    flashes, clicks = flash_times(long.data), click_times(long.data)
+    flashes, clicks = flash_times(long.data), click_onsets(long.data)
     assert len(flashes) == len(clicks) == 91  # 1 s, 11 s, … 901 s
     assert flashes[-1] == pytest.approx(901.0, abs=0.05)
     assert max(abs(f - c) for f, c in zip(flashes, clicks, strict=True)) < 0.040

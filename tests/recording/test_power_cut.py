@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from device import age
 from tests.mediacheck import ffmpeg_decodes, stream_duration
 from tests.recording.conftest import VIGKIT, OfficeKey, films, vigkit
 
@@ -123,3 +124,32 @@ def test_no_room_to_start_says_so(tmp_path: Path, office_key: OfficeKey) -> None
     assert done.returncode == 1
     assert "less than a minute of space is left" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_kit_passphrase_seals_as_well_as_the_office_key(
+    tmp_path: Path, office_key: OfficeKey
+) -> None:
+    data = tmp_path / "kit"
+    (data / "keys").mkdir(parents=True)
+    kit = age.X25519Identity.generate()
+    (data / "keys" / "kit-identity.age").write_bytes(
+        age.wrap_identity(kit, "maple harbour quietly sings", work_factor=12)
+    )
+    (data / "keys" / "recipients.txt").write_text(f"{office_key.public}\n{kit.recipient()}\n")
+    passphrase = tmp_path / "pass"
+    passphrase.write_text("maple harbour quietly sings\n")
+    with subprocess.Popen(
+        [*VIGKIT, "record", "--data", str(data), "--seconds", "60"], stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stderr is not None
+        proc.stderr.readline()
+        time.sleep(2.5)
+        proc.kill()
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase at all\n")
+    refused = vigkit("recover", "--data", data, "--passphrase-file", wrong, check=False)
+    assert refused.returncode == 1 and "passphrase" in refused.stderr.lower()
+    sealed = vigkit("recover", "--data", data, "--passphrase-file", passphrase)
+    assert "sealed: kept" in sealed.stdout
+    (film,) = films(data)
+    assert ffmpeg_decodes(office_key.decrypt(film)) == (0, "")
