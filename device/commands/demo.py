@@ -1,0 +1,106 @@
+"""``vigkit demo``: the phone page over a synthetic camera and microphone, on this computer.
+
+The first run makes a data folder with a demo office key, a kit key wrapped with a
+passphrase, and the recipients file. The demo writes its passphrase down so later runs
+can print it again; a real kit never does this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import waitress
+
+from device import age, config
+from device.app import open_kit
+from device.commands.common import read_passphrase_file
+from device.library import DataDir, atomic_write
+
+_WORD_LIST = (
+    "amber apple arrow autumn badger basket beach birch bramble breeze brook butter "
+    "candle canoe cedar cherry clover cloud comet copper coral cotton daisy dawn "
+    "dolphin dune eagle ember fern field finch forest fox garden ginger glade harbour "
+    "hazel heron hill honey island ivy jasmine kettle kite lantern lark leaf lemon "
+    "lily maple meadow mint moss needle nutmeg oak ocean olive orchard otter owl "
+    "paper pebble pepper pine plum pond poppy quill rabbit rain raven reed river "
+    "robin rose saffron sail salmon shell sparrow spring spruce star stone sunny "
+    "swan thistle thyme tide tulip valley velvet violet walnut willow winter wren"
+)
+WORDS = tuple(_WORD_LIST.split())  # 100 words: six of them are about 40 bits
+NOTE = (
+    "# VIG Kit demo passphrase. A real kit never writes its passphrase down;\n"
+    "# the demo does so that each run can show it again.\n"
+)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="try the phone page with a synthetic camera")
+    demo.add_argument("--data", type=Path, default=Path("demo-data"), help="the demo's folder")
+    demo.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1")
+    demo.add_argument("--passphrase-file", type=Path, help="use this passphrase (first run only)")
+    demo.set_defaults(func=demo_command)
+
+
+def random_passphrase(words: int = 6) -> str:
+    return " ".join(secrets.choice(WORDS) for _ in range(words))
+
+
+def prepare(data: Path, passphrase_file: Path | None) -> str:
+    """Make the demo's keys on the first run; return the passphrase."""
+    remembered = data / "demo-passphrase.txt"
+    if remembered.exists():
+        lines = remembered.read_text().splitlines()
+        return next(line for line in lines if line and not line.startswith("#"))
+    dirs = DataDir(data).ensure()
+    passphrase = read_passphrase_file(passphrase_file) if passphrase_file else random_passphrase()
+    age.check_passphrase(passphrase)
+    office = age.X25519Identity.generate()
+    kit = age.X25519Identity.generate()
+    atomic_write(dirs.keys / "demo-office.key", age.identity_file_text(office).encode(), 0o600)
+    atomic_write(dirs.kit_identity_file, age.wrap_identity(kit, passphrase), 0o600)
+    recipients = f"# demo office\n{office.recipient()}\n# this kit\n{kit.recipient()}\n"
+    atomic_write(dirs.recipients_file, recipients.encode(), 0o644)
+    atomic_write(remembered, f"{NOTE}{passphrase}\n".encode(), 0o600)
+    return passphrase
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    from web import create_app  # the web package is needed by this command only
+
+    passphrase = prepare(args.data, args.passphrase_file)
+    cfg = config.load(
+        overrides={
+            "data_dir": args.data,
+            "camera": "synthetic",
+            "microphone": "synthetic",
+            "width": 640,
+            "height": 360,
+            "fps": 30,
+            "bitrate": 1_000_000,
+            "storage_reserve_mb": 50,
+        }
+    )
+    kit = open_kit(cfg)
+    try:
+        server = waitress.create_server(create_app(kit), host="127.0.0.1", port=args.port)
+
+        def on_term(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, on_term)
+        print(f"VIG Kit demo: open http://127.0.0.1:{args.port}/", flush=True)
+        print(f"Passphrase: {passphrase}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            print("Stopping: saving any film being recorded…", file=sys.stderr, flush=True)
+        server.close()
+    finally:
+        kit.close()
+    return 0

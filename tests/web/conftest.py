@@ -1,0 +1,44 @@
+"""Fixtures for the phone page: a synthetic kit in tmp_path, the app over it, and a
+client that has (or has not) unlocked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from device.app import Kit
+from tests.web.web_helpers import FakeClock, make_kit, unlock
+from web import create_app
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[Kit]:
+    kit = make_kit(tmp_path / "data")
+    yield kit
+    kit.close()
+
+
+@pytest.fixture
+def app(kit: Kit, clock: FakeClock) -> Flask:
+    return create_app(kit, secret_key="test", idle_timeout_s=60, clock=clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as client:
+        yield client
+
+
+@pytest.fixture
+def unlocked(client: FlaskClient) -> FlaskClient:
+    assert unlock(client) == 302
+    return client

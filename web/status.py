@@ -1,0 +1,43 @@
+"""The recorder's state as the page shows it, shared by the templates and ``/status``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from device.app import Kit
+from device.clock import monotonic_us
+from device.recorder import RecorderState
+
+WORDS = {
+    RecorderState.IDLE: "Ready to record",
+    RecorderState.RECORDING: "Recording",
+    RecorderState.FINALIZING: "Saving",
+    RecorderState.FAULT: "Recording stopped",
+}
+
+
+def recorder_status() -> dict[str, Any]:
+    kit: Kit = current_app.extensions["vigkit.kit"]
+    status = kit.recorder.status
+    elapsed = None
+    if status.state == RecorderState.RECORDING and status.started_us is not None:
+        elapsed = round(max(0, monotonic_us() - status.started_us) / 1e6, 1)
+    return {
+        "state": str(status.state),
+        "words": WORDS[status.state],
+        "elapsed_s": elapsed,
+        "minutes_left": int(kit.recorder.minutes_left()),
+        "warning": status.fault or status.warning,
+    }
+
+
+def clock_text(seconds: float | None) -> str:
+    """0:07, 12:34, 1:02:03."""
+    if seconds is None:
+        return "0:00"
+    total = int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
