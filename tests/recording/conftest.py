@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from device import age, config
+from device.app import Kit, open_kit
 
 
 @dataclass(frozen=True)
@@ -46,3 +51,35 @@ def films(data: Path) -> list[Path]:
     return sorted(
         p for p in (data / "recordings").glob("*.mp4.age") if ".interrupted." not in p.name
     )
+
+
+@pytest.fixture
+def office() -> age.X25519Identity:
+    return age.X25519Identity.generate()
+
+
+@pytest.fixture
+def kit(tmp_path: Path, office: age.X25519Identity) -> Iterator[Kit]:
+    """A whole kit in process with small synthetic sources in real time."""
+    cfg = config.load(
+        overrides={
+            "data_dir": tmp_path / "kit",
+            "camera": "synthetic",
+            "microphone": "synthetic",
+            "width": 320,
+            "height": 180,
+            "bitrate": 300_000,
+            "storage_reserve_mb": 0,
+            "watchdog_seconds": 1.0,
+        }
+    )
+    kit = open_kit(cfg, [office.recipient()])
+    yield kit
+    kit.close()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

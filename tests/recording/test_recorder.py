@@ -4,50 +4,17 @@ in a living room (a stalled camera, a microphone pulled out) and the shared stat
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from device import age, config
-from device.app import Kit, open_kit
+from device import age
+from device.app import Kit
 from device.errors import RecordingError
 from device.hardware.synthetic import SyntheticCamera, SyntheticMicrophone
 from device.library import State
 from device.recorder import RecorderState
 from tests.mediacheck import stream_duration
-
-
-@pytest.fixture
-def office() -> age.X25519Identity:
-    return age.X25519Identity.generate()
-
-
-@pytest.fixture
-def kit(tmp_path: Path, office: age.X25519Identity) -> Iterator[Kit]:
-    cfg = config.load(
-        overrides={
-            "data_dir": tmp_path / "kit",
-            "camera": "synthetic",
-            "microphone": "synthetic",
-            "width": 320,
-            "height": 180,
-            "fps": 30,
-            "bitrate": 300_000,
-            "storage_reserve_mb": 0,
-            "watchdog_seconds": 1.0,
-        }
-    )
-    kit = open_kit(cfg, [office.recipient()])
-    yield kit
-    kit.close()
-
-
-def _wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.recording.conftest import wait_for
 
 
 def _decrypt(kit: Kit, rec_id: str, office: age.X25519Identity) -> bytes:
@@ -82,7 +49,7 @@ def test_a_stalled_camera_is_restarted_and_the_film_goes_on(
     rec_id = kit.recorder.start()
     time.sleep(1.5)
     camera.trigger_fake_failure()  # no more frames until the camera is reopened
-    _wait_for(
+    wait_for(
         lambda: (
             kit.library.index.get(rec_id).camera_restarts == 0
             and any(r.event == "camera restarted" for r in kit.library.audit.rows())
