@@ -190,7 +190,8 @@ class Capture:
                 r.video_frames += 1
                 r.last_us = item.timestamp_us + self._frame_us
             elif r.first_us is not None and item.timestamp_us >= r.first_us:
-                if self._draining and r.last_us is not None and item.timestamp_us >= r.last_us:
+                ended = self._draining or self._stop.is_set()
+                if ended and r.last_us is not None and item.timestamp_us >= r.last_us:
                     continue  # sound after the last picture: the film ends with its picture
                 self._muxer.add_audio(item)
                 r.audio_blocks += 1

@@ -19,9 +19,17 @@ from tests.hardware.conftest import FakeMic, noise_signal, running_fake_mic
 @pytest.fixture
 def speaking_mic(tmp_path: Path, fake_mic: FakeMic) -> Iterator[FakeMic]:
     raw = tmp_path / "speech.raw"
-    noise_signal(20.0, seed=5).astype("<i2").tofile(raw)
+    _speech_band(noise_signal(20.0, seed=5)).astype("<i2").tofile(raw)
     with running_fake_mic(raw) as mic:
         yield mic
+
+
+def _speech_band(noise: np.ndarray) -> np.ndarray:
+    """Noise kept below 4 kHz, like a voice: what AAC at 96 kbit/s keeps faithfully (white
+    noise up to 24 kHz is mostly thrown away by any perceptual codec)."""
+    spectrum = np.fft.rfft(noise.astype(np.float64))
+    spectrum[int(len(spectrum) * 4_000 / 24_000) :] = 0
+    return (np.fft.irfft(spectrum, len(noise)) * 2).astype(np.int16)
 
 
 def _decoded_audio(mp4: bytes) -> np.ndarray:
@@ -29,9 +37,9 @@ def _decoded_audio(mp4: bytes) -> np.ndarray:
         return np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
 
 
-def _best_correlation(recorded: np.ndarray, source: np.ndarray) -> float:
-    """Normalised cross-correlation of a 1 s window of the film against the source."""
-    window = recorded[48_000:96_000].astype(np.float64)
+def _best_correlation(recorded: np.ndarray, source: np.ndarray, start: int) -> float:
+    """Normalised cross-correlation of a 0.5 s window of the film against the source."""
+    window = recorded[start : start + 24_000].astype(np.float64)
     src = source.astype(np.float64) / 32768
     n = len(src) + len(window)
     spectrum = np.fft.rfft(src, n) * np.conj(np.fft.rfft(window, n))
@@ -76,4 +84,9 @@ def test_the_microphone_is_heard_in_the_encrypted_film(
     ).stdout
     recorded = _decoded_audio(mp4)
     assert len(recorded) >= 3 * 48_000
-    assert _best_correlation(recorded, speaking_mic.signal) > 0.8
+    # each half second of the film is searched for in what the microphone played; a
+    # loaded machine may drop a block here and there, so the best window must match
+    windows = [
+        _best_correlation(recorded, speaking_mic.signal, s) for s in range(24_000, 144_000, 24_000)
+    ]
+    assert max(windows) > 0.9, windows

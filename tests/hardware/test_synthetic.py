@@ -100,7 +100,7 @@ def test_preview_is_a_small_jpeg_after_open() -> None:
 
 
 def test_refused_frames_are_counted_and_stop_means_stop() -> None:
-    camera = SyntheticCamera(320, 180, 30, clock=VirtualClock())
+    camera = SyntheticCamera(320, 180, 30)  # real time: a full queue drops, as hardware does
     calls: list[int] = []
     stopped = threading.Event()
 
@@ -116,7 +116,29 @@ def test_refused_frames_are_counted_and_stop_means_stop() -> None:
     stopped.set()
     time.sleep(0.05)
     camera.close()
-    assert camera.dropped_frames == len(calls) > 10
+    assert camera.dropped_frames == len(calls) > 3
+
+
+def test_in_virtual_time_a_full_queue_waits_instead_of_dropping() -> None:
+    camera = SyntheticCamera(320, 180, 30, clock=VirtualClock())
+    taken: list[int] = []
+    refusals = 0
+
+    def slow_sink(frame: EncodedFrame) -> None:
+        nonlocal refusals
+        if refusals < 20 and len(taken) == 5:
+            refusals += 1
+            raise queue.Full
+        taken.append(frame.timestamp_us)
+
+    camera.open()
+    camera.start_encoding(slow_sink)
+    time.sleep(0.5)
+    camera.stop_encoding()
+    camera.close()
+    assert camera.dropped_frames == 0 and refusals == 20
+    gaps = np.diff(taken[:10])
+    assert ((gaps >= 33_333) & (gaps <= 33_334)).all()  # frame 5 offered again, none skipped
 
 
 def test_fake_stall_pauses_frames() -> None:

@@ -127,7 +127,7 @@ class PacedCamera:
                 if late > period_us:  # real time and behind: skip, as a sensor would
                     n += int(late // period_us)
                     continue
-                self._deliver(source(n, timestamp))
+                self._deliver(source(n, timestamp), stop)
                 n += 1
         finally:
             pace.leave()
@@ -139,15 +139,21 @@ class PacedCamera:
             return True
         return False
 
-    def _deliver(self, frame: EncodedFrame) -> None:
-        with self._lock:
-            if self._sink is None:
+    def _deliver(self, frame: EncodedFrame, stop: threading.Event) -> None:
+        while True:
+            with self._lock:
+                if self._sink is None:
+                    return
+                try:
+                    self._sink(frame)
+                    self.frames_delivered += 1
+                    return
+                except queue.Full:
+                    if not self.clock.waits_for_consumer:
+                        self._dropped += 1
+                        return
+            if stop.wait(0.005):  # virtual time: wait for the consumer to catch up
                 return
-            try:
-                self._sink(frame)
-                self.frames_delivered += 1
-            except queue.Full:
-                self._dropped += 1
 
     def _run_preview(self, stop: threading.Event) -> None:
         width, height = self.preview_size

@@ -32,6 +32,9 @@ class Pace(Protocol):
 
 class SyntheticClock(Protocol):
     anchor_us: int | None
+    # As fast as possible means as fast as the consumer takes: a full hand-off queue
+    # makes a virtual-time source wait, where a real-time one drops (as hardware would).
+    waits_for_consumer: bool
 
     def now_us(self) -> int: ...
 
@@ -40,6 +43,8 @@ class SyntheticClock(Protocol):
 
 class RealTimeClock:
     """CLOCK_MONOTONIC in µs; sources sleep until each unit's instant."""
+
+    waits_for_consumer = False
 
     def __init__(self) -> None:
         self.anchor_us: int | None = None
@@ -64,6 +69,8 @@ class _RealPace:
 
 class VirtualClock:
     """Virtual µs shared by several sources; ``now_us`` is the slowest running source."""
+
+    waits_for_consumer = True
 
     def __init__(self, start_us: int | None = None, max_lead_us: int = 500_000) -> None:
         self.anchor_us: int | None = None

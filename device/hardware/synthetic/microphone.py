@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import threading
 
 import numpy as np
@@ -22,6 +23,7 @@ from device.hardware.synthetic.schedule import CLICK_LENGTH_US, flash_offsets_us
 log = logging.getLogger(__name__)
 
 _CLICK_LEVEL = 0.7  # of full scale; the tone sits far below at -30 dBFS
+_CLICK_HZ = 3_000
 _JOIN_TIMEOUT_S = 5.0
 
 
@@ -51,6 +53,7 @@ class SyntheticMicrophone:
         self._level = -math.inf
         self._failed: str | None = None
         self.blocks_delivered = 0
+        self.dropped_blocks = 0  # refused by a full hand-off queue (real time only)
 
     def start(self, sink: AudioSink, start_us: int) -> None:
         self.stop()
@@ -100,7 +103,7 @@ class SyntheticMicrophone:
                     self._failed = "the microphone was unplugged"
                     return
                 samples = self.render(first, start_us)
-                self._deliver(AudioBlock(samples, start_us + self._sample_us(first)))
+                self._deliver(AudioBlock(samples, start_us + self._sample_us(first)), stop)
                 first += self.block_size
         finally:
             pace.leave()
@@ -120,17 +123,29 @@ class SyntheticMicrophone:
             onset = round((anchor + offset - start_us) * self.sample_rate / 1_000_000)
             length = round(CLICK_LENGTH_US * self.sample_rate / 1_000_000)
             click = (index >= onset) & (index < onset + length)
-            # Alternating full-scale steps: a sharp, broadband onset that survives AAC.
-            pcm[click] = np.where(index[click] % 2, 1, -1) * 32767 * _CLICK_LEVEL
+            # A 3 kHz burst starting at phase 90°: a sharp onset well inside what AAC keeps
+            # (an alternating-sign click sits at 24 kHz, which AAC filters away).
+            phase = 2 * np.pi * _CLICK_HZ * (index[click] - onset) / self.sample_rate
+            pcm[click] = np.cos(phase) * 32767 * _CLICK_LEVEL
         return pcm.astype(np.int16)
 
     def _sample_us(self, sample: int) -> int:
         return round(sample * 1_000_000 / self.sample_rate)
 
-    def _deliver(self, block: AudioBlock) -> None:
+    def _deliver(self, block: AudioBlock, stop: threading.Event) -> None:
         peak = int(np.abs(block.samples.astype(np.int32)).max(initial=0))
         self._level = 20 * math.log10(peak / 32768) if peak else -math.inf
-        with self._lock:
-            if self._sink is not None:
-                self._sink(block)
-                self.blocks_delivered += 1
+        while True:
+            with self._lock:
+                if self._sink is None:
+                    return
+                try:
+                    self._sink(block)
+                    self.blocks_delivered += 1
+                    return
+                except queue.Full:
+                    if not self.clock.waits_for_consumer:
+                        self.dropped_blocks += 1
+                        return
+            if stop.wait(0.005):  # virtual time: wait for the consumer to catch up
+                return
