@@ -139,9 +139,6 @@ class BenchFilm:
         self._film = film
         self.muxer = sink
 
-    def sync(self) -> None:
-        self._film.sync()
-
     def finish(self, result: CaptureResult) -> tuple[int, str]:
         return self._film.finish(result)
 

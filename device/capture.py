@@ -2,9 +2,10 @@
 
 The camera and microphone threads only ever ``put_nowait`` into one bounded queue (a full
 queue is a counted drop, never a stall on the camera thread). A single mux thread owns
-everything downstream: it merges by timestamp, feeds the muxer, asks the age writer to
-fdatasync about once a second, watches free space, restarts a stalled camera, and notices
-a microphone that went away. It imports no hardware library: sources come in as Protocols.
+everything downstream: it merges by timestamp, feeds the muxer (whose film makes each
+finished fragment durable, see ``device.film.SealingTap``), watches free space, restarts
+a stalled camera, and notices a microphone that went away. It imports no hardware
+library: sources come in as Protocols.
 """
 
 from __future__ import annotations
@@ -34,15 +35,11 @@ class PacketSink(Protocol):
     def close(self) -> None: ...
 
 
-class Durable(Protocol):
-    def sync(self) -> None: ...
-
-
 @dataclass
 class CaptureLimits:
     max_duration_us: int | None = None  # stop by itself after this much film
     watchdog_s: float = 3.0  # no camera frame this long → restart the camera
-    sync_every_s: float = 1.0  # fdatasync cadence: at most ~1 s lost at a power cut
+    check_every_s: float = 1.0  # how often the camera and microphone are checked on
     free_bytes: Callable[[], int] = lambda: 1 << 62
     reserve_bytes: int = 0
 
@@ -73,7 +70,6 @@ class Capture:
         camera: Camera,
         microphone: Microphone | None,
         muxer: PacketSink,
-        durable: Durable,
         start_us: int,
         limits: CaptureLimits,
         on_event: Callable[[str, dict[str, Any]], object] = lambda event, detail: None,
@@ -82,7 +78,6 @@ class Capture:
         self._camera = camera
         self._mic = microphone
         self._muxer = muxer
-        self._durable = durable
         self._start_us = start_us
         self._limits = limits
         self._on_event = on_event
@@ -137,15 +132,14 @@ class Capture:
     def _run(self) -> None:
         streams = ["video", "audio"] if self._mic is not None else ["video"]
         merger: Merger[Any] = Merger(streams, patience=1.0)
-        next_sync = time.monotonic() + self._limits.sync_every_s
+        next_check = time.monotonic() + self._limits.check_every_s
         try:
             while not self._stop.is_set():
                 self._pull(merger, timeout=0.05)
                 self._emit(merger.pop_ready())
                 now = time.monotonic()
-                if now >= next_sync:
-                    next_sync = now + self._limits.sync_every_s
-                    self._durable.sync()
+                if now >= next_check:
+                    next_check = now + self._limits.check_every_s
                     self._check_health(merger, now)
             self._sources_off()
             while self._pull(merger, timeout=0):

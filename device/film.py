@@ -98,9 +98,6 @@ class EncryptedFilm:
             self._tap, width=fmt.width, height=fmt.height, fps=fmt.fps, audio=has_audio
         )
 
-    def sync(self) -> None:
-        self._writer.sync()
-
     @property
     def index(self) -> FragmentIndex:
         return self._tap.index

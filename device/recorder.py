@@ -7,6 +7,7 @@ it encrypts to the public keys in ``keys/recipients.txt`` (DESIGN §5).
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import Callable
@@ -42,12 +43,11 @@ class Status:
 
 
 class Film(Protocol):
-    """One film on disk being written: the muxer to feed, and how to make it durable."""
+    """One film on disk being written: the muxer to feed, and how to end it."""
 
     @property
     def muxer(self) -> PacketSink: ...
 
-    def sync(self) -> None: ...
     def finish(self, result: CaptureResult) -> tuple[int, str]:
         """Close the film properly; return (ciphertext size, sha256)."""
         ...
@@ -137,7 +137,6 @@ class Recorder:
             camera=self._camera,
             microphone=self._mic,
             muxer=film.muxer,
-            durable=film,
             start_us=start_us,
             limits=limits,
             on_event=lambda event, detail: self._library.audit.append(event, rec_id, **detail),
@@ -228,6 +227,6 @@ class Recorder:
 
 
 def _plain_reason(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.errno == 28:
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
         return "the storage card is full"
     return str(e) or type(e).__name__
