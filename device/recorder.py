@@ -97,6 +97,14 @@ class Recorder:
     def subscribe(self, listener: Callable[[Status], None]) -> None:
         self._listeners.append(listener)
 
+    def audio_level_dbfs(self) -> float | None:
+        """The microphone's recent peak level for the page's meter; None with no microphone.
+
+        -inf means silence (or a microphone not listening right now)."""
+        if self._mic is None:
+            return None
+        return self._mic.level_dbfs
+
     def minutes_left(self) -> float:
         spare = self._library.free_bytes() - self._limits.reserve_bytes
         return max(0.0, spare / self._bytes_per_second / 60)
