@@ -10,11 +10,14 @@ cd "$(dirname "$0")/.."
 
 # Everything the tests drive for real: the age CLI (interop), ffmpeg/ffprobe (checking
 # what we write), shellcheck and systemd-analyze (lint), PortAudio + PulseAudio + ALSA
-# plugins (the real-time fake microphone), Debian's Chromium (browser tests).
+# plugins (the real-time fake microphone), Debian's Chromium (browser tests), rclone
+# (sync, and `rclone serve sftp|webdav` as the office server in tests), zbar (decoding
+# the Wi-Fi label's QR code in tests).
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential make git
   age ffmpeg shellcheck systemd
   libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+  chromium rclone zbar-tools
 )
 
 missing=()
