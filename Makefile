@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-SHELL_SCRIPTS := $(wildcard scripts/*.sh) .ci/run
+SHELL_SCRIPTS := $(wildcard scripts/*.sh systemd/*.sh) .ci/run
 PY_DIRS := $(wildcard device web tests bench)
 
 .PHONY: help setup test lint typecheck unit demo bench clean
@@ -16,10 +16,11 @@ setup: ## install Debian packages (as root) and the .venv
 test: setup ## everything CI runs: lint, types, then the whole test suite
 	$(MAKE) lint typecheck unit
 
-lint: ## ruff (lint and format) and shellcheck
+lint: ## ruff (lint and format), shellcheck, systemd-analyze verify + security exposure
 	$(VENV)/bin/ruff check $(PY_DIRS)
 	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	shellcheck $(SHELL_SCRIPTS)
+	systemd/verify.sh
 
 typecheck: ## mypy --strict over device/ and web/
 	$(VENV)/bin/mypy

@@ -51,7 +51,11 @@ class Panel:
         log.info("button held: finishing any recording, then shutting down")
         self._recorder.stop(reason="the kit is shutting down")
         self._controls.show(LedPattern.OFF)
-        self._shutdown()
+        try:
+            self._shutdown()
+        except VigKitError as e:  # the kit stays on: the LED must not pretend otherwise
+            log.error("the kit could not shut down: %s %s", e.message, e.hint or "")
+            self._controls.show(LedPattern.FAULT)
 
     def _show(self, status: Status) -> None:
         pattern = _PATTERNS.get(status.state)

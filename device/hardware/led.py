@@ -55,6 +55,7 @@ class PatternPlayer:
         self._pattern: LedPattern | None = None
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     @property
     def pattern(self) -> LedPattern | None:
@@ -63,6 +64,8 @@ class PatternPlayer:
     def show(self, pattern: LedPattern) -> None:
         """Switch to ``pattern``; showing the current pattern again keeps its rhythm."""
         with self._lock:
+            if self._closed:  # a late status change during shutdown: the LED is gone
+                return
             if pattern is self._pattern:
                 return
             self._halt()
@@ -83,6 +86,7 @@ class PatternPlayer:
         with self._lock:
             self._halt()
             self._pattern = None
+            self._closed = True
             self._write(False)
 
     def _halt(self) -> None:

@@ -213,3 +213,12 @@ def test_close_leaves_the_led_off_and_stops_its_threads(mock_factory: MockFactor
     assert mock_factory.pin(LED).state is False
     ours = [t.name for t in threading.enumerate() if t.name.startswith(("led-", "gpio-"))]
     assert ours == []
+
+
+def test_a_pattern_shown_after_close_is_ignored(mock_factory: MockFactory) -> None:
+    """A status change racing shutdown must not start a thread writing to a closed pin."""
+    gpio = GpioControls(BUTTON, LED, pin_factory=mock_factory)
+    gpio.close()
+    gpio.show(LedPattern.SAVING)
+    assert gpio.pattern is None
+    assert [t.name for t in threading.enumerate() if t.name.startswith("led-")] == []

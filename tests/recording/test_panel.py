@@ -64,3 +64,21 @@ def test_hold_finishes_the_film_then_asks_to_shut_down(kit: Kit, panel) -> None:
     (row,) = kit.library.index.all()
     assert row.state == State.COMPLETE and row.stop_reason == "the kit is shutting down"
     wait_for(lambda: controls.pattern == LedPattern.OFF)
+
+
+def test_a_refused_shutdown_shows_the_fault_light(kit: Kit) -> None:
+    """If the system refuses to power off, the kit is still on, so the LED must not go dark."""
+    from device.power import PowerOffRefused
+
+    def refuse() -> None:
+        raise PowerOffRefused("the system refused to shut down")
+
+    factory = MockFactory()
+    controls = GpioControls(BUTTON, LED, MARK, hold_seconds=1.0, pin_factory=factory)
+    try:
+        Panel(controls=controls, recorder=kit.recorder, shutdown=refuse)
+        _press(factory, BUTTON, seconds=1.3)  # a hold while idle
+        wait_for(lambda: controls.pattern == LedPattern.FAULT)
+    finally:
+        controls.close()
+        factory.close()
