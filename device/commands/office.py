@@ -1,4 +1,4 @@
-"""``vigkit office …``: what the organisation's office runs (keygen, decrypt)."""
+"""``vigkit office …``: what the organisation's office runs (keygen, decrypt, verify, export)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from typing import BinaryIO
 
 from device import age
 from device.commands.common import load_identity_files
-from device.errors import VigKitError
+from device.errors import ArchiveError, VigKitError
 from device.library import atomic_writer
+from device.sync.progress import Bar
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    office = sub.add_parser("office", help="the office's tools: keys and decryption")
+    office = sub.add_parser(
+        "office", help="the office's tools: keys, decryption, verify and export"
+    )
     osub = office.add_subparsers(dest="office_command", metavar="COMMAND", required=True)
 
     keygen = osub.add_parser("keygen", help="make an organisation key (readable by age)")
@@ -41,6 +44,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     dec.add_argument("input", type=Path, nargs="?", help="the .age file (default: stdin)")
     dec.set_defaults(func=decrypt_command)
+
+    ver = osub.add_parser("verify", help="check a synced archive is complete and untouched")
+    ver.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    ver.set_defaults(func=verify_command)
+
+    exp = osub.add_parser("export", help="decrypt the marked clips and stills, with a sheet")
+    exp.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    exp.add_argument(
+        "-i", "--identity", type=Path, action="append", required=True, help="the office key file"
+    )
+    exp.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
+    exp.add_argument("--case", help="only this case code (e.g. F-0231)")
+    exp.add_argument("-o", "--output", type=Path, required=True, help="an empty folder")
+    exp.add_argument(
+        "--force", action="store_true", help="write into a folder that already has files"
+    )
+    exp.set_defaults(func=export_command)
 
 
 def keygen_command(args: argparse.Namespace) -> int:
@@ -101,4 +121,62 @@ def _decrypt_into(
             f"vigkit: the file was cut short; kept the {reader.size:,} bytes that authenticated",
             file=sys.stderr,
         )
+    return 0
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from device.office.archive import open_archive
+    from device.office.verify import FLAGGED, OK, PROBLEMS, verify
+
+    kits = open_archive(args.archive)
+    bar = Bar()
+    report = verify(kits, lambda done, total, name: bar.update("Checking", done, total))
+    bar.finish()
+    for kit in report.kits:
+        print(
+            f"{kit.name}: {kit.recordings} recording(s), {kit.files_ok} file(s) intact, "
+            f"audit log of {kit.audit_rows} row(s)"
+        )
+        for line in kit.problems:
+            print(f"  PROBLEM: {line}")
+        for line in kit.flags:
+            print(f"  FLAG: {line}")
+        for line in kit.notes:
+            print(f"  note: {line}")
+    words = {
+        OK: "The archive is complete and untouched.",
+        FLAGGED: "The archive is complete and untouched; some films were interrupted (see FLAG).",
+        PROBLEMS: "The archive has problems (see PROBLEM): get those files from the kit again.",
+    }
+    print(words[report.status])
+    return report.status
+
+
+def export_command(args: argparse.Namespace) -> int:
+    # imported here: the PDF library is only needed at the office, not by every vigkit
+    from device.office.archive import open_archive
+    from device.office.contact_sheet import write_html, write_pdf
+    from device.office.export import check_output, export, plan
+
+    check_output(args.output, args.force)  # before any decryption: fail fast
+    identities = load_identity_files(args.identity, args.passphrase_file)
+    recordings = plan(open_archive(args.archive), identities, args.case)
+    if not recordings:
+        which = f" for case {args.case}" if args.case else ""
+        raise ArchiveError(
+            f"there are no exported clips or stills{which} in {args.archive}",
+            hint="Clips and stills are made on the kit's page; check the case code.",
+        )
+    bar = Bar()
+    files = export(
+        recordings,
+        identities,
+        args.output,
+        force=args.force,
+        progress=lambda done, total, name: bar.update("Decrypting", done, total),
+    )
+    bar.finish()
+    sheets = [write_html(recordings, args.output), write_pdf(recordings, args.output)]
+    print(f"Exported {len(files)} file(s) from {len(recordings)} recording(s) to {args.output}")
+    print(f"Contact sheet: {sheets[0]} and {sheets[1]}")
     return 0

@@ -1,0 +1,137 @@
+"""``vigkit sync``: send the kit's encrypted files to the office, verified, then tidy.
+
+This is a composition root: it reads the settings (``--config FILE``, then ``VIGKIT_…``),
+opens the data dir beside a running ``vigkit run`` (the kit's lock is not needed; sync
+has its own, see device.sync.state.SyncLock) and runs the sync with a progress bar.
+``--auto`` is for the systemd timer: quiet, and an unreachable office is not a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from device import config
+from device.config import Config
+from device.errors import ConfigError, RemoteUnreachable, SyncBusy, SyncNotConfigured
+from device.library import Library
+from device.sync import Erased, Progress, Rclone, Retention, Syncer, SyncResult, read_status
+from device.sync.progress import Bar
+
+PHASES = {
+    "looking": "Looking",
+    "sending": "Sending",
+    "verifying": "Verifying",
+    "manifests": "Manifests",
+    "tidying": "Tidying",
+}
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sync = sub.add_parser("sync", help="send recordings to the office's storage, verified")
+    sync.add_argument(
+        "--config", type=Path, help="a TOML settings file, e.g. /etc/vigkit/vigkit.toml"
+    )
+    sync.add_argument(
+        "--auto",
+        action="store_true",
+        help="for the timer: quiet; an unreachable office is not an error",
+    )
+    what = sync.add_mutually_exclusive_group()
+    what.add_argument(
+        "--retention-only", action="store_true", help="only remove what retention allows"
+    )
+    what.add_argument("--status", action="store_true", help="show each recording's sync state")
+    sync.set_defaults(func=sync_command)
+
+
+def sync_command(args: argparse.Namespace) -> int:
+    cfg = config.load(args.config, env=os.environ)
+    library = Library(Path(cfg.data_dir), kit_lock=False)
+    try:
+        retention = Retention(library=library, retention_days=cfg.retention_days)
+        if args.status:
+            return _show_status(library)
+        if args.retention_only:
+            _report_erased(retention.run(), quiet=False)
+            return 0
+        return _sync(cfg, library, retention, auto=args.auto)
+    finally:
+        library.close()
+
+
+def _sync(cfg: Config, library: Library, retention: Retention, *, auto: bool) -> int:
+    if not cfg.sync_remote:
+        if auto:
+            print("vigkit sync: sync_remote is not set; nothing to do", file=sys.stderr)
+            return 0
+        raise SyncNotConfigured("sync is off: no sync_remote is set")
+    rclone_config = Path(cfg.rclone_config) if cfg.rclone_config else None
+    if rclone_config is not None and not rclone_config.is_file():
+        raise ConfigError(
+            f"the rclone config file {rclone_config} does not exist",
+            hint="Check rclone_config in the settings; see docs/office.md for an example.",
+        )
+    syncer = Syncer(
+        library=library,
+        remote=cfg.sync_remote,
+        rclone=Rclone(config=rclone_config, stall_s=cfg.sync_stall_seconds),
+        retention=retention,
+        lock_wait_s=0.0 if auto else 30.0,
+    )
+    bar = Bar(quiet=auto)
+
+    def show(p: Progress) -> None:
+        if p.phase in PHASES:
+            unit = "bytes" if p.phase == "sending" else "files"
+            bar.update(PHASES[p.phase], p.done, p.total, unit)
+
+    try:
+        result = syncer.run(progress=show)
+    except (RemoteUnreachable, SyncBusy) as e:
+        bar.finish()
+        if not auto:
+            raise
+        print(f"vigkit sync: {e.message}; will try again later", file=sys.stderr)
+        return 0
+    finally:
+        bar.finish()
+    _report(result, quiet=auto)
+    return 0
+
+
+def _report(result: SyncResult, *, quiet: bool) -> None:
+    if result.resumed_after and not quiet:
+        print(f"vigkit: the sync started {result.resumed_after} did not finish; carried on")
+    if quiet:
+        if result.sent or result.erased:
+            print(f"vigkit sync: {len(result.sent)} file(s) sent and verified", file=sys.stderr)
+    elif result.sent:
+        print(
+            f"vigkit: {len(result.sent)} file(s) sent and verified; "
+            f"{len(result.synced)} recording(s) now safe at the office"
+        )
+    else:
+        print("vigkit: the office already has everything")
+    _report_erased(result.erased, quiet=quiet)
+
+
+def _report_erased(erased: list[Erased], *, quiet: bool) -> None:
+    for e in erased:
+        line = f"vigkit: removed {e.recording} from the kit ({e.reason})"
+        print(line, file=sys.stderr if quiet else sys.stdout)
+
+
+def _show_status(library: Library) -> int:
+    status = read_status(library)
+    if status.running:
+        print("A sync is running now.")
+    if status.last_error:
+        print(f"The last sync did not finish: {status.last_error}")
+    elif status.last_ok_at:
+        print(f"The last sync finished at {status.last_ok_at}.")
+    for rec in status.recordings:
+        print(f"{rec.id}  {rec.words}")
+    return 0

@@ -1,0 +1,62 @@
+"""A synced archive as the office sees it: kit folders holding ``<id>.*.age`` files, one
+``<id>.manifest.json`` per recording and the kit's ``audit.json``.
+
+ARCHIVE may be the folder the kits sync into (holding ``kit-…/`` folders, at any depth)
+or one kit's folder. Nothing here needs a key: the manifests are plain (see
+device.sync.manifest for why that is safe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from device.errors import ArchiveError
+from device.sync.manifest import AUDIT_NAME, Manifest, parse_manifest
+
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+@dataclass
+class KitFolder:
+    path: Path
+    manifests: dict[str, Manifest] = field(default_factory=dict)  # by recording id
+    audit_file: Path | None = None
+    unreadable: list[str] = field(default_factory=list)  # manifests that would not parse
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+
+def open_archive(root: Path) -> list[KitFolder]:
+    """Every kit folder under ``root`` with what its manifests say."""
+    if not root.is_dir():
+        raise ArchiveError(f"{root} is not a folder")
+    folders: dict[Path, KitFolder] = {}
+    for path in sorted(root.rglob(f"*{MANIFEST_SUFFIX}")):
+        kit = folders.setdefault(path.parent, KitFolder(path.parent))
+        try:
+            manifest = parse_manifest(path.read_bytes(), str(path.relative_to(root)))
+        except ArchiveError as e:
+            kit.unreadable.append(e.message)
+            continue
+        except OSError as e:
+            kit.unreadable.append(f"{path.name} cannot be read: {e.strerror}")
+            continue
+        kit.manifests[manifest.recording] = manifest
+    for path in sorted(root.rglob(AUDIT_NAME)):
+        folders.setdefault(path.parent, KitFolder(path.parent)).audit_file = path
+    if not folders:
+        raise ArchiveError(f"{root} holds no VIG Kit manifests")
+    return [folders[p] for p in sorted(folders)]
+
+
+def unlisted_files(kit: KitFolder) -> list[str]:
+    """Ciphertext in the folder that no manifest lists: a sync that has not finished yet
+    (its manifest goes last), or something put there by hand."""
+    listed = {f.name for m in kit.manifests.values() for f in m.files}
+    return sorted(p.name for p in kit.path.glob("*.age") if p.name not in listed)

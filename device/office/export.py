@@ -1,0 +1,172 @@
+"""``vigkit office export``: the marked clips and stills as plain MP4/JPEG, for the review.
+
+At the office, plain files are the point: the supervisor plays the clips and prints the
+contact sheet. Each recording's notes (decrypted in memory with the organisation key) say
+which clips and stills there are, with their names, principles and captions; an export
+file with no entry in the notes still comes out, under its file name. Output is written
+atomically (a temp file, then a rename), so a failure leaves no half-written clip.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from device import age
+from device.errors import AgeError, ArchiveError, NotesError, OutputNotEmpty
+from device.library import atomic_writer
+from device.library.notes_schema import upgrade
+from device.office.archive import KitFolder
+
+EXPORT_FILE = re.compile(r"^(?P<id>[^.]+)\.(?P<kind>clip|still)-(?P<n>\d+)\.(?P<ext>mp4|jpg)\.age$")
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # clip or still
+    source: Path  # the .age file
+    out_name: str
+    title: str  # clip name or still caption
+    principle: str = ""
+    at: str = ""  # "0:12–0:27" for a clip, "0:12" for a still
+
+
+@dataclass
+class Recording:
+    kit: str
+    id: str
+    case: str
+    cycle: int | None
+    question: str
+    folder: str
+    items: list[Item] = field(default_factory=list)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan(
+    kits: Sequence[KitFolder], identities: Sequence[age.Identity], case: str | None
+) -> list[Recording]:
+    """What will be exported, recording by recording, oldest first."""
+    wanted = case.strip().upper() if case else None
+    found = []
+    for kit in kits:
+        for rec_id in sorted(kit.manifests):
+            notes = _notes(kit, rec_id, identities)
+            code = str(notes["case"].get("code") or "")
+            if wanted is not None and code.upper() != wanted:
+                continue
+            rec = Recording(
+                kit.name, rec_id, code, notes["case"].get("cycle"),
+                str(notes["case"].get("question") or ""),
+                _safe(f"{code or 'no-case'}_{rec_id}"),
+            )  # fmt: skip
+            rec.items = _items(kit, rec_id, notes)
+            rec.marks = list(notes.get("marks") or [])
+            if rec.items:
+                found.append(rec)
+    return found
+
+
+def export(
+    recordings: Sequence[Recording],
+    identities: Sequence[age.Identity],
+    out: Path,
+    *,
+    force: bool,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Path]:
+    """Decrypt every planned item into ``out``; returns the files written."""
+    check_output(out, force)
+    tell = progress or (lambda done, total, name: None)
+    total = sum(i.source.stat().st_size for r in recordings for i in r.items)
+    done, written = 0, []
+    for rec in recordings:
+        folder = out / rec.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in rec.items:
+            tell(done, total, item.out_name)
+            target = folder / item.out_name
+            _decrypt(item.source, target, identities)
+            written.append(target)
+            done += item.source.stat().st_size
+    tell(total, total, "")
+    return written
+
+
+def check_output(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ArchiveError(f"{out} is a file, not a folder", hint="Choose a folder for -o.")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputNotEmpty(f"{out} already has files in it; nothing was written")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _decrypt(source: Path, target: Path, identities: Sequence[age.Identity]) -> None:
+    try:
+        with source.open("rb") as src, atomic_writer(target, 0o600) as dst:
+            age.decrypt(src, identities, dst)
+    except AgeError as e:
+        raise type(e)(f"{source.name}: {e.message}") from e
+    except OSError as e:
+        raise ArchiveError(f"cannot write {target}: {e.strerror}") from e
+
+
+def _notes(kit: KitFolder, rec_id: str, identities: Sequence[age.Identity]) -> dict[str, Any]:
+    path = kit.file(f"{rec_id}.notes.age")
+    if not path.exists():
+        return upgrade(None)
+    try:
+        return upgrade(json.loads(age.decrypt_bytes(path.read_bytes(), identities)))
+    except ValueError as e:  # JSON, or a NotesError (also a ValueError) from upgrade
+        why = e.message if isinstance(e, NotesError) else "it is not JSON"
+        raise ArchiveError(f"the notes of {rec_id} cannot be read: {why}") from e
+
+
+def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
+    items: list[Item] = []
+    named: set[str] = set()
+    clips = sorted(notes.get("clips") or [], key=lambda c: (c.get("order") or 0, c.get("id")))
+    for n, clip in enumerate(clips, start=1):
+        source = kit.file(f"{rec_id}.{clip.get('file')}.age")
+        if not clip.get("file") or not source.exists():
+            continue
+        name = str(clip.get("name") or "")
+        out_name = f"clip-{n:02d}" + (f"-{_safe(name)}" if name else "") + ".mp4"
+        at = f"{_clock(clip.get('in'))}–{_clock(clip.get('out'))}"
+        items.append(Item("clip", source, out_name, name, str(clip.get("principle") or ""), at))
+        named.add(source.name)
+    stills = sorted(notes.get("stills") or [], key=lambda s: (s.get("t") or 0, s.get("id")))
+    for n, still in enumerate(stills, start=1):
+        source = kit.file(f"{rec_id}.{still.get('file')}.age")
+        if not still.get("file") or not source.exists():
+            continue
+        caption = str(still.get("caption") or "")
+        items.append(
+            Item("still", source, f"still-{n:02d}.jpg", caption, "", _clock(still.get("t")))
+        )
+        named.add(source.name)
+    for path in sorted(kit.path.glob(f"{rec_id}.*.age")):  # exports the notes do not name
+        m = EXPORT_FILE.match(path.name)
+        if m and path.name not in named:
+            out_name = f"{m['kind']}-file-{int(m['n']):02d}.{m['ext']}"
+            items.append(
+                Item(m["kind"], path, out_name, f"{m['kind']} {m['n']} (not in the notes)")
+            )
+    return items
+
+
+def _safe(text: str, limit: int = 60) -> str:
+    """A file-name-safe version of a typed name."""
+    cleaned = re.sub(r"[^\w\-]+", "-", text.strip(), flags=re.UNICODE).strip("-_")
+    return cleaned[:limit].rstrip("-_") or "untitled"
+
+
+def _clock(seconds: Any) -> str:
+    if not isinstance(seconds, int | float):
+        return "?"
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -1,0 +1,134 @@
+"""``vigkit office verify``: is the archive complete and untouched?
+
+For each kit folder: every file each manifest lists is there with its size and SHA-256;
+the audit log is one unbroken hash chain from its first row (``audit.json`` and the rows
+carried in manifests, which must agree); interrupted films are flagged. Returns a report
+whose ``status`` is the command's exit status: 0 intact, 1 problems, 3 intact but with
+interrupted films to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from device.errors import ArchiveError
+from device.library import AuditRow, sha256_file, verify_chain
+from device.office.archive import KitFolder, unlisted_files
+from device.sync.manifest import parse_audit
+
+OK, PROBLEMS, FLAGGED = 0, 1, 3
+
+
+@dataclass
+class KitReport:
+    name: str
+    files_ok: int = 0
+    recordings: int = 0
+    audit_rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # not damage, but worth a look
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    kits: list[KitReport]
+
+    @property
+    def status(self) -> int:
+        if any(k.problems for k in self.kits):
+            return PROBLEMS
+        return FLAGGED if any(k.flags for k in self.kits) else OK
+
+
+def verify(
+    kits: list[KitFolder], progress: Callable[[int, int, str], None] | None = None
+) -> Report:
+    tell = progress or (lambda done, total, name: None)
+    total = sum(f.size for k in kits for m in k.manifests.values() for f in m.files)
+    done = 0
+    reports = []
+    for kit in kits:
+        report = KitReport(kit.name, recordings=len(kit.manifests))
+        report.problems += kit.unreadable
+        for manifest in kit.manifests.values():
+            for entry in manifest.files:
+                tell(done, total, entry.name)
+                problem = _check_file(kit, entry.name, entry.size, entry.sha256)
+                if problem:
+                    report.problems.append(problem)
+                else:
+                    report.files_ok += 1
+                done += entry.size
+            _flag_state(report, manifest.recording, manifest.state)
+        extra = unlisted_files(kit)
+        if extra:
+            report.notes.append(
+                f"{len(extra)} file(s) not in any manifest yet (a sync still under way?): "
+                + ", ".join(extra[:5])
+                + (" …" if len(extra) > 5 else "")
+            )
+        _check_audit(kit, report)
+        reports.append(report)
+    tell(total, total, "")
+    return Report(reports)
+
+
+def _check_file(kit: KitFolder, name: str, size: int, sha256: str) -> str | None:
+    path = kit.file(name)
+    try:
+        actual = path.stat().st_size
+    except FileNotFoundError:
+        return f"{name} is missing"
+    if actual != size:
+        return f"{name} has {actual:,} bytes; the manifest says {size:,}"
+    if sha256_file(path) != sha256:
+        return f"{name} differs from what the kit sent (its SHA-256 does not match)"
+    return None
+
+
+def _flag_state(report: KitReport, rec_id: str, state: str) -> None:
+    if state == "interrupted":
+        report.flags.append(
+            f"{rec_id}: the film was interrupted and not sealed yet; "
+            "vigkit office decrypt --salvage keeps every complete part"
+        )
+    elif state == "recovered":
+        report.flags.append(
+            f"{rec_id}: the film was interrupted and recovered; "
+            f"the untouched original is {rec_id}.interrupted.mp4.age"
+        )
+
+
+def _check_audit(kit: KitFolder, report: KitReport) -> None:
+    rows: dict[int, AuditRow] = {}
+    sources: dict[int, str] = {}
+
+    def take(row: AuditRow, where: str) -> None:
+        if row.seq in rows and rows[row.seq] != row:
+            report.problems.append(
+                f"audit row {row.seq} differs between {sources[row.seq]} and {where}"
+            )
+            return
+        rows[row.seq], sources[row.seq] = row, where
+
+    if kit.audit_file is None:
+        report.problems.append("audit.json is missing: the audit log cannot be checked")
+    else:
+        try:
+            kit_id, chain = parse_audit(kit.audit_file.read_bytes(), "audit.json")
+        except (ArchiveError, OSError) as e:
+            report.problems.append(str(e))
+            kit_id, chain = kit.name, []
+        if kit_id != kit.name:
+            report.notes.append(f"audit.json belongs to {kit_id}, in a folder named {kit.name}")
+        for row in chain:
+            take(row, "audit.json")
+    for manifest in kit.manifests.values():
+        for row in manifest.audit:
+            take(row, f"{manifest.recording}.manifest.json")
+    ordered = [rows[s] for s in sorted(rows)]
+    report.audit_rows = len(ordered)
+    if ordered and kit.audit_file is not None:
+        report.problems += verify_chain(ordered)

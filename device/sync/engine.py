@@ -1,0 +1,240 @@
+"""One sync run: send what the office does not have yet, prove it arrived, then tidy.
+
+Order matters, so an interruption at any point leaves an honest state:
+1. hash every file to send (cached) and note which are already verified remotely;
+2. ``rclone copy`` the rest (rclone skips whole files already there, so a re-run after a
+   kill or a dropped connection sends only what is missing or wrong);
+3. check every sent file on the remote (hash, or read back when the remote has none);
+   only a file whose remote copy matches, and which did not change meanwhile, is marked
+   verified. A mismatch is sent once more with ``--ignore-times`` and checked again;
+4. then each recording's manifest and the kit's audit file, sent and checked the same way;
+   only now is the recording "synced";
+5. retention, if given, under the same lock.
+The web page can run this in-process (``Syncer.run(progress=…)``) and show
+:func:`device.sync.state.read_status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from device.errors import SyncError, VerificationFailed
+from device.library import Library, atomic_write
+from device.sync import state as st
+from device.sync.diagnose import diagnose
+from device.sync.manifest import AUDIT_NAME, Entry, Manifest, audit_json, manifest_name
+from device.sync.outbox import OutFile, collect, out_file, to_send, unchanged
+from device.sync.rclone import Rclone, Transfer
+from device.sync.retention import Erased, Retention
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str  # "looking", "sending", "verifying", "manifests", "tidying", "done"
+    done: int  # bytes while sending, else files
+    total: int
+    current: str = ""
+
+
+@dataclass
+class SyncResult:
+    sent: list[str] = field(default_factory=list)  # files verified on the remote this run
+    manifests: list[str] = field(default_factory=list)  # manifests and audit file, likewise
+    already: int = 0  # files that were verified before this run
+    synced: list[str] = field(default_factory=list)  # recordings now wholly at the office
+    erased: list[Erased] = field(default_factory=list)
+    resumed_after: str | None = None  # start of an earlier run that never finished
+
+
+AUDIT_OWNER = "-"  # the audit file's "recording" in the index's sync_files
+
+
+def remote_folder(remote: str, kit_id: str) -> str:
+    """``remote:path`` + the kit's folder; ``office:`` alone means the remote's root."""
+    if remote.endswith(":"):
+        return remote + kit_id
+    return f"{remote.rstrip('/')}/{kit_id}"
+
+
+class Syncer:
+    def __init__(
+        self,
+        *,
+        library: Library,
+        remote: str,
+        rclone: Rclone,
+        clock: st.Clock = st.utc_now,
+        retention: Retention | None = None,
+        lock_wait_s: float = 30.0,
+    ) -> None:
+        self._library = library
+        self._remote = remote
+        self._rclone = rclone
+        self._clock = clock
+        self._retention = retention
+        self._lock_wait_s = lock_wait_s
+        self._outbox = library.data.root / "outbox"  # manifests: plain, no personal data
+
+    def run(self, progress: Callable[[Progress], None] | None = None) -> SyncResult:
+        tell = progress or (lambda p: None)
+        index = self._library.index
+        with st.SyncLock(self._library.data.root) as lock:
+            lock.acquire(self._lock_wait_s)
+            result = SyncResult(resumed_after=st.set_running(index, self._clock))
+            try:
+                self._sync(result, tell)
+            except SyncError as e:
+                self._finish(result, e.message)
+                raise
+            except BaseException:
+                self._finish(result, "the sync stopped part-way")
+                raise
+            self._finish(result, "")
+            if self._retention is not None:
+                tell(Progress("tidying", 0, 0))
+                result.erased = self._retention.run_locked()
+        tell(Progress("done", len(result.sent), len(result.sent)))
+        return result
+
+    def _finish(self, result: SyncResult, error: str) -> None:
+        index = self._library.index
+        for row in index.all():
+            if row.sync_state == st.SyncState.SENDING:
+                index.update(row.id, sync_state=st.SyncState.FAILED)
+        st.set_finished(index, self._clock, error)
+        if result.sent:
+            self._library.audit.append(
+                "sync", files=len(result.sent), recordings=len(result.synced), ok=not error
+            )
+
+    def _sync(self, result: SyncResult, tell: Callable[[Progress], None]) -> None:
+        index = self._library.index
+        tell(Progress("looking", 0, 0))
+        dest = remote_folder(self._remote, index.kit_id())
+        rows = {row.id: row for row in to_send(index)}
+        files = {rec_id: collect(self._library.data, index, row) for rec_id, row in rows.items()}
+        pending = [f for fs in files.values() for f in fs if not f.verified]
+        result.already = sum(1 for fs in files.values() for f in fs if f.verified)
+        hashes = self._rclone.hashes(dest)  # also proves the remote answers
+        if pending:
+            for rec_id in {f.recording for f in pending}:
+                index.update(rec_id, sync_state=st.SyncState.SENDING)
+            self._transfer(self._library.data.recordings, dest, pending, hashes, result.sent, tell)
+        done = [
+            rec_id
+            for rec_id, fs in files.items()
+            if fs and all(f.verified or f.name in result.sent for f in fs)
+        ]
+        self._send_manifests(dest, done, files, hashes, result, tell)
+
+    def _transfer(
+        self,
+        source: Path,
+        dest: str,
+        files: Sequence[OutFile],
+        hashes: list[str],
+        verified: list[str],
+        tell: Callable[[Progress], None],
+    ) -> None:
+        """Copy ``files``, check each on the remote, send mismatches once more regardless of
+        size and time (a remote without modification times, such as plain WebDAV, takes an
+        edited file of the same size for the old one), then say why anything is left."""
+
+        def moving(t: Transfer) -> None:
+            tell(Progress("sending", t.done, t.total, t.current))
+
+        copied = self._rclone.copy(source, dest, [f.name for f in files], progress=moving)
+        left = self._verify(source, dest, files, hashes, verified, tell)
+        if copied.returncode == 0 and left:
+            again = self._rclone.copy(
+                source, dest, [f.name for f in left], again=True, progress=moving
+            )
+            left = self._verify(source, dest, left, hashes, verified, tell)
+            copied = again if again.returncode != 0 else copied
+        if copied.returncode != 0:
+            free = self._rclone.free_bytes(dest)
+            short = free is not None and free < sum(f.size for f in left)
+            raise diagnose(copied.errors, "send", short_of_space=short)
+        if left:
+            raise VerificationFailed(
+                f"{len(left)} file(s) did not arrive intact: {', '.join(f.name for f in left)}"
+            )
+
+    def _verify(
+        self,
+        source: Path,
+        dest: str,
+        files: Sequence[OutFile],
+        hashes: list[str],
+        verified: list[str],
+        tell: Callable[[Progress], None],
+    ) -> list[OutFile]:
+        """Mark verified what matches remotely; return what does not. A file that changed
+        on the kit meanwhile (notes saved during the sync) is neither: the next run sends it."""
+        tell(Progress("verifying", 0, len(files)))
+        check = self._rclone.check(source, dest, [f.name for f in files], download=not hashes)
+        at = st.stamp(self._clock)
+        left = []
+        for f in files:
+            if not unchanged(f):
+                continue
+            if f.name in check.same:
+                st.save_verified(self._library.index, f.recording, f.name, f.sha256, at)
+                verified.append(f.name)
+            else:
+                left.append(f)
+        tell(Progress("verifying", len(files) - len(left), len(files)))
+        return left
+
+    def _send_manifests(
+        self,
+        dest: str,
+        done: list[str],
+        files: dict[str, list[OutFile]],
+        hashes: list[str],
+        result: SyncResult,
+        tell: Callable[[Progress], None],
+    ) -> None:
+        index = self._library.index
+        self._outbox.mkdir(mode=0o700, exist_ok=True)
+        audit_seq = int(index.meta(st.META_AUDIT_SEQ) or 0)
+        rows = self._library.audit.rows()
+        since = tuple(r for r in rows if r.seq > audit_seq)
+        kit = index.kit_id()
+        written: list[tuple[str, Path]] = []
+        keys: dict[str, str] = {}
+        for rec_id in done:
+            row = index.get(rec_id)
+            entries = tuple(Entry(f.name, f.size, f.sha256) for f in files[rec_id])
+            manifest = Manifest(
+                kit, rec_id, str(row.state), row.duration_s, entries, since, st.stamp(self._clock)
+            )
+            keys[rec_id] = manifest.body_key()
+            if (
+                row.sync_state == st.SyncState.SYNCED
+                and index.meta(f"manifest:{rec_id}") == keys[rec_id]
+            ):
+                continue
+            path = self._outbox / manifest_name(rec_id)
+            atomic_write(path, manifest.to_json())
+            written.append((rec_id, path))
+        if since:
+            path = self._outbox / AUDIT_NAME
+            atomic_write(path, audit_json(kit, rows))
+            written.append((AUDIT_OWNER, path))
+        if not written:
+            return
+        tell(Progress("manifests", 0, len(written)))
+        outs = [f for rec_id, path in written if (f := out_file(index, rec_id, path)) is not None]
+        self._transfer(self._outbox, dest, outs, hashes, result.manifests, tell)
+        for rec_id, _path in written:
+            if rec_id != AUDIT_OWNER:
+                index.set_meta(f"manifest:{rec_id}", keys[rec_id])
+                index.update(
+                    rec_id, sync_state=st.SyncState.SYNCED, synced_at=st.stamp(self._clock)
+                )
+                result.synced.append(rec_id)
+        if since:
+            index.set_meta(st.META_AUDIT_SEQ, str(rows[-1].seq))

@@ -1,0 +1,116 @@
+"""The per-recording manifest sent beside a recording's files, and the kit's audit file.
+
+A manifest says what the office should hold for one recording: every ciphertext file's
+name, size and SHA-256, the kit's id, the recording's state (so an interrupted film is
+flagged), and the audit-log rows written since the last sync. ``audit.json`` in the kit's
+folder holds the whole chain, so the office can check it from the first row.
+
+Both are plain JSON, on purpose: they hold ids (a time and four random hex digits), sizes,
+hashes and audit events, never a name, case code or note (those live only in the
+encrypted notes file). Plain, anyone at the office can check an archive is complete and
+untouched without holding the organisation's key, the same as ``sha256sum -c``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from device.errors import ArchiveError
+from device.library import AuditRow
+
+FORMAT = "vigkit-manifest/1"
+AUDIT_FORMAT = "vigkit-audit/1"
+AUDIT_NAME = "audit.json"
+
+
+def manifest_name(rec_id: str) -> str:
+    return f"{rec_id}.manifest.json"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    kit: str
+    recording: str
+    state: str  # complete, interrupted or recovered (index states)
+    duration_s: float
+    files: tuple[Entry, ...]
+    audit: tuple[AuditRow, ...]
+    written_at: str
+
+    def body_key(self) -> str:
+        """What makes a new manifest worth sending: the files and the state."""
+        return json.dumps([self.state, [asdict(f) for f in self.files]], sort_keys=True)
+
+    def to_json(self) -> bytes:
+        doc = {
+            "format": FORMAT,
+            "kit": self.kit,
+            "recording": self.recording,
+            "state": self.state,
+            "duration_s": self.duration_s,
+            "files": [asdict(f) for f in self.files],
+            "audit": [asdict(r) for r in self.audit],
+            "written_at": self.written_at,
+        }
+        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+
+
+def audit_json(kit: str, rows: list[AuditRow]) -> bytes:
+    doc = {"format": AUDIT_FORMAT, "kit": kit, "rows": [asdict(r) for r in rows]}
+    return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+
+
+def parse_manifest(data: bytes, where: str) -> Manifest:
+    doc = _load(data, where, FORMAT)
+    try:
+        files = tuple(Entry(str(f["name"]), int(f["size"]), str(f["sha256"])) for f in doc["files"])
+        return Manifest(
+            kit=str(doc["kit"]),
+            recording=str(doc["recording"]),
+            state=str(doc["state"]),
+            duration_s=float(doc.get("duration_s", 0.0)),
+            files=files,
+            audit=tuple(_row(r) for r in doc.get("audit", [])),
+            written_at=str(doc.get("written_at", "")),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise ArchiveError(f"{where} is not a complete manifest ({e})") from e
+
+
+def parse_audit(data: bytes, where: str) -> tuple[str, list[AuditRow]]:
+    doc = _load(data, where, AUDIT_FORMAT)
+    try:
+        return str(doc["kit"]), [_row(r) for r in doc["rows"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ArchiveError(f"{where} is not a complete audit file ({e})") from e
+
+
+def _load(data: bytes, where: str, fmt: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(data)
+    except ValueError as e:
+        raise ArchiveError(f"{where} is damaged: it is not JSON") from e
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise ArchiveError(f"{where} is not a {fmt} file")
+    return doc
+
+
+def _row(r: dict[str, Any]) -> AuditRow:
+    return AuditRow(
+        int(r["seq"]),
+        str(r["at"]),
+        str(r["event"]),
+        str(r["recording"]),
+        dict(r["detail"]),
+        str(r["prev"]),
+        str(r["hash"]),
+    )

@@ -1,0 +1,93 @@
+"""What sync sends: every ``recordings/<id>.*.age`` of a recording that is not being
+recorded (film, interrupted original, notes, exports, thumbnails, fragment index), each
+with its size and SHA-256, and whether that exact content is already verified remotely.
+
+Hashes are cached in the index by size and modification time: every kit write is an
+atomic rename, so changed content always comes with a new mtime, and a film of an hour is
+not read again on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from device.library import DataDir, Index, RecordingRow, State, sha256_file
+from device.sync.state import file_record, save_hash
+
+# Recordings in these states have nothing to send (yet, or any more).
+NOT_SENT = (State.RECORDING, State.ERASED)
+SEALED = (State.COMPLETE, State.RECOVERED)  # films whose recorded SHA-256 is final
+
+
+@dataclass(frozen=True)
+class OutFile:
+    recording: str
+    name: str
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+    verified: bool
+
+
+def recording_paths(data: DataDir, rec_id: str) -> list[Path]:
+    """The recording's ciphertext files; temp files (leading dot) never match."""
+    return sorted(data.recordings.glob(f"{rec_id}.*.age"))
+
+
+def out_file(
+    index: Index, recording: str, path: Path, recorded: RecordingRow | None = None
+) -> OutFile | None:
+    """The file as it is now, hashed (or from the cache); None if it just vanished.
+    ``recorded``: the film's row, whose SHA-256 the recorder took as it wrote the file;
+    it is used as is, so a film the card damaged since shows up as a mismatch."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    known = file_record(index, recording, path.name)
+    if known is not None and (known.size, known.mtime_ns) == (st.st_size, st.st_mtime_ns):
+        return OutFile(
+            recording,
+            path.name,
+            path,
+            st.st_size,
+            st.st_mtime_ns,
+            known.sha256,
+            known.verified_at is not None,
+        )
+    if recorded is not None and recorded.sha256 and recorded.size == st.st_size:
+        sha = recorded.sha256
+    else:
+        try:
+            sha = sha256_file(path)
+        except FileNotFoundError:
+            return None
+    save_hash(index, recording, path.name, st.st_size, st.st_mtime_ns, sha)
+    again = file_record(index, recording, path.name)
+    verified = again is not None and again.verified_at is not None
+    return OutFile(recording, path.name, path, st.st_size, st.st_mtime_ns, sha, verified)
+
+
+def unchanged(f: OutFile) -> bool:
+    """Still exactly the file that was hashed (checked again before it counts as synced)."""
+    try:
+        st = f.path.stat()
+    except FileNotFoundError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (f.size, f.mtime_ns)
+
+
+def to_send(index: Index) -> list[RecordingRow]:
+    """Recordings with files to consider, oldest first (the office gets them in order)."""
+    return [row for row in reversed(index.all()) if row.state not in NOT_SENT]
+
+
+def collect(data: DataDir, index: Index, row: RecordingRow) -> list[OutFile]:
+    film = data.film(row.id)
+    found = (
+        out_file(index, row.id, p, row if p == film and row.state in SEALED else None)
+        for p in recording_paths(data, row.id)
+    )
+    return [f for f in found if f is not None]

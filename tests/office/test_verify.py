@@ -1,0 +1,73 @@
+"""``vigkit office verify``: hashes against manifests, the audit chain, interrupted films."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.recording.conftest import vigkit
+from tests.sync.conftest import KitFiles
+
+
+def kit_folder(archive: Path) -> Path:
+    (folder,) = archive.iterdir()
+    return folder
+
+
+def test_an_intact_archive_passes_and_flags_the_interrupted_film(
+    archive: Path, kit: KitFiles
+) -> None:
+    done = vigkit("office", "verify", archive, check=False)
+    assert done.returncode == 3, done.stdout + done.stderr  # intact, with a flag
+    assert "3 recording(s), 7 file(s) intact" in done.stdout
+    assert f"FLAG: {kit.interrupted}: the film was interrupted" in done.stdout
+    assert "PROBLEM" not in done.stdout
+    assert "complete and untouched; some films were interrupted" in done.stdout
+
+
+def test_an_archive_without_interrupted_films_exits_0(archive: Path, kit: KitFiles) -> None:
+    folder = kit_folder(archive)
+    for p in folder.glob(f"{kit.interrupted}.*"):
+        p.unlink()
+    done = vigkit("office", "verify", folder, check=False)  # one kit's folder works too
+    assert done.returncode == 0, done.stdout
+    assert "The archive is complete and untouched." in done.stdout
+
+
+def test_damage_missing_files_and_a_changed_audit_row_are_named(
+    archive: Path, kit: KitFiles
+) -> None:
+    folder = kit_folder(archive)
+    film = folder / f"{kit.copy}.mp4.age"
+    data = bytearray(film.read_bytes())
+    data[len(data) // 2] ^= 1
+    film.write_bytes(bytes(data))
+    (folder / f"{kit.film}.still-1.jpg.age").unlink()
+    audit = json.loads((folder / "audit.json").read_text())
+    audit["rows"][1]["event"] = "nothing happened"
+    (folder / "audit.json").write_text(json.dumps(audit))
+    done = vigkit("office", "verify", archive, check=False)
+    assert done.returncode == 1
+    assert f"PROBLEM: {kit.copy}.mp4.age differs from what the kit sent" in done.stdout
+    assert f"PROBLEM: {kit.film}.still-1.jpg.age is missing" in done.stdout
+    assert "PROBLEM: audit row 2 differs between audit.json and" in done.stdout
+    assert "has problems" in done.stdout
+
+
+def test_a_removed_audit_row_breaks_the_chain(archive: Path) -> None:
+    folder = kit_folder(archive)
+    audit = json.loads((folder / "audit.json").read_text())
+    del audit["rows"][1]
+    (folder / "audit.json").write_text(json.dumps(audit))
+    for manifest in folder.glob("*.manifest.json"):  # the rows they carry go too
+        doc = json.loads(manifest.read_text())
+        doc["audit"] = [r for r in doc["audit"] if r["seq"] != 2]
+        manifest.write_text(json.dumps(doc))
+    done = vigkit("office", "verify", archive, check=False)
+    assert done.returncode == 1
+    assert "PROBLEM: audit row 3 does not follow the row before it" in done.stdout
+
+
+def test_not_an_archive(tmp_path: Path) -> None:
+    done = vigkit("office", "verify", tmp_path, check=False)
+    assert done.returncode == 1 and "holds no VIG Kit manifests" in done.stderr

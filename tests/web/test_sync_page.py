@@ -1,0 +1,167 @@
+"""The Settings page's "Sync now" and the sync badges on the list, against real rclone.
+
+The office is a local folder (a USB drive's stand-in, as in tests/sync) or an SFTP
+remote nobody answers on. The sync runs in the app's process on its background thread,
+exactly as on a kit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from device.app import Kit
+from device.sync.manifest import manifest_name
+from tests.web.web_helpers import FakeClock, csrf, free_port, make_kit, unlock, wait_until
+from web import create_app
+from web.sync import SyncSettings, configure, runner
+
+
+@pytest.fixture
+def bare_kit(tmp_path: Path) -> Iterator[Kit]:
+    kit = make_kit(tmp_path / "data", fast=True)
+    yield kit
+    kit.close()
+
+
+@pytest.fixture
+def film_kit(bare_kit: Kit) -> Kit:
+    """The kit with one short film on it."""
+    bare_kit.recorder.start(max_seconds=1.5)
+    assert bare_kit.recorder.wait(60)
+    return bare_kit
+
+
+@pytest.fixture
+def app(bare_kit: Kit) -> Iterator[Flask]:
+    app = create_app(
+        bare_kit, secret_key="sync", idle_timeout_s=60, clock=FakeClock(), thumbnails=False
+    )
+    yield app
+    app.extensions["vigkit.close"]()
+
+
+@pytest.fixture
+def phone(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as client:
+        assert unlock(client) == 302
+        yield client
+
+
+def _local(tmp_path: Path) -> SyncSettings:
+    conf = tmp_path / "rclone.conf"
+    conf.write_text("# a USB drive needs no remote: sync_remote is a folder\n")
+    return SyncSettings(remote=str(tmp_path / "usb" / "vigkit"), rclone_config=conf)
+
+
+def _sync_now(phone: FlaskClient) -> None:
+    response = phone.post("/settings/sync", data={"csrf_token": csrf(phone, "/settings")})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/settings")
+    app = phone.application
+    wait_until(lambda: not runner(app).running, timeout=120, what="the sync to finish")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_sync_now_sends_the_films_and_the_badge_says_synced(
+    phone: FlaskClient, film_kit: Kit, tmp_path: Path
+) -> None:
+    configure(phone.application, _local(tmp_path))
+    (row,) = film_kit.library.index.all()
+    assert "Waiting to sync" in phone.get("/recordings").get_data(as_text=True)
+    page = _text(phone.get("/settings").get_data(as_text=True))
+    assert "Sync now" in page and "Last sync: never" in page
+    assert "1 recording is waiting to be sent to the office" in page
+
+    _sync_now(phone)
+
+    office = tmp_path / "usb" / "vigkit" / film_kit.library.index.kit_id()
+    film = film_kit.library.data.recordings / f"{row.id}.mp4.age"
+    assert (office / film.name).read_bytes() == film.read_bytes()
+    assert (office / manifest_name(row.id)).is_file()
+    listing = phone.get("/recordings").get_data(as_text=True)
+    assert ">Synced<" in listing and "Waiting to sync" not in listing
+    page = _text(phone.get("/settings").get_data(as_text=True))
+    assert "Every recording is safe at the office" in page
+    assert "Last sync: never" not in page and "did not finish" not in page
+    state = phone.get("/settings/sync", headers={"Accept": "application/json"}).get_json()
+    assert state["running"] is False and state["error"] == "" and state["last_ok"]
+
+
+def test_unreachable_office_shows_the_cause_in_plain_words(
+    phone: FlaskClient, film_kit: Kit, tmp_path: Path
+) -> None:
+    conf = tmp_path / "rclone.conf"
+    conf.write_text(
+        f"[office]\ntype = sftp\nhost = 127.0.0.1\nport = {free_port()}\nuser = office\n"
+    )  # nothing listens on that port: the office server is switched off
+    configure(phone.application, SyncSettings(remote="office:vigkit", rclone_config=conf))
+    _sync_now(phone)
+    page = _text(phone.get("/settings").get_data(as_text=True))
+    assert "The last sync did not finish: The office server cannot be reached." in page
+    assert "Check the kit has a network connection" in page and "Nothing was lost" in page
+    assert "Waiting to sync" in phone.get("/recordings").get_data(as_text=True)
+    film = film_kit.library.data.recordings
+    assert list(film.glob("*.mp4.age")), "nothing is removed from the kit"
+
+
+def test_missing_rclone_config_is_a_clear_error(phone: FlaskClient, tmp_path: Path) -> None:
+    configure(
+        phone.application,
+        SyncSettings(remote="office:vigkit", rclone_config=tmp_path / "nowhere.conf"),
+    )
+    _sync_now(phone)
+    page = _text(phone.get("/settings").get_data(as_text=True))
+    assert "nowhere.conf does not exist" in page and "Check rclone_config" in page
+
+
+def test_not_set_up_says_so_and_does_nothing(phone: FlaskClient) -> None:
+    page = _text(phone.get("/settings").get_data(as_text=True))
+    assert "Sync is not set up on this kit" in page and "Sync now" not in page
+    assert "sync" not in phone.get("/recordings").get_data(as_text=True).lower()
+    token = csrf(phone, "/settings")
+    answer = phone.post(
+        "/settings/sync",
+        data={"csrf_token": token},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 409 and answer.get_json()["configured"] is False
+    assert not runner(phone.application).running
+
+
+def test_never_while_recording(phone: FlaskClient, bare_kit: Kit, tmp_path: Path) -> None:
+    configure(phone.application, _local(tmp_path))
+    bare_kit.recorder.start(max_seconds=30)
+    try:
+        page = _text(phone.get("/settings").get_data(as_text=True))
+        assert "The kit is recording: sync waits until the film is saved" in page
+        assert re.search(r"<button[^>]*disabled[^>]*>Sync now", phone.get("/settings").text)
+        answer = phone.post(
+            "/settings/sync",
+            data={"csrf_token": csrf(phone, "/settings")},
+            headers={"Accept": "application/json"},
+        )
+        assert answer.status_code == 409
+        assert answer.get_json()["error"] == "The kit is recording."
+        assert not runner(phone.application).running
+    finally:
+        bare_kit.recorder.stop(wait=True)
+    assert not (tmp_path / "usb").exists(), "nothing was sent while recording"
+
+
+def test_sync_now_needs_the_csrf_token_and_the_unlock(app: Flask, tmp_path: Path) -> None:
+    configure(app, _local(tmp_path))
+    with app.test_client() as client:
+        assert client.post("/settings/sync").status_code in (400, 401)
+        assert client.get("/settings/sync").status_code == 401
+        assert unlock(client) == 302
+        assert client.post("/settings/sync").status_code == 400
+    assert not runner(app).running and not (tmp_path / "usb").exists()
