@@ -58,8 +58,9 @@ class DataDir:
         return self.recordings / f"{check_recording_id(rec_id)}.interrupted.mp4.age"
 
     def derived(self, rec_id: str, kind: str) -> Path:
-        """An encrypted derived file: ``notes``, ``index``, ``thumbs``…"""
-        if not re.fullmatch(r"[a-z0-9-]+", kind):
+        """An encrypted derived file: ``notes``, ``index``, ``thumbs``… or an export with
+        one extension, such as ``clip-3.mp4`` or ``still-2.jpg``."""
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9]+)?", kind):
             raise LibraryError(f"not a derived file kind: {kind!r}")
         return self.recordings / f"{check_recording_id(rec_id)}.{kind}.age"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from device.media.boxes import TrackInfo, TrackRun
+from device.media.clips import MAX_CLIP_S, ClipCut, cut_clip
 from device.media.fragments import (
     Fragment,
     FragmentIndex,
@@ -11,6 +12,8 @@ from device.media.fragments import (
     scan_file,
 )
 from device.media.muxer import Mp4Muxer
+from device.media.stills import Still, grab_still
+from device.media.thumbnails import Thumbnail, make_thumbnails
 from device.media.virtual import (
     RangeSource,
     Segment,
@@ -21,6 +24,8 @@ from device.media.virtual import (
 )
 
 __all__ = [
+    "MAX_CLIP_S",
+    "ClipCut",
     "Fragment",
     "FragmentIndex",
     "FragmentScanner",
@@ -28,11 +33,16 @@ __all__ = [
     "Mp4Muxer",
     "RangeSource",
     "Segment",
+    "Still",
+    "Thumbnail",
     "TrackInfo",
     "TrackRun",
     "VirtualLayout",
     "VirtualMp4",
+    "cut_clip",
+    "grab_still",
     "hls_playlist",
+    "make_thumbnails",
     "open_virtual_mp4",
     "scan_file",
 ]

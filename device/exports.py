@@ -1,0 +1,141 @@
+"""Exporting clips and stills of a recording: decrypt in memory, cut, encrypt, record.
+
+The film is read through the decrypting ``age.Reader`` (only the seconds needed are
+decrypted); the clip or still is built in memory and written through ``age.Writer``
+into ``recordings/<id>.clip-<n>.mp4.age`` / ``<id>.still-<n>.jpg.age``, atomically
+(a temp file of ciphertext in the same folder, then a rename). Each export is noted in
+the recording's notes and in the audit log. These files sit with the film, so sync
+takes them to the office with it. A Flask view calls these functions directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from device import age
+from device.errors import ExportError, RecordingError, VigKitError
+from device.library import Library, State, atomic_writer
+from device.library.notes import Notes, NotesStore, add_item, update_item
+from device.media import FragmentIndex, scan_file
+from device.media.clips import ClipCut, cut_clip
+from device.media.stills import Still, grab_still
+
+EXPORTABLE = (State.COMPLETE, State.RECOVERED)
+_NUMBERING = threading.Lock()  # one export at a time picks its file number
+_WRITE_SLICE = 1 << 20
+
+
+@contextlib.contextmanager
+def open_recording(
+    library: Library, rec_id: str, identities: Sequence[age.Identity]
+) -> Iterator[tuple[age.Reader, FragmentIndex]]:
+    """The film's decrypting reader and its fragment index, for a finished recording."""
+    row = library.index.get(rec_id)
+    if row.state not in EXPORTABLE:
+        raise RecordingError(
+            "this film is still being recorded"
+            if row.state == State.RECORDING
+            else "this film was interrupted and has not been recovered yet",
+            hint="Wait until it is saved (or unlock the kit to recover it), then try again.",
+        )
+    data = library.data
+    try:
+        source = data.film(rec_id).open("rb")
+    except OSError as e:
+        raise VigKitError(
+            "this film is missing from the kit", hint="The office copy may still have it."
+        ) from e
+    with source, age.Reader(source, identities) as reader:
+        try:
+            plain = age.decrypt_bytes(data.derived(rec_id, "index").read_bytes(), identities)
+            index = FragmentIndex.from_json(plain)
+        except FileNotFoundError:
+            index = scan_file(reader)  # e.g. a film copied in without its index
+        yield reader, index
+
+
+def export_clip(
+    library: Library,
+    notes: NotesStore,
+    rec_id: str,
+    clip_id: str,
+    identities: Sequence[age.Identity],
+    recipients: Sequence[age.Recipient],
+    *,
+    exact: bool = False,
+) -> Notes:
+    """Export the clip ``clip_id`` of the notes (its in and out points) as an encrypted MP4."""
+    clip = notes.load(rec_id, identities).item("clips", clip_id)
+    with open_recording(library, rec_id, identities) as (reader, index):
+        cut: ClipCut = cut_clip(reader, index, clip["in"], clip["out"], exact=exact)
+    name = _store(library, rec_id, "clip", "mp4", cut.parts, recipients)
+    library.audit.append(
+        "export clip", rec_id, file=name, exact=exact, frames=cut.frames, bytes=cut.size
+    )
+    fields = {
+        "file": name,
+        "exact": exact,
+        "exported_in": cut.first_frame_s,
+        "exported_out": cut.first_frame_s + cut.duration_s,
+    }
+    return notes.apply(
+        rec_id, [update_item("clips", clip_id, fields)], identities, recipients, system=True
+    )
+
+
+def export_still(
+    library: Library,
+    notes: NotesStore,
+    rec_id: str,
+    t_s: float,
+    identities: Sequence[age.Identity],
+    recipients: Sequence[age.Recipient],
+    *,
+    caption: str = "",
+) -> Notes:
+    """Freeze the frame on screen at ``t_s`` as an encrypted JPEG, and add it as a still."""
+    with open_recording(library, rec_id, identities) as (reader, index):
+        still: Still = grab_still(reader, index, t_s)
+    name = _store(library, rec_id, "still", "jpg", (still.jpeg,), recipients)
+    library.audit.append("export still", rec_id, file=name, bytes=len(still.jpeg))
+    item = {"t": still.frame_s, "caption": caption, "file": name}
+    return notes.apply(rec_id, [add_item("stills", item)], identities, recipients, system=True)
+
+
+def _store(
+    library: Library,
+    rec_id: str,
+    prefix: str,
+    ext: str,
+    parts: Sequence[bytes | memoryview],
+    recipients: Sequence[age.Recipient],
+) -> str:
+    """Encrypt ``parts`` (in order) into the next free ``<id>.<prefix>-<n>.<ext>.age``; its kind."""
+    with _NUMBERING:
+        kind = f"{prefix}-{_next_number(library, rec_id, prefix, ext)}.{ext}"
+        path = library.data.derived(rec_id, kind)
+        try:
+            with atomic_writer(path) as out:
+                writer = age.Writer(out, recipients, close_output=False)
+                for part in parts:
+                    view = memoryview(part)
+                    for at in range(0, len(view), _WRITE_SLICE):
+                        writer.write(view[at : at + _WRITE_SLICE])
+                writer.close()
+        except OSError as e:
+            raise ExportError(
+                f"the {prefix} could not be saved: {e.strerror}",
+                hint="Free some space on the kit (sync to the office), then export again.",
+            ) from e
+    return kind
+
+
+def _next_number(library: Library, rec_id: str, prefix: str, ext: str) -> int:
+    pattern = re.compile(rf"{re.escape(rec_id)}\.{prefix}-(\d+)\.{ext}\.age")
+    folder: Path = library.data.recordings
+    taken = [int(m[1]) for p in folder.iterdir() if (m := pattern.fullmatch(p.name))]
+    return 1 + max(taken, default=0)

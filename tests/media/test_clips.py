@@ -1,0 +1,132 @@
+"""Clip export: encrypted MP4s that start at the chosen frame (edit list or re-encode).
+
+Each clip is decrypted with the real ``age`` CLI into memory and read by ffmpeg/ffprobe
+through pipes; the synthetic camera's frame counter says which frame is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from device.errors import ClipRangeError, NotesError, VigKitError
+from device.exports import export_clip, open_recording
+from device.library import Library
+from device.library.notes import NotesStore, add_item
+from device.media.clips import cut_clip
+from tests.media.film_helpers import FPS, Key, make_key, probe, record_film, shown_frames
+
+SECONDS = 8.0
+FRAME_S = 1 / FPS
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Library, Key, str]]:
+    root = tmp_path_factory.mktemp("clips")
+    library = Library(root / "data")
+    key = make_key(root)
+    rec_id = record_film(library, key, SECONDS)
+    yield library, key, rec_id
+    library.close()
+
+
+# (in, out): the film's very start; exactly on a keyframe; the frame just before a
+# keyframe; mid-GOP; up to the very end of the film
+RANGES = [(0.0, 1.5), (2.0, 3.5), (3.0 - FRAME_S, 4.0), (4.4, 5.1), (6.5, SECONDS)]
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["copy", "exact"])
+@pytest.mark.parametrize(("in_s", "out_s"), RANGES)
+def test_exported_clip_starts_at_the_chosen_frame(
+    kit: tuple[Library, Key, str], in_s: float, out_s: float, exact: bool
+) -> None:
+    library, key, rec_id = kit
+    notes = NotesStore(library.data, library.index, library.audit)
+    ids, recipients = [key.identity], [key.recipient]
+    added = notes.apply(rec_id, [add_item("clips", {"in": in_s, "out": out_s})], ids, recipients)
+    clip_id = added.doc["clips"][-1]["id"]
+
+    done = export_clip(library, notes, rec_id, clip_id, ids, recipients, exact=exact)
+
+    item = done.item("clips", clip_id)
+    mp4 = key.decrypt(library.data.derived(rec_id, item["file"]))
+    shown = shown_frames(mp4)
+    first, last = round(in_s * FPS + 1e-6), round(out_s * FPS + 1e-6) - 1
+    assert abs(shown[0] - first) <= 1
+    assert abs(shown[-1] - last) <= 1
+    assert shown == list(range(shown[0], shown[-1] + 1))  # every frame, once, in order
+    duration = float(probe(mp4)["format"]["duration"])
+    assert abs(duration - (out_s - in_s)) <= FRAME_S
+    assert item["exact"] is exact
+    assert abs(item["exported_in"] - in_s) <= FRAME_S
+    event = library.audit.rows()[-1]
+    assert (event.event, event.recording, event.detail["file"]) == (
+        "export clip",
+        rec_id,
+        item["file"],
+    )
+
+
+def test_stream_copy_relies_on_its_edit_list_and_exact_does_not(
+    kit: tuple[Library, Key, str],
+) -> None:
+    library, key, rec_id = kit
+    with open_recording(library, rec_id, [key.identity]) as (reader, index):
+        copied = cut_clip(reader, index, 4.5, 5.5)
+        exact = cut_clip(reader, index, 4.5, 5.5, exact=True)
+    # a player that ignores edit lists shows the run-up from the keyframe at 4 s...
+    assert shown_frames(copied.mp4, "-ignore_editlist", "1")[0] == 4 * FPS
+    assert shown_frames(copied.mp4)[0] == round(4.5 * FPS)
+    # ...but the re-encoded clip starts at the chosen frame either way, frame for frame
+    expected = list(range(round(4.5 * FPS), round(5.5 * FPS)))
+    assert shown_frames(exact.mp4, "-ignore_editlist", "1") == expected
+    assert exact.frames == copied.frames == len(expected)
+    streams = {s["codec_type"] for s in probe(copied.mp4)["streams"]}
+    assert streams == {"video", "audio"}
+
+
+@pytest.mark.parametrize(
+    ("in_s", "out_s", "words"),
+    [
+        (3.0, 2.0, "out point is not after its in point"),
+        (2.0, 2.0, "out point is not after its in point"),
+        (2.0, SECONDS + 1, "after the end of the film"),
+        (SECONDS + 1, SECONDS + 2, "starts after the film ends"),
+        (-1.0, 1.0, "starts before the film"),
+        (0.0, 5.0, "at most 4 s"),
+    ],
+)
+def test_bad_in_and_out_points_say_what_is_wrong(
+    kit: tuple[Library, Key, str], in_s: float, out_s: float, words: str
+) -> None:
+    library, key, rec_id = kit
+    with (
+        open_recording(library, rec_id, [key.identity]) as (reader, index),
+        pytest.raises(ClipRangeError, match=words) as caught,
+    ):
+        cut_clip(reader, index, in_s, out_s, max_s=4.0)
+    assert isinstance(caught.value, VigKitError) and caught.value.hint
+
+
+def test_exports_are_numbered_encrypted_files_and_notes_refuse_bad_clips(
+    kit: tuple[Library, Key, str],
+) -> None:
+    library, key, rec_id = kit
+    notes = NotesStore(library.data, library.index, library.audit)
+    ids, recipients = [key.identity], [key.recipient]
+    with pytest.raises(NotesError, match="after its in point"):
+        notes.apply(rec_id, [add_item("clips", {"in": 3.0, "out": 2.0})], ids, recipients)
+    with pytest.raises(NotesError, match="at most 120 seconds"):
+        notes.apply(rec_id, [add_item("clips", {"in": 0.0, "out": 200.0})], ids, recipients)
+    doc = notes.apply(rec_id, [add_item("clips", {"in": 1.0, "out": 2.0})], ids, recipients).doc
+    clip_id = doc["clips"][-1]["id"]
+    first = export_clip(library, notes, rec_id, clip_id, ids, recipients).item("clips", clip_id)
+    again = export_clip(library, notes, rec_id, clip_id, ids, recipients).item("clips", clip_id)
+    number = int(first["file"].split("-")[1].split(".")[0])
+    assert again["file"] == f"clip-{number + 1}.mp4"
+    path: Path = library.data.derived(rec_id, again["file"])
+    assert path.name == f"{rec_id}.clip-{number + 1}.mp4.age"
+    assert path.read_bytes().startswith(b"age-encryption.org/v1\n")
+    assert not list(library.data.recordings.glob(".*.tmp"))  # no temp file left behind
