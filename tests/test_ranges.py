@@ -178,3 +178,57 @@ def test_safari_probe_then_a_seek_over_an_encrypted_film() -> None:
     assert all(reader.closed for reader in readers[1:])
     probed = ffprobe(body, "-show_format")
     assert float(probed["format"]["duration"]) == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.fixture
+def capped() -> Iterator[FlaskClient]:
+    app = Flask(__name__)
+
+    @app.route("/film.mp4", methods=["GET", "HEAD"])
+    def film() -> Response:
+        return serve_file_like(request, CountingReader(DATA), SIZE, max_range=CAP)
+
+    CountingReader.opened.clear()
+    with app.test_client() as client:
+        yield client
+
+
+CAP = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("range_header", "start", "end"),
+    [
+        ("bytes=0-", 0, CAP - 1),  # Chrome's first request: the first CAP bytes
+        ("bytes=1000-", 1000, 1000 + CAP - 1),  # Chrome after a seek
+        (f"bytes=0-{SIZE * 2}", 0, CAP - 1),
+        (f"bytes=-{SIZE * 2}", 0, CAP - 1),  # a suffix longer than the file
+        ("bytes=-500", SIZE - 500, SIZE - 1),  # short ranges are untouched
+        ("bytes=0-1", 0, 1),  # Safari's probe
+        (f"bytes={SIZE - 10}-", SIZE - 10, SIZE - 1),
+    ],
+)
+def test_a_long_range_is_answered_in_part(
+    capped: FlaskClient, range_header: str, start: int, end: int
+) -> None:
+    """RFC 9110 §15.3.7: a server may send less than asked; players ask again from there."""
+    response = _get(capped, range_header)
+    assert response.status_code == 206
+    assert response.headers["Content-Range"] == f"bytes {start}-{end}/{SIZE}"
+    assert response.headers["Content-Length"] == str(end - start + 1)
+    assert response.get_data() == DATA[start : end + 1]
+    _check_common(response)
+
+
+@pytest.mark.parametrize("range_header", [f"bytes={SIZE}-", f"bytes={SIZE + 5}-{SIZE + 9}"])
+def test_a_capped_impossible_range_is_still_a_416(capped: FlaskClient, range_header: str) -> None:
+    response = _get(capped, range_header)
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == f"bytes */{SIZE}"
+
+
+def test_no_range_with_a_cap_is_still_the_whole_file(capped: FlaskClient) -> None:
+    response = _get(capped, None)
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(SIZE)
+    assert response.get_data() == DATA

@@ -9,21 +9,35 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, redirect, request, url_for
 from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
 from device.app import Kit
-from web import auth, errors, pages
+from device.library import NotesStore
+from web import assets, auth, errors, media, notes_api, pages, probes, review, settings, sync
+from web.films import Layouts
 from web.keyring import Keyring
 from web.security import add_headers, check_csrf, csrf_token, current_identity, wants_json
+from web.status import clock_text
+from web.thumbnailer import Thumbnailer
 
 __all__ = ["create_app"]
 
-PUBLIC_ENDPOINTS = frozenset({"auth.unlock_page", "auth.unlock", "pages.status", "static"})
-HTML_PAGES = frozenset({"pages.home", "pages.recordings", "pages.film"})
+PUBLIC_ENDPOINTS = (
+    frozenset({"auth.unlock_page", "auth.unlock", "pages.status", "static"}) | probes.ENDPOINTS
+)
+HTML_PAGES = frozenset(
+    {"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"}
+)
 MAX_FORM_BYTES = 16 * 1024
+T = TypeVar("T")
+
+
+def _direct(call: Callable[[], T]) -> T:
+    return call()
 
 
 def create_app(
@@ -32,7 +46,16 @@ def create_app(
     secret_key: bytes | str | None = None,
     idle_timeout_s: float = 900,
     clock: Callable[[], float] = time.monotonic,
+    control: Callable[[Callable[[], Any]], Any] = _direct,
+    kit_name: str = "VIG Kit",
+    thumbnails: bool = True,
+    allow_downloads: bool = False,
 ) -> Flask:
+    """The page over ``kit``. ``control`` runs the recorder's start and stop (``vigkit run``
+    passes a full-priority thread, see ``web.serving``); ``thumbnails`` makes missing
+    thumbnails in the background while the kit is unlocked and idle. Close the background
+    work with ``app.extensions["vigkit.close"]()``. ``allow_downloads`` lets a phone save
+    decrypted clips and stills (off by default; each download is in the audit log)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secrets.token_bytes(32),
@@ -41,16 +64,43 @@ def create_app(
         SESSION_COOKIE_NAME="vigkit",
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
     )
-    app.extensions["vigkit.kit"] = kit
-    app.extensions["vigkit.keyring"] = Keyring(
+    keyring = Keyring(
         kit.library.data.kit_identity_file, idle_timeout_s=idle_timeout_s, clock=clock
     )
+    thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
+    app.extensions["vigkit.kit"] = kit
+    app.extensions["vigkit.keyring"] = keyring
+    app.extensions["vigkit.control"] = control
+    app.extensions["vigkit.thumbnailer"] = thumbnailer
+    app.extensions["vigkit.layouts"] = Layouts()
+    app.extensions["vigkit.notes"] = NotesStore(
+        kit.library.data, kit.library.index, kit.library.audit
+    )
+    app.extensions["vigkit.allow_downloads"] = allow_downloads
+
+    def close() -> None:
+        sync.runner(app).close()
+        thumbnailer.close()
+
+    app.extensions["vigkit.close"] = close
+    assets.register(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["kit_name"] = kit_name
+    app.jinja_env.globals["clock_text"] = clock_text
+    app.jinja_env.globals["has_settings"] = lambda: (
+        "/settings" in {rule.rule for rule in app.url_map.iter_rules()}
+    )
     app.before_request(check_csrf)
     app.before_request(_require_unlock)
     app.after_request(add_headers)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(notes_api.bp)
+    app.register_blueprint(media.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(sync.bp)
+    app.register_blueprint(probes.bp)
     errors.register(app)
     return app
 

@@ -40,11 +40,14 @@ def unlock() -> Response | tuple[str, int]:
     identity = current_identity()
     if identity is not None:
         seal_interrupted(kit.library, [identity], kit.recipients)
+        current_app.extensions["vigkit.thumbnailer"].kick()
     return redirect(url_for("pages.home"))
 
 
 @bp.post("/lock")
 def lock() -> Response:
     keyring().lock()
+    current_app.extensions["vigkit.layouts"].clear()
+    current_app.extensions["vigkit.thumbnailer"].forget()
     session.clear()
     return redirect(url_for("auth.unlock_page"))

@@ -8,11 +8,28 @@ import logging
 from flask import Flask, Response, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
-from device.errors import NotFound, RecordingError, StorageFull, VigKitError
+from device.errors import (
+    ClipRangeError,
+    NotesError,
+    NotFound,
+    RecordingError,
+    StorageFull,
+    VigKitError,
+)
 from web.keyring import TooManyTries
 from web.security import wants_json
 
 log = logging.getLogger(__name__)
+
+
+class Missing(VigKitError):
+    """A mark, clip or still (not a recording) that is not there: a 404 with its own
+    sentence, which names no id."""
+
+
+class Refused(VigKitError):
+    """Something this kit is set not to do (a download while downloads are off): 403."""
+
 
 SENTENCES = {
     400: ("This request could not be used.", "Go back and try again."),
@@ -45,8 +62,12 @@ def _http_error(e: HTTPException) -> tuple[Response | str, int]:
 
 
 def _status_for(e: VigKitError) -> int:
-    if isinstance(e, NotFound):
+    if isinstance(e, NotFound | Missing):
         return 404
+    if isinstance(e, Refused):
+        return 403
+    if isinstance(e, NotesError | ClipRangeError):
+        return 400
     if isinstance(e, TooManyTries):
         return 429
     if isinstance(e, StorageFull):

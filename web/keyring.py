@@ -88,6 +88,13 @@ class Keyring:
                 self._unlock.last_activity = now
             return self._unlock.identity
 
+    def held_identity(self) -> age.X25519Identity | None:
+        """The identity while the kit is unlocked, for the kit's own background work
+        (thumbnails); never touches the idle timer."""
+        with self._lock:
+            self._expire(self._clock())
+            return None if self._unlock is None else self._unlock.identity
+
     def lock(self) -> None:
         with self._lock:
             self._unlock = None

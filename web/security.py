@@ -14,6 +14,7 @@ import secrets
 from flask import Response, abort, current_app, request, session
 
 from device import age
+from web.assets import Assets
 from web.keyring import Keyring
 
 CSP = (
@@ -21,8 +22,9 @@ CSP = (
     "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# Polling and the preview are not "activity": a page left open must still lock itself.
-PASSIVE_ENDPOINTS = frozenset({"pages.status", "pages.preview", "static"})
+# Polling, the preview and thumbnails are not "activity": a page left open must still
+# lock itself.
+PASSIVE_ENDPOINTS = frozenset({"pages.status", "pages.preview", "pages.thumb", "static"})
 
 
 def keyring() -> Keyring:
@@ -43,7 +45,10 @@ def check_csrf() -> None:
         return
     expected = session.get("csrf")
     given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
+    # as bytes: compare_digest refuses str with non-ASCII characters (a hostile token)
+    if not isinstance(expected, str) or not hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "replace")
+    ):
         abort(400, description="csrf")
 
 
@@ -64,6 +69,8 @@ def add_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    if request.endpoint != "static":
-        response.headers["Cache-Control"] = "no-store"
+    if request.endpoint == "static" and response.status_code in (200, 304):
+        assets: Assets = current_app.extensions["vigkit.assets"]
+        return assets.cache_headers(response)
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import current_app
@@ -10,6 +11,7 @@ from device.app import Kit
 from device.clock import monotonic_us
 from device.recorder import RecorderState
 
+SILENCE_DBFS = -90.0
 WORDS = {
     RecorderState.IDLE: "Ready to record",
     RecorderState.RECORDING: "Recording",
@@ -30,7 +32,19 @@ def recorder_status() -> dict[str, Any]:
         "elapsed_s": elapsed,
         "minutes_left": int(kit.recorder.minutes_left()),
         "warning": status.fault or status.warning,
+        "level_dbfs": level_dbfs(kit.recorder.audio_level_dbfs()),
     }
+
+
+def level_dbfs(level: float | None) -> float | None:
+    """The meter's level for JSON: None with no microphone, else -90 (silence) to 0 dBFS.
+
+    JSON has no -inf, and a meter needs no more than 90 dB of range."""
+    if level is None:
+        return None
+    if math.isnan(level):
+        return SILENCE_DBFS
+    return round(min(0.0, max(SILENCE_DBFS, level)), 1)
 
 
 def clock_text(seconds: float | None) -> str:

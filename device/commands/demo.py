@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-import waitress
-
 from device import age, config
 from device.app import open_kit
 from device.commands.common import read_passphrase_file
@@ -71,6 +69,7 @@ def prepare(data: Path, passphrase_file: Path | None) -> str:
 
 def demo_command(args: argparse.Namespace) -> int:
     from web import create_app  # the web package is needed by this command only
+    from web.serving import make_server
 
     passphrase = prepare(args.data, args.passphrase_file)
     cfg = config.load(
@@ -87,20 +86,23 @@ def demo_command(args: argparse.Namespace) -> int:
     )
     kit = open_kit(cfg)
     try:
-        server = waitress.create_server(create_app(kit), host="127.0.0.1", port=args.port)
+        app = create_app(kit)
+        server = make_server(app, "127.0.0.1", args.port)
 
-        def on_term(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            server.stop()
 
-        signal.signal(signal.SIGTERM, on_term)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_signal)
         print(f"VIG Kit demo: open http://127.0.0.1:{args.port}/", flush=True)
         print(f"Passphrase: {passphrase}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
-            server.run()
-        except KeyboardInterrupt:
+            server.serve()
             print("Stopping: saving any film being recorded…", file=sys.stderr, flush=True)
-        server.close()
+        finally:
+            server.close()
+            app.extensions["vigkit.close"]()
     finally:
         kit.close()
     return 0

@@ -28,8 +28,10 @@ def kit(tmp_path: Path) -> Iterator[Kit]:
 
 
 @pytest.fixture
-def app(kit: Kit, clock: FakeClock) -> Flask:
-    return create_app(kit, secret_key="test", idle_timeout_s=60, clock=clock)
+def app(kit: Kit, clock: FakeClock) -> Iterator[Flask]:
+    app = create_app(kit, secret_key="test", idle_timeout_s=60, clock=clock)
+    yield app
+    app.extensions["vigkit.close"]()  # the thumbnail thread, before the kit closes
 
 
 @pytest.fixture

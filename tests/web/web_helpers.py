@@ -3,8 +3,17 @@ a clock the tests move, and the unlock steps a browser takes."""
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
 import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask.testing import FlaskClient
 
@@ -22,7 +31,7 @@ class FakeClock:
         return self.now
 
 
-def make_kit(data: Path) -> Kit:
+def make_kit(data: Path, *, fast: bool = False) -> Kit:
     identity = age.X25519Identity.generate()
     keys = data / "keys"
     keys.mkdir(parents=True, exist_ok=True)
@@ -37,6 +46,7 @@ def make_kit(data: Path) -> Kit:
             "fps": 30,
             "bitrate": 500_000,
             "storage_reserve_mb": 10,
+            "fast": fast,
         }
     )
     return open_kit(cfg, [identity.recipient()])
@@ -52,3 +62,90 @@ def csrf(client: FlaskClient, path: str = "/unlock") -> str:
 def unlock(client: FlaskClient, passphrase: str = PASSPHRASE) -> int:
     response = client.post("/unlock", data={"passphrase": passphrase, "csrf_token": csrf(client)})
     return response.status_code
+
+
+# --- a kit served over real HTTP ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def make_keys(data: Path, passphrase: str = PASSPHRASE) -> age.X25519Identity:
+    """A data dir's keys as ``vigkit setup`` leaves them: the kit identity wrapped with
+    ``passphrase`` and the recipients file (office + kit). Returns the office identity."""
+    office, kit = age.X25519Identity.generate(), age.X25519Identity.generate()
+    keys = data / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    (keys / "kit-identity.age").write_bytes(age.wrap_identity(kit, passphrase, work_factor=10))
+    (keys / "recipients.txt").write_text(f"{office.recipient()}\n{kit.recipient()}\n")
+    return office
+
+
+class HttpSession:
+    """A browser's side of the page over HTTP: cookies, the CSRF token, JSON or HTML."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
+        self.token = ""
+
+    def request(
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        body = None if data is None else urllib.parse.urlencode(data).encode()
+        req = urllib.request.Request(
+            self.base + path, data=body, headers=headers or {}, method=method
+        )
+        try:
+            with self.opener.open(req, timeout=30) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, dict(e.headers), e.read()
+
+    def page(self, path: str) -> str:
+        _, _, body = self.request(path)
+        text = body.decode()
+        found = re.search(r'name="csrf-token" content="([^"]+)"', text)
+        if found:
+            self.token = found.group(1)
+        return text
+
+    def unlock(self, passphrase: str = PASSPHRASE) -> int:
+        self.page("/unlock")
+        status, _, _ = self.request("/unlock", {"passphrase": passphrase, "csrf_token": self.token})
+        self.page("/")
+        return status
+
+    def post_json(self, path: str, data: dict[str, str]) -> tuple[int, Any]:
+        status, _, body = self.request(
+            path, data, {"Accept": "application/json", "X-CSRF-Token": self.token}
+        )
+        return status, json.loads(body)
+
+    def status(self) -> Any:
+        return json.loads(self.request("/status")[2])
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.05)

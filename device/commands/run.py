@@ -1,0 +1,141 @@
+"""``vigkit run``: the appliance — recorder, button and LED, and the phone page, one process.
+
+This is the composition root on a kit: settings in (``--config FILE``, then
+``VIGKIT_<NAME>`` variables), then the kit (camera, microphone, recorder), the front
+panel on the GPIO pins (a hold asks for a safe shutdown), and the page served by
+waitress with the settings of ``web.serving`` (page threads yield to the recorder,
+nothing decrypted is buffered to a file). SIGTERM (systemd's stop) and Ctrl-C finish any
+film being recorded before the process ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from device import config
+from device.app import Kit, open_kit
+from device.config import Config
+from device.hardware.gpio import GpioControls
+from device.panel import Panel
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_REASON = "the kit is shutting down"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="the kit: recorder, button and phone page (systemd runs it)")
+    run.add_argument(
+        "--config", type=Path, help="a TOML settings file, e.g. /etc/vigkit/vigkit.toml"
+    )
+    run.set_defaults(func=run_command)
+
+
+class Appliance:
+    """Everything ``vigkit run`` holds, built in order and closed in reverse."""
+
+    def __init__(
+        self, cfg: Config, *, shutdown: Callable[[], None], pin_factory: Any = None
+    ) -> None:
+        from web import create_app  # the page's packages are loaded by the commands that serve
+        from web.serving import FullPriority, make_server
+        from web.settings import PageSettings
+        from web.settings import configure as configure_settings_page
+        from web.sync import SyncSettings
+        from web.sync import configure as configure_sync
+
+        self.kit: Kit = open_kit(cfg)
+        self._closers: list[Callable[[], None]] = [self.kit.close]
+        try:
+            control = FullPriority()  # made here, on a full-priority thread's stack
+            self._closers.append(control.close)
+            self.controls = GpioControls(
+                cfg.button_pin,
+                cfg.led_pin,
+                cfg.mark_pin or None,
+                hold_seconds=cfg.hold_seconds,
+                pin_factory=pin_factory,
+            )
+            self._closers.append(self.controls.close)
+            # closed before the pins: the LED shows "saving" until the film is finished
+            self._closers.append(lambda: self.kit.recorder.stop(reason=SHUTDOWN_REASON))
+            Panel(controls=self.controls, recorder=self.kit.recorder, shutdown=shutdown)
+            self.app = create_app(
+                self.kit,
+                idle_timeout_s=cfg.lock_minutes * 60,
+                control=control,
+                kit_name=cfg.kit_name,
+                allow_downloads=cfg.allow_downloads,
+            )
+            self._closers.append(self.app.extensions["vigkit.close"])
+            configure_settings_page(
+                self.app,
+                PageSettings(
+                    wifi_name=cfg.wifi_name,
+                    wifi_password=cfg.wifi_password,
+                    lock_minutes=cfg.lock_minutes,
+                ),
+            )
+            configure_sync(
+                self.app,
+                SyncSettings(
+                    remote=cfg.sync_remote,
+                    rclone_config=Path(cfg.rclone_config) if cfg.rclone_config else None,
+                    retention_days=cfg.retention_days,
+                    stall_s=cfg.sync_stall_seconds,
+                ),
+            )
+            self.server = make_server(self.app, cfg.http_host, cfg.http_port)
+            self._closers.append(self.server.close)
+        except BaseException:
+            self.close()
+            raise
+
+    def serve(self) -> None:
+        """Serve the page on this thread until ``stop``."""
+        self.server.serve()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def close(self) -> None:
+        """Stop serving, release the pins, then finish any recording and close the kit."""
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                closer()
+            except Exception:  # keep closing: the film must still be finished
+                log.exception("closing %r failed", closer)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from device.power import request_poweroff
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    cfg = config.load(args.config, env=os.environ)
+    appliance = Appliance(cfg, shutdown=request_poweroff)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        appliance.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    try:
+        print(
+            f"vigkit: the page is on http://{cfg.http_host}:{appliance.server.port}/",
+            file=sys.stderr,
+            flush=True,
+        )
+        appliance.serve()
+        print("vigkit: stopping: saving any film being recorded", file=sys.stderr, flush=True)
+    finally:
+        appliance.close()
+    return 0

@@ -1,0 +1,280 @@
+"""The real kit in this process, as ``vigkit run`` builds it, and Debian's Chromium as a phone.
+
+One kit serves the whole browser session: ``Appliance`` (the composition of ``vigkit
+run``) with a synthetic camera and microphone, gpiozero's ``MockFactory`` for the button
+and LED, and waitress on a free port. Before it starts, an hour-long synthetic film is
+recorded into its data dir as fast as the machine allows (see ``kit_data``), then a
+short film at the kit's usual 30 frames a second for marking and cutting clips.
+
+Chromium runs with its profile in pytest's temporary folder, so the session-end check for
+plaintext (tests/conftest.py) also searches everything the browser kept on disk.
+Every request for a film is logged server-side (``FilmLog``), to count range requests
+and the bytes the kit sent.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+from device import config
+from device.commands.run import Appliance
+from device.library import Library
+from tests.web.web_helpers import PASSPHRASE, make_keys
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PHONE = {"width": 390, "height": 844}
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.3.min.js"
+BUTTON, LED = 17, 27
+LONG_FILM_S = 3600
+SHORT_FILM_S = 12
+TIMEOUT_MS = 30_000  # a shared 2-CPU machine: generous, but every wait is for an event
+
+
+@dataclass
+class FilmRequest:
+    method: str
+    range: str | None
+    status: str = ""
+    sent: int = 0
+    path: str = ""
+
+
+@dataclass
+class FilmLog:
+    """WSGI middleware: each request for a ``.mp4``, its Range and the bytes sent."""
+
+    app: WSGIApplication
+    requests: list[FilmRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not environ.get("PATH_INFO", "").endswith(".mp4"):
+            return self.app(environ, start_response)
+        entry = FilmRequest(
+            environ["REQUEST_METHOD"], environ.get("HTTP_RANGE"), path=environ["PATH_INFO"]
+        )
+        with self.lock:
+            self.requests.append(entry)
+
+        def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            entry.status = status
+            return start_response(status, headers, *exc)
+
+        return self._count(entry, self.app(environ, start))
+
+    @staticmethod
+    def _count(entry: FilmRequest, body: Iterable[bytes]) -> Iterator[bytes]:
+        try:
+            for chunk in body:
+                entry.sent += len(chunk)
+                yield chunk
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    def snapshot(self) -> list[FilmRequest]:
+        with self.lock:
+            return list(self.requests)
+
+
+@dataclass
+class ServedKit:
+    appliance: Appliance
+    url: str
+    pins: MockFactory
+    films: FilmLog
+    long_film_id: str
+    shutdowns: list[str]
+    short_film_id: str = ""
+
+
+def _record(data: Path, seconds: int, size: str, fps: int, bitrate: int) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "device.cli",
+            "record",
+            "--data",
+            str(data),
+            "--seconds",
+            str(seconds),
+            "--size",
+            size,
+            "--fps",
+            str(fps),
+            "--bitrate",
+            str(bitrate),
+            "--mic",
+            "none",
+            "--fast",
+            "--reserve-mb",
+            "10",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A data dir with the kit's keys, one hour-long film and one short film.
+
+    The hour is recorded by ``vigkit record --fast`` (the kit's real recorder, muxer and
+    age writer) from the synthetic camera at 64x64 and 5 frames a second, picture only:
+    a keyframe every second still makes 3600 fragments, which is what the player's
+    requests depend on, and it takes seconds rather than minutes. The short film (12 s,
+    320x180 at 30 frames a second) is for marks, clips and stills."""
+    data = tmp_path_factory.mktemp("browser-kit") / "data"
+    make_keys(data)
+    _record(data, LONG_FILM_S, "64x64", 5, 20_000)
+    _record(data, SHORT_FILM_S, "320x180", 30, 300_000)
+    library = Library(data)
+    try:
+        short, long = library.index.all()  # newest first
+    finally:
+        library.close()
+    assert long.duration_s == pytest.approx(LONG_FILM_S, abs=1)
+    assert short.duration_s == pytest.approx(SHORT_FILM_S, abs=0.5)
+    return data, long.id, short.id
+
+
+@pytest.fixture(scope="session")
+def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
+    data, long_id, short_id = kit_data
+    cfg = config.load(
+        overrides={
+            "data_dir": data,
+            "kit_name": "Test kit",
+            "camera": "synthetic",
+            "microphone": "synthetic",
+            "width": 320,
+            "height": 180,
+            "fps": 30,
+            "bitrate": 400_000,
+            "storage_reserve_mb": 10,
+            "http_host": "127.0.0.1",
+            "http_port": 0,
+            "button_pin": BUTTON,
+            "led_pin": LED,
+        }
+    )
+    pins = MockFactory()
+    shutdowns: list[str] = []
+    appliance = Appliance(cfg, shutdown=lambda: shutdowns.append("now"), pin_factory=pins)
+    films = FilmLog(appliance.app.wsgi_app)
+    appliance.app.wsgi_app = films  # type: ignore[method-assign]
+    server = threading.Thread(target=appliance.serve, name="test-server", daemon=True)
+    server.start()
+    try:
+        yield ServedKit(
+            appliance,
+            f"http://127.0.0.1:{appliance.server.port}",
+            pins,
+            films,
+            long_id,
+            shutdowns,
+            short_id,
+        )
+    finally:
+        appliance.stop()
+        server.join(10)
+        appliance.close()
+        pins.close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(
+    playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserContext]:
+    """Chromium as a phone, its profile (and any cache) inside pytest's temp folder."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        viewport=PHONE,
+        screen=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: BrowserContext, served: ServedKit) -> Iterator[Page]:
+    """A fresh tab with no session; fails the test on any CSP violation or script error."""
+    browser.clear_cookies()
+    tab = browser.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    tab.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    yield tab
+    tab.close()
+    assert not problems, problems
+
+
+def unlock(page: Page, url: str, passphrase: str = PASSPHRASE) -> None:
+    page.goto(url + "/")
+    page.get_by_label("Passphrase").fill(passphrase)
+    page.get_by_role("button", name="Unlock").click()
+    page.wait_for_url(url + "/")
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[Any]:
+    """axe-core's violations of the given impact on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())  # evaluated by DevTools: the page's CSP still holds
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["html"] for n in v["nodes"]][:5],
+        }
+        for v in result
+        if v["impact"] in impacts
+    ]

@@ -1,0 +1,108 @@
+"""axe-core (vendored) on every page, in the phone's light and dark themes: no serious or
+critical violations. Also: the live parts of Home never move the layout."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from device import age, exports
+from device.library.notes import add_item
+from tests.browser.conftest import ServedKit, axe_violations, unlock
+from tests.web.web_helpers import PASSPHRASE, wait_until
+
+
+@pytest.fixture(scope="session")
+def review_ready(served: ServedKit) -> str:
+    """The long film with a mark, an exported clip and a still: every list on the film
+    page and the shared review have something in them."""
+    kit = served.appliance.kit
+    store = served.appliance.app.extensions["vigkit.notes"]
+    rec_id = served.long_film_id
+    keys = [age.unwrap_identity(kit.library.data.kit_identity_file.read_bytes(), PASSPHRASE)]
+    notes = store.apply(
+        rec_id,
+        [
+            add_item("marks", {"t": 5, "principle": "Guiding"}),
+            add_item("clips", {"in": 10, "out": 12}),
+        ],
+        keys,
+        kit.recipients,
+    )
+    clip = notes.to_json()["clips"][-1]["id"]
+    exports.export_clip(kit.library, store, rec_id, clip, keys, kit.recipients)
+    exports.export_still(kit.library, store, rec_id, 20.0, keys, kit.recipients, caption="A look")
+    return rec_id
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe(
+    page: Page, served: ServedKit, review_ready: str, scheme: str
+) -> None:
+    page.emulate_media(color_scheme=scheme)
+    found: dict[str, list[object]] = {}
+
+    page.goto(served.url + "/unlock")
+    found["unlock"] = axe_violations(page)
+    unlock(page, served.url)
+    expect(page.locator("[data-preview]")).to_be_visible()
+    found["home"] = axe_violations(page)
+    page.goto(served.url + "/recordings")
+    found["recordings"] = axe_violations(page)
+    page.goto(f"{served.url}/recordings/{served.long_film_id}")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    found["film"] = axe_violations(page)
+    for tab in ("Clips", "Stills", "Notes", "Consent"):
+        page.get_by_role("tab", name=tab).tap()
+        expect(page.get_by_role("tabpanel", name=tab)).to_be_visible()
+        found[f"film, {tab}"] = axe_violations(page)
+    page.goto(f"{served.url}/recordings/{review_ready}/review")
+    expect(page.locator("[data-item]").first).to_be_visible()
+    found["shared review"] = axe_violations(page)
+    page.get_by_role("button", name="Next").tap()
+    expect(page.locator("[data-item] img")).to_be_visible()
+    page.get_by_role("button", name="Finish").tap()
+    found["shared review, reflections"] = axe_violations(page)
+    page.goto(served.url + "/recordings/20260101T000000Z-abcd")
+    expect(page.get_by_role("heading")).to_have_text("There is no such recording on this kit.")
+    found["error"] = axe_violations(page)
+    if page.request.get(served.url + "/settings").status == 200:
+        page.goto(served.url + "/settings")
+        found["settings"] = axe_violations(page)
+    page.context.clear_cookies()
+    page.goto(served.url + "/unlock")
+    page.get_by_label("Passphrase").fill("not the passphrase at all")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found["unlock, wrong passphrase"] = axe_violations(page)
+    keyring = served.appliance.app.extensions["vigkit.keyring"]
+    wait_until(lambda: time.monotonic() >= keyring._not_before, 5, "the back-off")
+
+    assert {name: v for name, v in found.items() if v} == {}
+
+
+def test_the_live_parts_of_home_never_shift_the_layout(page: Page, served: ServedKit) -> None:
+    """The preview, the meter, the running time and the words update in place."""
+    unlock(page, served.url)
+    expect(page.locator("[data-level]")).to_be_visible()
+    page.evaluate(
+        """() => { window.shifts = 0;
+             new PerformanceObserver(list => list.getEntries().forEach(e => {
+               if (!e.hadRecentInput) window.shifts += e.value; }))
+             .observe({ type: 'layout-shift', buffered: false }); }"""
+    )
+    boxes = page.evaluate(_BOXES)
+    # a few status polls and preview refreshes, with the meter moving
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(r => r.name.includes('/status')).length >= 6"
+    )
+    assert page.evaluate(_BOXES) == boxes
+    assert page.evaluate("() => window.shifts") == 0
+
+
+_BOXES = """() => ['.preview', '[data-level]', '.minutes', '[data-record-button]']
+  .map(s => { const r = document.querySelector(s).getBoundingClientRect();
+              return [s, r.x, r.y, r.width, r.height]; })"""

@@ -1,0 +1,227 @@
+"""Issue #5 on a phone: mark moments, cut clips to the frame, keep a still, write notes and
+consent, export, run the shared review, and find everything kept after a reload.
+
+Chromium at 390x844 with touch drives the live kit over HTTP; the short 30 fps film of
+the session (``served.short_film_id``) is the one worked on. Every wait is for an event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ServedKit, unlock
+
+FRAME = 1 / 30
+
+
+def _seek(page: Page, t: float) -> None:
+    """Move the player to ``t`` and wait until it has got there (and paused)."""
+    page.locator("video").evaluate(
+        """(v, t) => new Promise(done => {
+             v.pause();
+             v.addEventListener('seeked', done, { once: true }); v.currentTime = t; })""",
+        t,
+    )
+
+
+def _now(page: Page) -> float:
+    t: float = page.locator("video").evaluate("v => v.currentTime")
+    return t
+
+
+def _notes(page: Page, served: ServedKit) -> dict[str, Any]:
+    response = page.request.get(
+        f"{served.url}/recordings/{served.short_film_id}/notes",
+        headers={"Accept": "application/json"},
+    )
+    assert response.ok
+    doc: dict[str, Any] = response.json()["notes"]
+    return doc
+
+
+def _open_film(page: Page, served: ServedKit) -> None:
+    page.goto(f"{served.url}/recordings/{served.short_film_id}")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+
+
+def _mark(page: Page, at: float, principle: str, count: int) -> None:
+    _seek(page, at)
+    page.get_by_role("button", name="Mark moment").tap()
+    expect(page.locator("[data-mark-list] li")).to_have_count(count)
+    chip = page.locator("[data-chips]").get_by_role("button", name=principle, exact=True)
+    chip.tap()
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("[data-mark-list] [aria-current='true']")).to_contain_text(principle)
+
+
+def _clip(page: Page, start: float, end: float, nudges: list[str], name: str) -> None:
+    _seek(page, start)
+    page.get_by_role("button", name="Set start here").tap()
+    _seek(page, end)
+    page.get_by_role("button", name="Set end here").tap()
+    for label in nudges:
+        page.get_by_role("button", name=label, exact=True).tap()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Principle", exact=True).select_option("Receiving initiatives")
+    page.get_by_role("button", name="Save clip").tap()
+    expect(page.locator("[data-clip-list] li", has_text=name)).to_be_visible()
+
+
+def test_mark_cut_keep_note_consent_export_review_and_reload(page: Page, served: ServedKit) -> None:
+    unlock(page, served.url)
+    _open_film(page, served)
+    expect(page.locator(".film-title [data-no-consent]")).to_be_visible()
+
+    # three moments, each a few seconds before the tap, each with its own principle
+    _mark(page, 5, "Being attentive", 1)
+    _mark(page, 8, "Receiving initiatives", 2)
+    _mark(page, 11, "Guiding", 3)
+    expect(page.locator("[data-pins] .pin")).to_have_count(3)
+    marks = _notes(page, served)["marks"]
+    assert [(m["t"], m["principle"]) for m in marks] == [
+        (pytest.approx(2, abs=0.05), "Being attentive"),
+        (pytest.approx(5, abs=0.05), "Receiving initiatives"),
+        (pytest.approx(8, abs=0.05), "Guiding"),
+    ]
+    page.locator("[data-mark-list] [data-mark-id]").first.tap()  # jumps the player
+    page.wait_for_function("() => Math.abs(document.querySelector('video').currentTime - 2) < 0.1")
+
+    # two clips, set from the player and moved by single frames and half seconds
+    page.get_by_role("tab", name="Clips").tap()
+    _seek(page, 3)
+    page.get_by_role("button", name="One frame on").tap()
+    page.wait_for_function(
+        "t => Math.abs(document.querySelector('video').currentTime - t) < 0.01", arg=3 + FRAME
+    )
+    _clip(
+        page,
+        2,
+        4,
+        ["Start one frame later", "Start one frame later", "End half a second later"],
+        "Waiting for her",
+    )
+    _clip(
+        page,
+        6,
+        8,
+        ["Start half a second earlier", "End one frame earlier"],
+        "A shared smile",
+    )
+    clips = _notes(page, served)["clips"]
+    assert [(c["name"], c["in"], c["out"]) for c in clips] == [
+        (
+            "Waiting for her",
+            pytest.approx(2 + 2 * FRAME, abs=0.002),
+            pytest.approx(4 + FRAME + 0.5, abs=0.002),
+        ),
+        ("A shared smile", pytest.approx(5.5, abs=0.002), pytest.approx(8, abs=0.002)),
+    ]
+    # the shared smile first in the review; loop it once to check it
+    page.get_by_role("button", name="Move A shared smile earlier").tap()
+    expect(page.locator("[data-clip-list] li").first).to_contain_text("A shared smile")
+    page.get_by_role("button", name="Change A shared smile").tap()
+    page.get_by_role("button", name="Play the clip on repeat").tap()
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video');"
+        " return !v.paused && v.currentTime > 5.6 && v.currentTime < 8; }"
+    )
+    page.get_by_role("button", name="Stop playing the clip").tap()
+    page.get_by_role("button", name="Start a new clip instead").tap()
+
+    # export: one as a stream copy, one frame-exact
+    page.get_by_role("button", name="Export A shared smile").tap()
+    expect(page.locator("[data-clip-list] li").first).to_contain_text("Exported")
+    page.get_by_label("Export frame-exact").check()
+    page.get_by_role("button", name="Export Waiting for her").tap()
+    expect(page.locator("[data-clip-list] li").nth(1)).to_contain_text("Exported, frame-exact")
+
+    # a still, with a caption for the review
+    page.get_by_role("tab", name="Stills").tap()
+    _seek(page, 6.5)
+    page.get_by_label("Caption for the next still").fill("Looking at each other")
+    page.get_by_role("button", name="Keep this frame as a still").tap()
+    picture = page.locator("[data-still-list] img")
+    expect(picture).to_have_count(1)
+    expect(picture).to_have_js_property("complete", True)
+    assert picture.evaluate("i => i.naturalWidth") == 320
+
+    # notes and consent, saved as they are typed
+    page.get_by_role("tab", name="Notes").tap()
+    page.get_by_label("Case code").fill("f-0231")
+    page.get_by_label("Cycle").fill("2")
+    page.get_by_label("Helping question").fill("More shared smiles at tea time")
+    page.get_by_role("textbox", name="Notes", exact=True).fill("Calm start; lots of turn taking.")
+    page.get_by_role("tab", name="Consent").tap()  # leaving the field saves it
+    page.get_by_label("The practitioner").check()
+    page.get_by_label("Yes", exact=True).check()
+    page.get_by_label("Date consent was given").fill("2026-11-01")
+    page.get_by_label("The parent knows filming stops whenever they ask").check()
+    page.get_by_label("Date the case closed").fill("2026-12-31")
+    expect(page.get_by_label("Erase the film by")).to_have_value("2027-02-28")
+    expect(page.locator(".film-title [data-no-consent]")).to_be_hidden()
+    expect(page.locator("[data-case-line]")).to_have_text("Case F-0231, cycle 2")
+
+    # reload: everything is still there
+    page.reload()
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    expect(page.locator("[data-mark-list] li")).to_have_count(3)
+    expect(page.locator("[data-mark-list]")).to_contain_text("Guiding")
+    page.get_by_role("tab", name="Clips").tap()
+    expect(page.locator("[data-clip-list] li")).to_have_count(2)
+    expect(page.locator("[data-clip-list] li").first).to_contain_text("A shared smile")
+    page.get_by_role("tab", name="Notes").tap()
+    expect(page.get_by_label("Case code")).to_have_value("F-0231")
+    expect(page.get_by_label("Helping question")).to_have_value("More shared smiles at tea time")
+    page.get_by_role("tab", name="Consent").tap()
+    expect(page.get_by_label("The practitioner")).to_be_checked()
+    expect(page.get_by_label("Yes", exact=True)).to_be_checked()
+    expect(page.get_by_label("Date consent was given")).to_have_value("2026-11-01")
+    page.goto(served.url + "/recordings")
+    card = page.locator(".card", has_text="Case F-0231, cycle 2")
+    expect(card).to_be_visible()
+    expect(card.locator(".flag")).to_have_count(0)
+
+    # the shared review: clips in order, then the still, each with a prompt; no film
+    _open_film(page, served)
+    page.get_by_role("tab", name="Clips").tap()
+    served.films.clear()
+    page.get_by_role("link", name="Start the shared review").tap()
+    expect(page).to_have_url(f"{served.url}/recordings/{served.short_film_id}/review")
+    assert page.locator("a").count() == 0
+    moments = page.locator("[data-item]")
+    expect(moments).to_have_count(3)
+    first = moments.nth(0)
+    expect(first).to_be_visible()
+    # the prompt shows when the clip has played to its end
+    expect(first.locator("[data-prompt]")).to_be_visible(timeout=30_000)
+    expect(first.locator("[data-prompt]")).to_have_text("What did you notice going well?")
+    page.get_by_role("button", name="Play again").tap()
+    expect(first.locator("[data-prompt]")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Next").tap()
+    expect(moments.nth(1)).to_be_visible()
+    expect(moments.nth(1).locator("[data-prompt]")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Previous").tap()
+    expect(first).to_be_visible()
+    page.get_by_role("button", name="Next").tap()
+    expect(moments.nth(1)).to_be_visible()
+    page.get_by_role("button", name="Next").tap()
+    expect(moments.nth(2).locator("img")).to_have_js_property("complete", True)
+    expect(moments.nth(2)).to_contain_text("Looking at each other")
+    expect(moments.nth(2).locator("[data-prompt]")).to_be_visible()
+    page.get_by_role("button", name="Finish").tap()
+    page.get_by_label("Your thoughts, in your own words").fill("I waited and he showed me.")
+    page.get_by_role("button", name="Save and finish the review").tap()
+    expect(page.locator("[data-saved]")).to_contain_text("the review is done")
+    asked = {r.path for r in served.films.snapshot()}
+    assert asked, "the review played no clip"
+    assert all("/clips/" in path for path in asked), asked  # never the raw film
+
+    _open_film(page, served)
+    expect(page.locator("[data-review-done-badge]")).to_be_visible()
+    page.get_by_role("tab", name="Notes").tap()
+    expect(page.get_by_label("The parent's reflections")).to_have_value(
+        "I waited and he showed me."
+    )

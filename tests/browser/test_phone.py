@@ -1,0 +1,133 @@
+"""The kit on a phone: Chromium at 390x844 with touch drives the real kit over HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from device.recorder import RecorderState
+from tests.browser.conftest import BUTTON, LONG_FILM_S, ServedKit, unlock
+from tests.web.web_helpers import wait_until
+
+METADATA = "v => v.readyState >= 1"
+
+
+def _video_ready(page: Page) -> None:
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video'); return v && v.readyState >= 1; }"
+    )
+
+
+def test_unlock_record_five_seconds_list_play_and_seek(page: Page, served: ServedKit) -> None:
+    recorder = served.appliance.kit.recorder
+    page.goto(served.url + "/")
+    expect(page).to_have_url(served.url + "/unlock")
+    expect(page.locator("[data-words]")).to_have_text("Ready to record")
+    unlock(page, served.url)
+
+    record = page.locator("[data-record-button]")
+    expect(record).to_have_text("Record")
+    record.tap()
+    expect(page.locator("[data-words]")).to_have_text("Recording")
+    expect(record).to_have_text("Stop")
+    expect(page.locator("[data-elapsed]")).to_have_text("0:05", timeout=60_000)
+    record.tap()
+    expect(page.locator("[data-words]")).to_have_text("Ready to record", timeout=60_000)
+    assert recorder.wait(60)
+    newest = served.appliance.kit.library.index.all()[0]
+    # the page's clock runs from the press, the film from its first frame (which may come
+    # a few frames later on a busy machine)
+    assert newest.duration_s is not None and 4.5 <= newest.duration_s < 8
+
+    page.get_by_role("link", name="Recordings").tap()
+    first = page.locator(".card").first
+    expect(first.locator(".length")).to_have_text("0:0" + str(int(newest.duration_s)))
+    first.get_by_role("link").tap()
+    expect(page).to_have_url(f"{served.url}/recordings/{newest.id}")
+    _video_ready(page)
+    video = page.locator("video")
+    duration = video.evaluate("v => v.duration")
+    assert duration == pytest.approx(newest.duration_s, abs=0.5)
+
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0.5")
+    middle = duration / 2
+    video.evaluate(
+        """(v, t) => new Promise(done => {
+             v.addEventListener('seeked', done, { once: true }); v.currentTime = t; })""",
+        middle,
+    )
+    page.wait_for_function(
+        "t => { const v = document.querySelector('video');"
+        " return !v.paused && v.currentTime > t; }",
+        arg=middle + 0.5,
+    )
+    assert video.evaluate("v => v.error") is None
+
+
+def test_the_button_on_the_kit_shows_on_an_open_page(page: Page, served: ServedKit) -> None:
+    recorder = served.appliance.kit.recorder
+    unlock(page, served.url)
+    words = page.locator("[data-words]")
+    expect(words).to_have_text("Ready to record")
+    pin = served.pins.pin(BUTTON)
+    _press(pin)
+    wait_until(lambda: recorder.status.state == RecorderState.RECORDING, 10, "the recorder")
+    # The page polls twice a second: the press shows within a second of the recorder
+    # starting (the wait allows the machine's own jitter, not a slower page).
+    expect(words).to_have_text("Recording", timeout=1_500)
+    expect(page.locator("[data-record-button]")).to_have_text("Stop")
+    _press(pin)
+    wait_until(lambda: recorder.status.state == RecorderState.IDLE, 60, "the film saved")
+    expect(words).to_have_text("Ready to record", timeout=1_500)
+    assert served.shutdowns == []
+
+
+def _press(pin: object) -> None:
+    pin.drive_low()  # type: ignore[attr-defined]
+    time.sleep(0.15)  # a finger on the button: longer than the debounce, shorter than a hold
+    pin.drive_high()  # type: ignore[attr-defined]
+
+
+def test_an_hour_long_film_opens_and_seeks_with_few_requests(page: Page, served: ServedKit) -> None:
+    unlock(page, served.url)
+    films = served.films
+    films.clear()
+    page.goto(f"{served.url}/recordings/{served.long_film_id}")
+    _video_ready(page)
+    opened = films.snapshot()
+    duration = page.locator("video").evaluate("v => v.duration")
+    assert duration == pytest.approx(LONG_FILM_S, abs=1)
+    assert len(opened) <= 3, opened
+    assert sum(r.sent for r in opened) < 2_000_000, opened
+
+    films.clear()
+    page.locator("video").evaluate(
+        """v => new Promise(done => {
+             v.addEventListener('seeked', done, { once: true }); v.currentTime = 1800; })"""
+    )
+    seek = films.snapshot()
+    assert 1 <= len(seek) <= 5, seek
+    assert all(r.status.startswith("206") for r in seek), seek
+
+
+def test_tapping_a_thumbnail_goes_to_that_moment(page: Page, served: ServedKit) -> None:
+    unlock(page, served.url)  # unlocking lets the kit make the thumbnails it lacks
+    thumbs = served.appliance.kit.library.data.derived(served.long_film_id, "thumbs")
+    wait_until(thumbs.exists, 180, "the hour's thumbnails")
+    page.goto(f"{served.url}/recordings/{served.long_film_id}")
+    _video_ready(page)
+    strip = page.locator("[data-strip] [data-t]")
+    expect(strip).to_have_count(120)  # one every 30 s across the hour
+    third = strip.nth(2)
+    expect(third.locator("img")).to_have_js_property("complete", True)
+    assert third.locator("img").evaluate("i => i.naturalWidth") > 0
+    t = float(third.get_attribute("data-t") or "nan")
+    assert t == pytest.approx(60, abs=1)
+    third.tap()
+    page.wait_for_function(
+        "t => Math.abs(document.querySelector('video').currentTime - t) < 0.5", arg=t
+    )
+    expect(third).to_have_attribute("aria-current", "true")

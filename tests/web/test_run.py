@@ -1,0 +1,128 @@
+"""``vigkit run`` as systemd runs it: a config file, gpiozero's mock pins, SIGTERM to stop.
+
+The process records from the page with a synthetic camera and microphone; SIGTERM must
+finish that film (complete, not interrupted) before the process exits 0. While it runs,
+the page's threads must be at a lower scheduling priority than the recorder's.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from device.library import Library, State
+from tests.web.web_helpers import HttpSession, free_port, make_keys, wait_until
+from web.serving import PAGE_NICE, FullPriority, lower_this_thread
+
+
+def _config(tmp_path: Path, port: int) -> Path:
+    data = tmp_path / "data"
+    make_keys(data)
+    cfg = tmp_path / "vigkit.toml"
+    cfg.write_text(
+        f"""
+data_dir = "{data}"
+kit_name = "Kit seven"
+camera = "synthetic"
+microphone = "synthetic"
+width = 320
+height = 180
+bitrate = 400000
+storage_reserve_mb = 10
+http_host = "127.0.0.1"
+http_port = {port}
+lock_minutes = 5.0
+button_pin = 17
+led_pin = 27
+"""
+    )
+    return cfg
+
+
+def _nice_values(pid: int) -> list[int]:
+    values = []
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        values.append(int(fields[16]))  # field 19 of stat(5): nice
+    return values
+
+
+def test_run_records_from_the_page_and_sigterm_saves_the_film(tmp_path: Path) -> None:
+    port = free_port()
+    cfg = _config(tmp_path, port)
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+    cmd = [sys.executable, "-m", "device.cli", "run", "--config", str(cfg)]
+    with subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            web = HttpSession(f"http://127.0.0.1:{port}")
+            wait_until(lambda: _answers(web), 30, "the page")
+            assert "Kit seven" in web.page("/unlock")
+            assert web.unlock() == 302
+            status, body = web.post_json("/record", {"action": "start"})
+            assert (status, body["state"]) == (200, "recording")
+            wait_until(lambda: (web.status()["elapsed_s"] or 0) >= 2, 30, "two seconds of film")
+            nice = _nice_values(proc.pid)
+            assert PAGE_NICE in nice, nice  # the page's threads
+            assert os.getpriority(os.PRIO_PROCESS, 0) in nice, nice  # the recorder's, as started
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.stderr is not None
+        log = proc.stderr.read()
+    assert "Traceback" not in log, log
+    library = Library(tmp_path / "data")
+    try:
+        (row,) = library.index.all()
+        assert row.state == State.COMPLETE, row
+        assert row.duration_s is not None and row.duration_s >= 1.5  # media, not wall time
+        assert row.stop_reason == "the kit is shutting down"
+    finally:
+        library.close()
+
+
+def _answers(web: HttpSession) -> bool:
+    try:
+        return web.request("/status")[0] == 200
+    except OSError:
+        return False
+
+
+def test_a_recording_started_from_a_page_thread_runs_at_full_priority() -> None:
+    """Linux threads inherit their creator's nice value: the page must hand start/stop to
+    a thread that was made at full priority."""
+    control = FullPriority()
+    base = _my_nice()
+    seen: dict[str, int] = {}
+
+    def page_thread() -> None:
+        lower_this_thread()
+        seen["page"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+        def start_recording() -> None:  # what Recorder.start does: it starts threads
+            child = threading.Thread(target=lambda: seen.update(recorder=_my_nice()))
+            child.start()
+            child.join()
+
+        control(start_recording)
+
+    try:
+        thread = threading.Thread(target=page_thread)
+        thread.start()
+        thread.join(10)
+    finally:
+        control.close()
+    assert seen == {"page": max(base, PAGE_NICE), "recorder": base}
+
+
+def _my_nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())

@@ -1,0 +1,165 @@
+"""Serving the page with waitress so that recording always comes first.
+
+Three things matter on a Pi that is filming while a phone plays a film:
+
+- **Nothing decrypted on disk.** waitress spills a response buffer larger than
+  ``outbuf_overflow`` (1 MiB by default) into a temporary *file*: a film streamed to a
+  phone that reads slowly would leave plaintext on the card. Here a worker blocks once
+  ``OUTBUF_HIGH_WATERMARK`` bytes wait for the socket, and the overflow limit is far above
+  that, so the buffer never reaches a file. Request bodies are capped well below
+  ``inbuf_overflow`` for the same reason.
+- **Recording has priority.** The page's threads (waitress's workers and its socket loop)
+  run at a lower scheduling priority (nice ``PAGE_NICE``): when the CPU is short, Linux
+  gives it to the camera, microphone and muxer threads first. Linux keeps a nice value
+  per thread and a new thread inherits its creator's, so a recording started from the page
+  must not start its threads on a page thread: ``FullPriority`` runs those calls on a
+  thread made at start-up at normal priority. (A page thread holding the GIL can still
+  delay the recorder for a moment; the capture queue absorbs that, and the heavy work on
+  both sides — H.264, AAC, ChaCha20 — runs in C.)
+- **Few threads.** Four workers: a status poll, the preview and two film ranges at once
+  (a phone seeking cancels one and opens another) — more threads only compete with the
+  recorder for two or four cores.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import waitress
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = [
+    "FullPriority",
+    "KitServer",
+    "LowPriority",
+    "lower_this_thread",
+    "make_server",
+    "server_settings",
+]
+
+PAGE_NICE = 10  # CFS gives a nice-0 thread about 9x the CPU of a nice-10 one
+THREADS = 4
+OUTBUF_HIGH_WATERMARK = 1 << 20  # a worker waits for the phone beyond this
+OUTBUF_OVERFLOW = 64 << 20  # never reached: the watermark stops writers long before
+MAX_REQUEST_BODY = 64 << 10  # forms are small; waitress keeps bodies under this in memory
+LOOP_WAKE_S = 0.5  # the socket loop's longest nap; ``stop`` wakes it at once
+T = TypeVar("T")
+
+
+def lower_this_thread(nice: int = PAGE_NICE) -> None:
+    """Raise the calling thread's nice value to at least ``nice`` (never lowers it)."""
+    tid = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, tid) < nice:
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+    except OSError:  # not Linux, or not allowed: priority is a preference, not a need
+        pass
+
+
+class LowPriority:
+    """WSGI middleware: each worker thread lowers its own priority at its first request."""
+
+    def __init__(self, app: WSGIApplication, nice: int = PAGE_NICE) -> None:
+        self._app = app
+        self._nice = nice
+        self._done = threading.local()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if not getattr(self._done, "lowered", False):
+            lower_this_thread(self._nice)
+            self._done.lowered = True
+        return self._app(environ, start_response)
+
+
+class FullPriority:
+    """One thread, made now at the caller's priority, that runs the calls given to it.
+
+    The page starts and stops recordings through it, so the recorder's threads are born
+    at full priority even though the request came in on a low-priority page thread.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="vigkit-control", daemon=True)
+        self._thread.start()
+
+    def __call__(self, call: Callable[[], T]) -> T:
+        future: Future[T] = Future()
+        self._calls.put((call, future))
+        return future.result()
+
+    def close(self) -> None:
+        self._calls.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            call, future = item
+            try:
+                future.set_result(call())
+            except BaseException as e:  # handed to the caller, which raises it
+                future.set_exception(e)
+
+
+def server_settings(host: str, port: int, *, threads: int = THREADS) -> dict[str, Any]:
+    """waitress settings for the kit (see the module docstring for why)."""
+    return {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "outbuf_high_watermark": OUTBUF_HIGH_WATERMARK,
+        "outbuf_overflow": OUTBUF_OVERFLOW,
+        "max_request_body_size": MAX_REQUEST_BODY,
+        "expose_tracebacks": False,
+        "ident": "vigkit",
+        "clear_untrusted_proxy_headers": True,
+    }
+
+
+class KitServer:
+    """waitress with the kit's settings, that another thread or a signal can stop."""
+
+    def __init__(
+        self, app: WSGIApplication, host: str, port: int, *, threads: int = THREADS
+    ) -> None:
+        self._server = waitress.create_server(
+            LowPriority(app), **server_settings(host, port, threads=threads)
+        )
+        self._stop = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    def serve(self) -> None:
+        """Answer requests on this thread (lowered to the page's priority) until ``stop``."""
+        lower_this_thread()
+        while not self._stop.is_set():
+            self._server.asyncore.loop(
+                timeout=LOOP_WAKE_S, map=self._server._map, use_poll=True, count=1
+            )
+
+    def stop(self) -> None:
+        """Make ``serve`` return soon; safe from a signal handler or any thread."""
+        self._stop.set()
+        self._server.pull_trigger()
+
+    def close(self) -> None:
+        """Close the listening socket, every connection and the worker threads."""
+        self._stop.set()
+        self._server.task_dispatcher.shutdown(timeout=5)
+        self._server.asyncore.close_all(self._server._map)
+
+
+def make_server(app: WSGIApplication, host: str, port: int, *, threads: int = THREADS) -> KitServer:
+    """A server for ``app`` whose page threads yield to the recorder."""
+    return KitServer(app, host, port, threads=threads)

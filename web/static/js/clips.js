@@ -1,0 +1,304 @@
+// Clips: set the start and end from the player, nudge either by a frame or half a
+// second (the player shows the frame), step the film frame by frame, play the clip on
+// repeat to check it; name, tag and order clips; export them as their own encrypted MP4
+// (stream copy, or frame-exact). The shared review plays the exported clips.
+
+import { duration, fps, now, player, showFrame, snap, stepFrames } from "./player.js";
+import {
+  act,
+  add,
+  change,
+  el,
+  newestId,
+  notes,
+  onNotes,
+  recordingId,
+  remove,
+  say,
+  timeText,
+  update,
+} from "./notes.js";
+
+const editor = { id: null, in: null, out: null };
+let looping = false;
+
+const $ = (selector) => document.querySelector(selector);
+const frame = () => 1 / fps();
+
+function length(clip) {
+  return `${(clip.out - clip.in).toFixed(1)} s`;
+}
+
+export function stale(clip) {
+  if (!clip.file) return true;
+  const slack = frame() + 0.002;
+  return Math.abs(clip.exported_in - clip.in) > slack || Math.abs(clip.exported_out - clip.out) > slack;
+}
+
+function exportState(clip) {
+  if (!clip.file) return "Not exported yet";
+  return stale(clip) ? "Changed since it was exported" : clip.exact ? "Exported, frame-exact" : "Exported";
+}
+
+function drawEditor() {
+  const points = { in: editor.in, out: editor.out };
+  for (const [point, value] of Object.entries(points)) {
+    const out = $(`[data-point="${point}"] [data-time]`);
+    if (out) out.textContent = value === null ? "not set" : timeText(value, { fraction: true });
+    for (const nudge of document.querySelectorAll(`[data-point="${point}"] [data-nudge]`)) {
+      nudge.disabled = value === null;
+    }
+  }
+  $("[data-editor-title]").textContent = editor.id ? "Change this clip" : "New clip";
+  $("[data-clip-save]").textContent = editor.id ? "Save changes" : "Save clip";
+  $("[data-clip-new]").hidden = !editor.id;
+  $("[data-loop]").disabled = editor.in === null || editor.out === null;
+}
+
+function drawList(doc) {
+  const list = $("[data-clip-list]");
+  if (!list) return;
+  const downloads = $("[data-film]")?.dataset.downloads === "yes";
+  const clips = doc.clips;
+  list.replaceChildren(
+    ...clips.map((clip, n) => {
+      const title = clip.name || `Clip ${n + 1}`;
+      return el(
+        "li",
+        { class: "item clip", "aria-current": clip.id === editor.id ? "true" : null },
+        el(
+          "div",
+          { class: "item-text" },
+          el("strong", { text: title }),
+          el("span", {
+            text: ` ${timeText(clip.in, { fraction: true })} to ${timeText(clip.out, { fraction: true })} (${length(clip)})`,
+          }),
+          el("span", { class: "item-sub", text: clip.principle || "No principle yet" }),
+          el("span", { class: "item-sub", "data-export-state": "", text: exportState(clip) }),
+        ),
+        el(
+          "div",
+          { class: "item-actions" },
+          el("button", { type: "button", "data-edit": clip.id, text: "Change", "aria-label": `Change ${title}` }),
+          el("button", {
+            type: "button",
+            "data-move": clip.id,
+            "data-by": "-1",
+            disabled: n === 0,
+            "aria-label": `Move ${title} earlier`,
+            text: "↑",
+          }),
+          el("button", {
+            type: "button",
+            "data-move": clip.id,
+            "data-by": "1",
+            disabled: n === clips.length - 1,
+            "aria-label": `Move ${title} later`,
+            text: "↓",
+          }),
+          el("button", { type: "button", "data-export": clip.id, text: "Export", "aria-label": `Export ${title}` }),
+          downloads && clip.file
+            ? el("a", {
+                class: "button-link",
+                href: `/recordings/${recordingId()}/clips/${clip.id}/download`,
+                text: "Download",
+                "aria-label": `Download ${title}`,
+              })
+            : null,
+          el("button", {
+            type: "button",
+            class: "quiet",
+            "data-remove-clip": clip.id,
+            "aria-label": `Remove ${title}`,
+            text: "Remove",
+          }),
+        ),
+      );
+    }),
+  );
+  $("[data-clips-empty]")?.toggleAttribute("hidden", clips.length > 0);
+  const principle = $("[data-clip-principle]");
+  if (principle && editor.id) {
+    const clip = clips.find((c) => c.id === editor.id);
+    if (!clip) newClip();
+  }
+}
+
+function newClip() {
+  editor.id = null;
+  editor.in = null;
+  editor.out = null;
+  $("[data-clip-name]").value = "";
+  $("[data-clip-principle]").value = "";
+  stopLoop();
+  drawEditor();
+}
+
+function load(clip) {
+  editor.id = clip.id;
+  editor.in = clip.in;
+  editor.out = clip.out;
+  $("[data-clip-name]").value = clip.name;
+  $("[data-clip-principle]").value = clip.principle;
+  showFrame(clip.in);
+  drawEditor();
+  drawList(notes());
+  $("[data-clip-editor]").scrollIntoView({ block: "start", behavior: "smooth" });
+}
+
+function setPoint(point) {
+  const here = snap(now());
+  if (point === "in") {
+    editor.in = here;
+    if (editor.out !== null && editor.out <= here) editor.out = null;
+  } else {
+    // the end includes the frame on screen: the clip stops after it
+    editor.out = Math.min(snap(here + frame()), duration());
+    if (editor.in !== null && editor.in >= editor.out) editor.in = null;
+  }
+  drawEditor();
+}
+
+function nudge(point, seconds) {
+  const value = editor[point];
+  if (value === null) return;
+  const moved = Math.max(0, Math.min(snap(value + seconds), duration()));
+  editor[point] = moved;
+  player()?.pause();
+  stopLoop();
+  // show the frame that changed: the first of the clip, or its last
+  showFrame(point === "in" ? moved : Math.max(0, moved - frame()));
+  drawEditor();
+}
+
+function loopStep() {
+  if (!looping) return;
+  const video = player();
+  if (video.currentTime >= editor.out - frame() / 2 || video.currentTime < editor.in - 0.25) {
+    video.currentTime = editor.in + 0.001;
+  }
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(loopStep);
+}
+
+function startLoop() {
+  const video = player();
+  if (!video || editor.in === null || editor.out === null) return;
+  looping = true;
+  $("[data-loop]").setAttribute("aria-pressed", "true");
+  $("[data-loop]").textContent = "Stop playing the clip";
+  video.currentTime = editor.in + 0.001;
+  video.play().catch(() => {});
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(loopStep);
+  else video.addEventListener("timeupdate", loopStep);
+}
+
+function stopLoop() {
+  if (!looping) return;
+  looping = false;
+  player()?.pause();
+  player()?.removeEventListener("timeupdate", loopStep);
+  $("[data-loop]").setAttribute("aria-pressed", "false");
+  $("[data-loop]").textContent = "Play the clip on repeat";
+}
+
+async function save() {
+  if (editor.in === null || editor.out === null) {
+    say("Set both the start and the end of the clip first.", { problem: true });
+    return;
+  }
+  const fields = {
+    in: Math.round(editor.in * 1000) / 1000,
+    out: Math.round(editor.out * 1000) / 1000,
+    name: $("[data-clip-name]").value.trim(),
+    principle: $("[data-clip-principle]").value,
+  };
+  try {
+    if (editor.id) {
+      await change([update("clips", editor.id, fields)]);
+    } else {
+      const doc = await change([add("clips", fields)]);
+      editor.id = newestId("c", doc);
+    }
+    newClip();
+  } catch {
+    // change() has said why; the editor keeps what was set
+  }
+}
+
+async function move(id, by) {
+  const clips = notes().clips;
+  const at = clips.findIndex((c) => c.id === id);
+  const other = clips[at + by];
+  if (at < 0 || !other) return;
+  const mine = clips[at];
+  const [a, b] = mine.order === other.order ? [other.order + by, other.order] : [other.order, mine.order];
+  try {
+    await change([update("clips", mine.id, { order: a }), update("clips", other.id, { order: b })]);
+  } catch {
+    // said
+  }
+}
+
+export async function exportClip(id) {
+  const exact = Boolean($("[data-exact]")?.checked);
+  return act(`/recordings/${recordingId()}/clips/${id}/export`, { exact }, "Exporting the clip…");
+}
+
+export function clips() {
+  const box = $("[data-clip-editor]");
+  if (!box) return;
+  for (const point of ["in", "out"]) {
+    const row = $(`[data-point="${point}"]`);
+    row.querySelector("[data-set]").addEventListener("click", () => setPoint(point));
+    row.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-nudge]");
+      if (!button) return;
+      const amount = Number(button.dataset.nudge);
+      nudge(point, button.dataset.unit === "frames" ? amount * frame() : amount);
+    });
+  }
+  for (const button of document.querySelectorAll("[data-step]")) {
+    button.addEventListener("click", () => stepFrames(Number(button.dataset.step)));
+  }
+  const nowText = $("[data-now]");
+  const video = player();
+  if (nowText && video) {
+    const show = () => {
+      nowText.textContent = timeText(video.currentTime, { fraction: true });
+    };
+    video.addEventListener("timeupdate", show);
+    video.addEventListener("seeked", show);
+  }
+  $("[data-loop]").addEventListener("click", () => (looping ? stopLoop() : startLoop()));
+  $("[data-clip-save]").addEventListener("click", save);
+  $("[data-clip-new]").addEventListener("click", newClip);
+  $("[data-clip-list]").addEventListener("click", async (event) => {
+    const target = event.target.closest("button");
+    if (!target) return;
+    const doc = notes();
+    if (target.dataset.edit) {
+      const clip = doc.clips.find((c) => c.id === target.dataset.edit);
+      if (clip) load(clip);
+    } else if (target.dataset.move) {
+      await move(target.dataset.move, Number(target.dataset.by));
+    } else if (target.dataset.export) {
+      target.disabled = true;
+      try {
+        await exportClip(target.dataset.export);
+      } catch {
+        // said
+      } finally {
+        target.disabled = false;
+      }
+    } else if (target.dataset.removeClip) {
+      if (editor.id === target.dataset.removeClip) newClip();
+      try {
+        await change([remove("clips", target.dataset.removeClip)]);
+      } catch {
+        // said
+      }
+    }
+  });
+  onNotes(drawList);
+  drawEditor();
+}
