@@ -34,7 +34,7 @@ class Kit:
     recipients: list[age.Recipient]
 
     def close(self) -> None:
-        self.recorder.stop(reason="the kit is shutting down")
+        self.recorder.close()  # stops a recording, and the microphone's listening
         self.camera.close()
         self.library.close()
 

@@ -1,7 +1,9 @@
 """One recording in flight: camera and microphone → merge by time → muxer → age → disk.
 
-The camera and microphone threads only ever ``put_nowait`` into one bounded queue (a full
-queue is a counted drop, never a stall on the camera thread). A single mux thread owns
+The camera and microphone threads only ever put into one bounded ``Inbox`` (a full inbox
+is a counted drop, never a stall on the camera thread), which wakes the mux thread every
+few frames rather than for every item, and hands over all that has queued up in one go
+(see ``device.inbox``). A single mux thread owns
 everything downstream: it merges by timestamp, feeds the muxer (whose film makes each
 finished fragment durable, see ``device.film.SealingTap``), watches free space, restarts
 a stalled camera, and notices a microphone that went away. It imports no hardware
@@ -11,20 +13,33 @@ library: sources come in as Protocols.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from device.errors import RecordingError
+import numpy as np
+
+from device.errors import MicrophoneError, RecordingError
 from device.hardware.base import AudioBlock, Camera, EncodedFrame, Microphone
+from device.inbox import Inbox
 from device.merge import Merger
 
 log = logging.getLogger(__name__)
 
 QUEUE_ITEMS = 2000  # ~10 s of 1080p30 frames plus audio blocks; a full queue = a drop
+# Wake the mux thread once three frames (100 ms at 30 fps) are waiting: ten wake-ups a
+# second instead of ~80, and a fragment still reaches the card within 0.1 s of its end.
+WAKE_FRAMES = 3
+_IDLE_WAIT_S = 0.25  # longest sleep, so the health checks run on time with no frames
+# An overflow now and then is a click in the sound; overflows in this many health checks
+# (seconds) within the window mean the kit cannot keep up and the sound has gaps.
+GAPS_AFTER_OVERFLOWING_CHECKS = 3
+GAPS_WINDOW_S = 30.0
+_AUDIO_RUN_SAMPLES = 9600  # at most 200 ms of sound handed to the muxer in one go
+_CONTIGUOUS_US = 1000  # a block within 1 ms of the previous one's end continues it
 
 
 class PacketSink(Protocol):
@@ -53,6 +68,8 @@ class CaptureResult:
     dropped: int = 0
     camera_restarts: int = 0
     mic_lost: str | None = None
+    audio_overflows: int = 0  # sound the microphone lost before it reached us (glitches)
+    sound_gaps: bool = False  # overflows kept coming: the film's sound has gaps
     stop_reason: str = "stopped"
     markers_us: list[int] = field(default_factory=list)
 
@@ -82,7 +99,7 @@ class Capture:
         self._limits = limits
         self._on_event = on_event
         self._frame_us = 1_000_000 // max(fps, 1)
-        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(QUEUE_ITEMS)
+        self._inbox: Inbox[tuple[str, Any]] = Inbox(QUEUE_ITEMS, wake_weight=WAKE_FRAMES)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vigkit-mux", daemon=True)
         self.result = CaptureResult()
@@ -90,27 +107,41 @@ class Capture:
         self._last_frame_at = time.monotonic()
         self._draining = False
         self._dropped_before = camera.dropped_frames
+        self._sample_rate = microphone.sample_rate if microphone is not None else 48_000
+        self._early_audio: deque[AudioBlock] = deque(maxlen=2)  # before the first frame
+        self._overflowing: deque[float] = deque()  # health checks that saw new overflows
+        self._audio_run: list[AudioBlock] = []  # back-to-back blocks not yet muxed
+        self._run_samples = 0
+        self._run_end_us = 0
 
     # --- the source threads' side: never block -------------------------------------
 
     def _on_frame(self, frame: EncodedFrame) -> None:
-        self._queue.put_nowait(("video", frame))  # queue.Full: the camera counts a drop
+        # Until the film's first frame is out, every item wakes the mux thread: a press
+        # shows as a recording at once. queue.Full: the camera counts a drop.
+        self._inbox.put(("video", frame), 1 if self.result.first_us is not None else WAKE_FRAMES)
 
     def _on_audio(self, block: AudioBlock) -> None:
-        self._queue.put_nowait(("audio", block))
+        self._inbox.put(("audio", block), 0 if self.result.first_us is not None else WAKE_FRAMES)
 
     # --- control ---------------------------------------------------------------------
 
     def start(self) -> None:
         self._camera.start_encoding(self._on_frame)
         if self._mic is not None:
-            self._mic.start(self._on_audio, self._start_us)
+            try:
+                self._mic.start(self._on_audio, self._start_us)
+            except MicrophoneError as e:  # gone since the recorder looked: picture only
+                self.result.mic_lost = e.message
+                self._mic = None
+                self._on_event("microphone lost", {"reason": e.message})
         self._thread.start()
 
     def request_stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
             self.result.stop_reason = reason
             self._stop.set()
+            self._inbox.wake()
 
     def add_marker(self, at_us: int) -> None:
         self.result.markers_us.append(at_us)
@@ -135,15 +166,14 @@ class Capture:
         next_check = time.monotonic() + self._limits.check_every_s
         try:
             while not self._stop.is_set():
-                self._pull(merger, timeout=0.05)
+                self._push(merger, self._inbox.take(_IDLE_WAIT_S))
                 self._emit(merger.pop_ready())
                 now = time.monotonic()
                 if now >= next_check:
                     next_check = now + self._limits.check_every_s
                     self._check_health(merger, now)
             self._sources_off()
-            while self._pull(merger, timeout=0):
-                pass
+            self._push(merger, self._inbox.drain())
             self._draining = True
             self._emit(merger.drain())
         except BaseException as e:  # handed to join(); the recorder turns it into a fault
@@ -151,18 +181,13 @@ class Capture:
             self._stop.set()
             self._sources_off()
 
-    def _pull(self, merger: Merger[Any], timeout: float) -> bool:
-        try:
-            stream, item = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
-        except queue.Empty:
-            return False
-        merger.push(stream, item.timestamp_us, item)
-        while True:  # take what else is waiting in one go
-            try:
-                stream, item = self._queue.get_nowait()
-            except queue.Empty:
-                return True
-            merger.push(stream, item.timestamp_us, item)
+    def _push(self, merger: Merger[Any], items: list[tuple[str, Any]]) -> None:
+        for stream, item in items:
+            until = self._block_end(item) if stream == "audio" else None
+            merger.push(stream, item.timestamp_us, item, until)
+
+    def _block_end(self, block: AudioBlock) -> int:
+        return block.timestamp_us + len(block.samples) * 1_000_000 // self._sample_rate
 
     def _emit(self, items: list[tuple[str, Any]]) -> None:
         r = self.result
@@ -170,7 +195,8 @@ class Capture:
             if stream == "video":
                 if r.first_us is None and not item.keyframe:
                     continue  # a film starts on a keyframe
-                if r.first_us is None:
+                first = r.first_us is None
+                if first:
                     r.first_us = item.timestamp_us
                 limit = self._limits.max_duration_us
                 if limit is not None and item.timestamp_us - r.first_us >= limit:
@@ -183,20 +209,70 @@ class Capture:
                 self._muxer.add_video(item)
                 r.video_frames += 1
                 r.last_us = item.timestamp_us + self._frame_us
-            elif r.first_us is not None and item.timestamp_us >= r.first_us:
+                if first:  # the film starts here, with the sound that reaches into it
+                    for block in self._early_audio:
+                        if self._block_end(block) > item.timestamp_us:
+                            self._muxer.add_audio(block)
+                            r.audio_blocks += 1
+                    self._early_audio.clear()
+            elif r.first_us is None:
+                self._early_audio.append(item)
+            elif self._block_end(item) > r.first_us:
                 ended = self._draining or self._stop.is_set()
                 if ended and r.last_us is not None and item.timestamp_us >= r.last_us:
                     continue  # sound after the last picture: the film ends with its picture
-                self._muxer.add_audio(item)
+                self._add_audio(item)
                 r.audio_blocks += 1
+        self._flush_audio()
+
+    def _add_audio(self, block: AudioBlock) -> None:
+        """Gather back-to-back blocks (20 ms each from a real microphone) and hand them to
+        the muxer as one: its work per call (placing, framing, a trip through PyAV) is the
+        same for 20 ms as for 200 ms of sound."""
+        run = self._audio_run
+        if run and (
+            abs(block.timestamp_us - self._run_end_us) > _CONTIGUOUS_US
+            or self._run_samples >= _AUDIO_RUN_SAMPLES
+        ):
+            self._flush_audio()
+        run.append(block)
+        self._run_samples += len(block.samples)
+        self._run_end_us = self._block_end(block)
+
+    def _flush_audio(self) -> None:
+        run = self._audio_run
+        if len(run) == 1:
+            self._muxer.add_audio(run[0])
+        elif run:
+            samples = np.concatenate([b.samples for b in run])
+            self._muxer.add_audio(AudioBlock(samples, run[0].timestamp_us))
+        run.clear()
+        self._run_samples = 0
 
     def _check_health(self, merger: Merger[Any], now: float) -> None:
         if self._mic is not None and self.result.mic_lost is None and self._mic.failed:
             self.result.mic_lost = self._mic.failed
             merger.end("audio")
             self._on_event("microphone lost", {"reason": self._mic.failed})
+        if self._mic is not None:
+            self._check_overflows(self._mic.overflows, now)
         if now - self._last_frame_at > self._limits.watchdog_s:
             self._restart_camera(now)
+
+    def _check_overflows(self, overflows: int, now: float) -> None:
+        r = self.result
+        if overflows <= r.audio_overflows:
+            return
+        if r.audio_overflows == 0:
+            self._on_event("microphone overflowed", {"count": overflows})
+        r.audio_overflows = overflows
+        self._overflowing.append(now)
+        while now - self._overflowing[0] > GAPS_WINDOW_S:
+            self._overflowing.popleft()
+        if not r.sound_gaps and len(self._overflowing) >= GAPS_AFTER_OVERFLOWING_CHECKS:
+            r.sound_gaps = True
+            log.warning("the microphone keeps overflowing: the sound has gaps")
+            self._on_event("sound has gaps", {"overflows": overflows})
 
     def _restart_camera(self, now: float) -> None:
         self.result.camera_restarts += 1

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from device import __version__
-from device.commands import demo, office, record
+from device.commands import demo, office, record, run, setup, sync
 from device.errors import VigKitError
 
 
@@ -19,9 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigkit", description=__doc__)
     parser.add_argument("--version", action="version", version=f"vigkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run.add_parser(sub)
     demo.add_parser(sub)
     record.add_parsers(sub)
     office.add_parser(sub)
+    setup.add_parser(sub)
+    sync.add_parser(sub)
     return parser
 
 

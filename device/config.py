@@ -61,6 +61,44 @@ SETTINGS: tuple[Setting, ...] = (
         3.0,
         "With no camera frame for this long, the camera is restarted.",
     ),
+    # all interfaces: the phone reaches the page over the kit's own hotspot
+    Setting("http_host", str, "0.0.0.0", "Address the phone page listens on."),  # noqa: S104
+    Setting("http_port", int, 80, "Port of the phone page."),
+    Setting("lock_minutes", float, 15.0, "The page locks itself after this many idle minutes."),
+    Setting(
+        "allow_downloads",
+        bool,
+        False,
+        "Let a phone save decrypted clips and stills; each download is in the audit log.",
+    ),
+    Setting(
+        "sync_remote",
+        str,
+        "",
+        "Where sync sends files: an rclone remote:path (or a folder); empty: sync is off.",
+    ),
+    Setting(
+        "rclone_config", str, "", "The rclone config file for sync_remote; empty: rclone's own."
+    ),
+    Setting(
+        "sync_stall_seconds",
+        float,
+        120.0,
+        "A sync with nothing moving for this long is stopped as a lost connection.",
+    ),
+    Setting(
+        "retention_days",
+        float,
+        7.0,
+        "Days a synced, verified film stays on the kit before it is removed.",
+    ),
+    Setting("wifi_name", str, "", "The kit's hotspot name (set by vigkit setup)."),
+    Setting(
+        "wifi_password",
+        str,
+        "",
+        "The kit's hotspot password (WPA2; set by vigkit setup), for the Settings page's QR.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -156,3 +156,76 @@ class MediaFormatError(MediaError, ValueError):
         "The recording's MP4 structure is damaged; it may have been cut short. "
         "Salvage keeps every complete part."
     )
+
+
+# --- notes, clips and stills (issue #5) ----------------------------------------------
+
+
+class NotesError(VigKitError, ValueError):
+    """Something typed into the notes cannot be kept as it is."""
+
+    hint = "Correct the field named above and save again."
+
+
+class ExportError(MediaError):
+    """A clip or a still could not be made."""
+
+    hint = "Try again; if it keeps failing, the film itself may be damaged."
+
+
+class ClipRangeError(ExportError, ValueError):
+    hint = "Set the in point before the out point, both inside the film."
+
+
+# --- sync to the office and the office's tools (issue #6) ----------------------------
+
+
+class SyncError(VigKitError):
+    """Sending files to the office's storage failed; nothing was removed from the kit."""
+
+    hint = "Nothing was lost: the kit keeps every file until the office copy is verified."
+
+
+class SyncNotConfigured(SyncError, ValueError):
+    hint = "Set sync_remote (an rclone remote:path) in the kit's settings; see docs/office.md."
+
+
+class SyncBusy(SyncError):
+    hint = "Another sync is running; wait for it to finish, then try again."
+
+
+class RcloneMissing(SyncError, FileNotFoundError):
+    hint = "Install rclone (sudo apt install rclone) or run scripts/bootstrap.sh."
+
+
+class RemoteUnreachable(SyncError, ConnectionError):
+    hint = "Check the kit has a network connection and the office server is switched on."
+
+
+class RemoteAuthError(SyncError, PermissionError):
+    hint = "Check the user name and password (or key) in the kit's rclone config."
+
+
+class RemoteFull(SyncError, OSError):
+    hint = "Free space on the office storage (or give it more), then sync again."
+
+
+class SyncInterrupted(SyncError):
+    hint = "Sync again: files that arrived are kept and are not sent twice."
+
+
+class VerificationFailed(SyncError):
+    hint = (
+        "The office copy differs from the kit's; it was not marked as synced. "
+        "Sync again; if it keeps failing, check the office storage."
+    )
+
+
+class ArchiveError(VigKitError):
+    """A synced archive at the office cannot be read as expected."""
+
+    hint = "Point at the folder the kits sync into (it holds <kit-id>/ folders or manifests)."
+
+
+class OutputNotEmpty(ArchiveError, FileExistsError):
+    hint = "Choose an empty folder, or add --force to write into this one."

@@ -17,14 +17,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from device import age
-from device.errors import ExportError, RecordingError, VigKitError
-from device.library import Library, State, atomic_writer
+from device.errors import ExportError, VigKitError
+from device.library import Library, atomic_writer, require_finished
 from device.library.notes import Notes, NotesStore, add_item, update_item
 from device.media import FragmentIndex, scan_file
 from device.media.clips import ClipCut, cut_clip
 from device.media.stills import Still, grab_still
 
-EXPORTABLE = (State.COMPLETE, State.RECOVERED)
 _NUMBERING = threading.Lock()  # one export at a time picks its file number
 _WRITE_SLICE = 1 << 20
 
@@ -35,13 +34,9 @@ def open_recording(
 ) -> Iterator[tuple[age.Reader, FragmentIndex]]:
     """The film's decrypting reader and its fragment index, for a finished recording."""
     row = library.index.get(rec_id)
-    if row.state not in EXPORTABLE:
-        raise RecordingError(
-            "this film is still being recorded"
-            if row.state == State.RECORDING
-            else "this film was interrupted and has not been recovered yet",
-            hint="Wait until it is saved (or unlock the kit to recover it), then try again.",
-        )
+    require_finished(
+        row.state, "Wait until it is saved (or unlock the kit to recover it), then try again."
+    )
     data = library.data
     try:
         source = data.film(rec_id).open("rb")

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from device.capture import Capture, CaptureLimits, CaptureResult, PacketSink
 from device.clock import monotonic_us
-from device.errors import RecordingError, StorageFull
+from device.errors import MicrophoneError, RecordingError, StorageFull
 from device.hardware.base import Camera, Microphone
 from device.library import Library, State, new_recording_id
 
@@ -85,14 +85,26 @@ class Recorder:
         self._done = threading.Event()
         self._done.set()
         self._listeners: list[Callable[[Status], None]] = []
-        if microphone is None:
-            self._status = replace(self._status, warning="No microphone: recording picture only.")
+        self._mic_problem: str | None = None  # why the microphone could not be opened
+        self._last_take_note: str | None = None  # what went wrong with the last take's sound
+        if microphone is not None:
+            self._open_microphone()  # listening from now on, for the meter
+
+    def close(self) -> None:
+        """Stop any recording, then stop listening to the microphone."""
+        self.stop(reason="the kit is shutting down")
+        if self._mic is not None:
+            self._mic.close()
 
     # --- what the faces of the kit call -------------------------------------------------
 
     @property
     def status(self) -> Status:
-        return self._status
+        """The state, with a warning that is always current (a microphone can fail while
+        nobody records)."""
+        status = self._status
+        warning = self._warning()
+        return status if warning == status.warning else replace(status, warning=warning)
 
     def subscribe(self, listener: Callable[[Status], None]) -> None:
         self._listeners.append(listener)
@@ -100,7 +112,8 @@ class Recorder:
     def audio_level_dbfs(self) -> float | None:
         """The microphone's recent peak level for the page's meter; None with no microphone.
 
-        -inf means silence (or a microphone not listening right now)."""
+        Live while idle too (the microphone listens between recordings, storing nothing).
+        -inf means silence, or a microphone that is not working (see the status warning)."""
         if self._mic is None:
             return None
         return self._mic.level_dbfs
@@ -130,8 +143,9 @@ class Recorder:
 
     def _start(self, max_seconds: float | None) -> str:
         rec_id = new_recording_id()
+        has_audio = self._open_microphone()
         start_us = monotonic_us()
-        has_audio = self._mic is not None
+        self._last_take_note = None
         film = self._film_factory(rec_id, has_audio)
         self._library.index.add(
             rec_id, datetime.now(UTC).isoformat(timespec="seconds"), start_us, has_audio
@@ -143,7 +157,7 @@ class Recorder:
         )
         capture = Capture(
             camera=self._camera,
-            microphone=self._mic,
+            microphone=self._mic if has_audio else None,
             muxer=film.muxer,
             start_us=start_us,
             limits=limits,
@@ -192,20 +206,15 @@ class Recorder:
             result = capture.join()
             size, sha = film.finish(result)
             self._record_finished(rec_id, result, size, sha)
-            self._set(
-                Status(
-                    RecorderState.IDLE,
-                    warning=self._status.warning,
-                    last_stop_reason=result.stop_reason,
-                )
-            )
+            self._last_take_note = _take_note(result)
+            self._set(Status(RecorderState.IDLE, last_stop_reason=result.stop_reason))
         except Exception as e:  # the film stays on disk, unfinished: salvage will seal it
             log.exception("recording %s failed", rec_id)
             film.abandon()
             reason = _plain_reason(e)
             self._library.index.update(rec_id, state=State.INTERRUPTED, stop_reason=reason)
             self._library.audit.append("fault", rec_id, reason=reason)
-            self._set(Status(RecorderState.FAULT, fault=reason, warning=self._status.warning))
+            self._set(Status(RecorderState.FAULT, fault=reason))
         finally:
             self._capture = None
             self._done.set()
@@ -223,7 +232,46 @@ class Recorder:
             stop_reason=r.stop_reason,
         )
         detail: dict[str, Any] = {"duration_s": round(r.duration_s, 1), "reason": r.stop_reason}
+        if r.audio_overflows:
+            detail |= {"audio_overflows": r.audio_overflows, "sound_gaps": r.sound_gaps}
         self._library.audit.append("record stop", rec_id, **detail)
+
+    # --- the microphone ------------------------------------------------------------------
+
+    def _open_microphone(self) -> bool:
+        """Listening (opened afresh if it failed)? False: record picture only."""
+        mic = self._mic
+        if mic is None:
+            return False
+        try:
+            mic.open()
+        except MicrophoneError as e:
+            log.warning("%s: recording picture only", e.message)
+            self._mic_problem = e.message
+            return False
+        self._mic_problem = None
+        return mic.failed is None
+
+    def _warning(self) -> str | None:
+        mic = self._mic
+        if mic is None:
+            return "No microphone: recording picture only."
+        notes = []
+        problem = self._mic_problem or mic.failed
+        if problem is not None:
+            notes.append(
+                f"The microphone is not working ({problem}): check its plug. Until it works, "
+                "recordings have picture only."
+            )
+        capture = self._capture
+        if capture is not None and capture.result.sound_gaps:
+            notes.append(
+                f"The sound is breaking up: the microphone lost sound "
+                f"{capture.result.audio_overflows} times, so this film's sound has gaps."
+            )
+        elif capture is None and self._last_take_note is not None:
+            notes.append(self._last_take_note)
+        return " ".join(notes) or None
 
     def _set(self, status: Status) -> None:
         self._status = status
@@ -232,6 +280,18 @@ class Recorder:
                 listener(status)
             except Exception:  # a broken listener (LED, page) must not stop a recording
                 log.exception("status listener failed")
+
+
+def _take_note(r: CaptureResult) -> str | None:
+    """What the practitioner should know about the sound of the take just finished."""
+    if r.mic_lost is not None:
+        return f"The last recording lost its microphone ({r.mic_lost}): its end has no sound."
+    if r.sound_gaps:
+        return (
+            f"The last recording's sound has gaps: the microphone lost sound "
+            f"{r.audio_overflows} times because the kit could not keep up."
+        )
+    return None
 
 
 def _plain_reason(e: BaseException) -> str:

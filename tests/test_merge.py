@@ -44,3 +44,15 @@ def test_an_ended_stream_is_not_waited_for() -> None:
     m.end("audio")
     assert m.pop_ready() == [("video", "v")]
     assert len(m) == 0
+
+
+def test_a_block_that_reaches_past_a_frame_releases_it() -> None:
+    """A 100 ms sound block stamped 0 covers 0–100 ms: a frame at 50 ms need not wait for
+    the next block, which starts at 100 ms."""
+    m: Merger[str] = Merger(["video", "audio"], clock=FakeClock())
+    m.push("video", 50_000, "v0")
+    m.push("video", 150_000, "v1")
+    m.push("audio", 0, "a0", until=100_000)
+    assert m.pop_ready() == [("audio", "a0"), ("video", "v0")]  # v1 waits for more sound
+    m.push("audio", 100_000, "a1", until=200_000)
+    assert m.pop_ready() == [("audio", "a1"), ("video", "v1")]

@@ -13,12 +13,11 @@ from collections import OrderedDict
 import av
 
 from device import age
-from device.errors import RecordingError, VigKitError
-from device.library import Library, State
+from device.errors import VigKitError
+from device.library import Library, require_finished
 from device.media import FragmentIndex, VirtualMp4
 from device.media.virtual import VirtualLayout
 
-PLAYABLE = (State.COMPLETE, State.RECOVERED)
 DEFAULT_FPS = 30.0  # the kit's usual rate, if a film's own cannot be read
 
 
@@ -54,18 +53,7 @@ def open_film(
 ) -> VirtualMp4:
     """A seekable view of the film; the caller closes it (which closes the file)."""
     row = library.index.get(rec_id)
-    if row.state == State.ERASED:
-        raise RecordingError(
-            "this film has been removed from the kit after its safe copy reached the office",
-            hint="The office can open it from its own storage.",
-        )
-    if row.state not in PLAYABLE:
-        raise RecordingError(
-            "this film is still being recorded"
-            if row.state == State.RECORDING
-            else "this film was interrupted and has not been recovered yet",
-            hint="Wait until it is saved, then open it again.",
-        )
+    require_finished(row.state, "Wait until it is saved, then open it again.")
     data = library.data
     try:
         source = data.film(rec_id).open("rb")

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from device.app import Kit
 from device.errors import VigKitError
 from device.kitclock import ClockBook, Correction, start_time
-from device.library import Notes, NotesStore, RecordingRow, State, check_recording_id
+from device.library import FINISHED, Notes, NotesStore, RecordingRow, State, check_recording_id
 from device.library.notes import MARK_PREROLL_S, load_principles
 from device.recorder import RecorderState
 from web.films import Layouts, film_fps, open_film
@@ -197,7 +197,7 @@ def _card(
         "when": when,
         "length": clock_text(row.duration_s),
         "badge": BADGES.get(row.state),
-        "playable": row.state in (State.COMPLETE, State.RECOVERED),
+        "playable": row.state in FINISHED,
         "case": case.get("code") or "",
         "cycle": case.get("cycle"),
         "notes_readable": notes is not None,

@@ -72,15 +72,28 @@ class Camera(Protocol):
 
 @runtime_checkable
 class Microphone(Protocol):
-    """A 48 kHz mono int16 source delivering timestamped blocks."""
+    """A 48 kHz mono int16 source delivering timestamped blocks.
+
+    Like the camera it stays warm between recordings: once ``open``, it listens for the
+    page's meter (``level_dbfs``) and stores nothing; ``start`` hands the same running
+    input over to a recording (no gap, no second open), ``stop`` hands it back."""
 
     sample_rate: int
 
+    def open(self) -> None:
+        """Start listening for the meter only; cheap to call twice. A failed microphone is
+        opened afresh. Raises ``MicrophoneError`` when the device cannot be opened."""
+
+    def close(self) -> None:
+        """Stop listening (and any take) and release the device."""
+
     def start(self, sink: AudioSink, start_us: int) -> None:
-        """Start capture. ``start_us`` anchors sample 0 to the video clock."""
+        """Start a take: blocks go to ``sink``. ``start_us`` anchors sample 0 to the video
+        clock when the input is not already running (a running one keeps its clock)."""
 
     def stop(self) -> None:
-        """Stop capture; no call to the sink happens after this returns."""
+        """End the take; no call to the sink happens after this returns. An open
+        microphone goes back to listening."""
 
     @property
     def level_dbfs(self) -> float:
@@ -88,7 +101,11 @@ class Microphone(Protocol):
 
     @property
     def failed(self) -> str | None:
-        """Why the microphone stopped mid-recording (unplugged, overflow…), else None."""
+        """Why the microphone stopped (unplugged, silent…), while idle or in a take."""
+
+    @property
+    def overflows(self) -> int:
+        """Input overflows since ``start``: sound lost before it reached us."""
 
 
 class LedPattern(enum.Enum):

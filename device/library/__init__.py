@@ -10,16 +10,20 @@ from device.errors import LibraryError
 from device.library.atomic import atomic_write, atomic_writer, fsync_dir
 from device.library.audit import AuditLog, AuditRow, verify_chain
 from device.library.files import HashingFile, sha256_file
-from device.library.index import Index, RecordingRow, State
+from device.library.index import FINISHED, Index, RecordingRow, State, require_finished
 from device.library.layout import DataDir, check_recording_id, new_recording_id
+from device.library.notes import Notes, NotesStore
 
 __all__ = [
+    "FINISHED",
     "AuditLog",
     "AuditRow",
     "DataDir",
     "HashingFile",
     "Index",
     "Library",
+    "Notes",
+    "NotesStore",
     "RecordingRow",
     "State",
     "atomic_write",
@@ -27,17 +31,24 @@ __all__ = [
     "check_recording_id",
     "fsync_dir",
     "new_recording_id",
+    "require_finished",
     "sha256_file",
     "verify_chain",
 ]
 
 
 class Library:
-    """One open data directory: paths, the index and the audit log, for one process."""
+    """One open data directory: paths, the index and the audit log, for one process.
 
-    def __init__(self, root: Path) -> None:
+    The kit process (record, run) takes the data dir's ``.lock`` for its whole life: one
+    recorder per card. ``vigkit sync`` opens it with ``kit_lock=False`` so it can work while
+    the kit runs; it never writes a film, only reads finished files, updates its own index
+    columns and (retention) removes ciphertext, under a lock of its own (device.sync.lock).
+    """
+
+    def __init__(self, root: Path, *, kit_lock: bool = True) -> None:
         self.data = DataDir(root).ensure()
-        self._lock_fd = self._take_lock()
+        self._lock_fd = self._take_lock() if kit_lock else -1
         self.index = Index(self.data.database)
         self.audit = AuditLog(self.index)
 
@@ -55,7 +66,8 @@ class Library:
 
     def close(self) -> None:
         self.index.close()
-        os.close(self._lock_fd)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
 
     def free_bytes(self) -> int:
         st = os.statvfs(self.data.recordings)

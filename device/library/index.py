@@ -7,16 +7,18 @@ the web threads; WAL with synchronous=FULL so a committed row survives a power c
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from device.errors import LibraryError, NotFound
+from device.errors import LibraryError, NotFound, RecordingError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS recordings (
@@ -34,6 +36,19 @@ CREATE TABLE IF NOT EXISTS recordings (
     dropped_frames INTEGER NOT NULL DEFAULT 0,
     stop_reason TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS sync_files (
+    recording TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    verified_at TEXT,
+    PRIMARY KEY (recording, name)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -45,12 +60,43 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 """
 
+# Columns added after the first release: (name, declaration). Added in place when missing,
+# so a kit's existing index keeps its rows.
+ADDED_COLUMNS = (
+    ("erase_by", "TEXT"),  # consent's erase-by date (ISO), or NULL
+    ("review_done", "INTEGER NOT NULL DEFAULT 0"),  # shared review marked done
+    ("sync_state", "TEXT NOT NULL DEFAULT ''"),  # see device.sync.state.SyncState
+    ("synced_at", "TEXT"),  # when every file was last verified on the remote (UTC)
+    ("erased_at", "TEXT"),  # when retention removed the files (UTC)
+)
+
 
 class State(StrEnum):
     RECORDING = "recording"  # being written now (or the kit died while it was)
     COMPLETE = "complete"  # finished normally
     INTERRUPTED = "interrupted"  # found unfinished at start-up; original untouched
     RECOVERED = "recovered"  # interrupted, then sealed by salvage
+    ERASED = "erased"  # its files were removed by retention; the row stays (no personal data)
+
+
+FINISHED = (State.COMPLETE, State.RECOVERED)  # films that can be played and cut
+
+
+def require_finished(state: State, hint: str) -> None:
+    """Refuse, in words, to open a film that is not (or no longer) a whole film on the kit."""
+    if state in FINISHED:
+        return
+    if state == State.ERASED:
+        raise RecordingError(
+            "this film has been removed from the kit after its safe copy reached the office",
+            hint="The office can open it from its own storage.",
+        )
+    raise RecordingError(
+        "this film is still being recorded"
+        if state == State.RECORDING
+        else "this film was interrupted and has not been recovered yet",
+        hint=hint,
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +114,11 @@ class RecordingRow:
     camera_restarts: int
     dropped_frames: int
     stop_reason: str
+    erase_by: str | None = None
+    review_done: bool = False
+    sync_state: str = ""
+    synced_at: str | None = None
+    erased_at: str | None = None
 
 
 _COLUMNS = [f.name for f in fields(RecordingRow)]
@@ -80,6 +131,7 @@ class Index:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except sqlite3.Error as e:
             raise LibraryError(
                 f"the kit's index {path} cannot be opened: {e}",
@@ -87,9 +139,50 @@ class Index:
             ) from e
         self._lock = threading.RLock()
 
+    def _add_missing_columns(self) -> None:
+        # inside one write transaction: another process (vigkit sync) may open it too
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(recordings)")}
+            for name, decl in ADDED_COLUMNS:
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE recordings ADD COLUMN {name} {decl}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def set_erase_by(self, rec_id: str, erase_by: date | None) -> None:
+        """The consent's erase-by date: retention removes the files on that day."""
+        self.update(rec_id, erase_by=erase_by.isoformat() if erase_by else None)
+
+    def set_review_done(self, rec_id: str, done: bool) -> None:
+        """Shared review done: a synced, verified film may then go before its grace period."""
+        self.update(rec_id, review_done=int(done))
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def kit_id(self) -> str:
+        """This kit's id (random, no name in it), made on first use: it names the kit's
+        folder on the office remote and appears in manifests."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'kit_id'").fetchone()
+            if row is not None:
+                return str(row[0])
+            kit_id = f"kit-{secrets.token_hex(4)}"
+            db.execute("INSERT INTO meta (key, value) VALUES ('kit_id', ?)", (kit_id,))
+            return kit_id
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -149,4 +242,5 @@ def _row(values: tuple[Any, ...]) -> RecordingRow:
     d["state"] = State(d["state"])
     d["has_audio"] = bool(d["has_audio"])
     d["mic_lost"] = bool(d["mic_lost"])
+    d["review_done"] = bool(d["review_done"])
     return RecordingRow(**d)

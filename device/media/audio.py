@@ -23,22 +23,27 @@ import numpy.typing as npt
 from device.hardware.base import AudioBlock
 
 TOLERANCE_S = 0.010
-_FRAME = 1024  # AAC-LC samples per frame
 ENCODER_DELAY = 1024  # FFmpeg's native AAC encoder: initial_padding of one frame
 
 
 class AacTrack:
-    """Turns timestamped int16 blocks into AAC packets for one PyAV audio stream."""
+    """Turns timestamped int16 blocks into AAC packets for one PyAV audio stream.
+
+    Each placed block goes to the encoder as one s16 frame of whatever length it has:
+    PyAV's own reframing (the audio filter graph every encode goes through, since the
+    AAC encoder takes exactly 1024 samples a frame) cuts it into AAC frames and converts
+    it to float in C, so no sample is copied or converted here in Python.
+    """
 
     def __init__(self, stream: Any, sample_rate: int, origin_us: int) -> None:
         self._stream = stream
         self._rate = sample_rate
         self._origin_us = origin_us
         self._tolerance = round(TOLERANCE_S * sample_rate)
-        self._next = 0  # sample position (from origin) of the next buffered sample
-        self._written = ENCODER_DELAY  # sample position of the first sample in ``_buffer``
+        self._time_base = Fraction(1, sample_rate)
+        self._next = 0  # sample position (from origin) of the next sample to place
+        self._written = ENCODER_DELAY  # sample position of the next sample to encode
         self._discard = ENCODER_DELAY  # take samples still to drop (see module docstring)
-        self._buffer = np.zeros(0, np.int16)
         self.dropped_blocks = 0
         self.samples = 0
 
@@ -57,29 +62,18 @@ class AacTrack:
         self.samples += samples.size
         cut = min(self._discard, samples.size)
         self._discard -= cut
-        self._buffer = np.concatenate([self._buffer, samples[cut:]])
-        return self._encode_full_frames()
+        return self._encode(samples[cut:]) if samples.size > cut else []
 
     def flush(self) -> list[Any]:
-        """Encode what is buffered (a short last frame is allowed) and drain the encoder."""
-        packets = []
-        if self._buffer.size:
-            packets += self._encode(self._buffer)
-            self._buffer = self._buffer[:0]
-        return packets + list(self._stream.encode(None))
-
-    def _encode_full_frames(self) -> list[Any]:
-        packets = []
-        while self._buffer.size >= _FRAME:
-            packets += self._encode(self._buffer[:_FRAME])
-            self._buffer = self._buffer[_FRAME:]
-        return packets
+        """Encode the short last frame held in the reframer and drain the encoder."""
+        return list(self._stream.encode(None))
 
     def _encode(self, pcm: npt.NDArray[np.int16]) -> list[Any]:
-        planar = (pcm.astype(np.float32) / 32768.0).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(pcm).reshape(1, -1), format="s16", layout="mono"
+        )
         frame.sample_rate = self._rate
-        frame.time_base = Fraction(1, self._rate)
+        frame.time_base = self._time_base
         frame.pts = self._written
         self._written += pcm.size
         return list(self._stream.encode(frame))

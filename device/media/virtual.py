@@ -77,7 +77,7 @@ class VirtualLayout:
     @classmethod
     def build(cls, index: FragmentIndex, source: RangeSource) -> VirtualLayout:
         """Plan the virtual file of a recording; reads only its init segment from ``source``."""
-        init = _read_exactly(source, index.init_offset, index.init_size)
+        init = read_exactly(source, index.init_offset, index.init_size)
         return cls.from_init(index, init)
 
     @classmethod
@@ -245,13 +245,14 @@ def hls_playlist(layout: VirtualLayout, uri: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _read_exactly(source: RangeSource, offset: int, size: int) -> bytes:
+def read_exactly(source: RangeSource, offset: int, size: int) -> bytes:
+    """``size`` bytes at ``offset``; a film that ends sooner is damaged."""
     buffer = bytearray(size)
     view, got = memoryview(buffer), 0
     source.seek(offset)
     while got < size:
         n = source.readinto(view[got:]) or 0
         if n == 0:
-            raise MediaFormatError("the recording ends inside its init segment")
+            raise MediaFormatError("the recording ends inside its header")
         got += n
     return bytes(buffer)

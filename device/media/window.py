@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from device.errors import ClipRangeError, MediaFormatError
 from device.media.fragments import Fragment, FragmentIndex
-from device.media.virtual import RangeSource, Span, VirtualLayout, VirtualMp4
+from device.media.virtual import RangeSource, Span, VirtualLayout, VirtualMp4, read_exactly
 
 # times within a millisecond of a frame's start count as that frame (phones round times)
 FRAME_EPSILON_S = 0.001
@@ -71,7 +71,7 @@ def open_window(
     the one holding ``end_s``, plus ``margin`` fragments either side (audio is interleaved
     up to half a second away from its video)."""
     chosen = _fragments(index, start_s, end_s, margin)
-    init = _read(source, index.init_offset, index.init_size)
+    init = read_exactly(source, index.init_offset, index.init_size)
     spans, at = [], len(init)
     for fragment in chosen:
         spans.append(Span(at, fragment.offset, fragment.size))
@@ -100,15 +100,3 @@ def _fragments(index: FragmentIndex, start_s: float, end_s: float, margin: int) 
             last = max(last, i)
     lo, hi = max(0, first - margin), min(len(starts), last + 1 + margin)
     return index.fragments[lo:hi]
-
-
-def _read(source: RangeSource, offset: int, size: int) -> bytes:
-    buffer = bytearray(size)
-    view, got = memoryview(buffer), 0
-    source.seek(offset)
-    while got < size:
-        n = source.readinto(view[got:]) or 0
-        if n == 0:
-            raise MediaFormatError("the recording ends inside its header")
-        got += n
-    return bytes(buffer)

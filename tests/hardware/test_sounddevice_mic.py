@@ -51,10 +51,13 @@ def record(device: str, seconds: float) -> tuple[Capture, SoundDeviceMicrophone]
     return capture, mic
 
 
-def best_alignment(captured: np.ndarray, signal: np.ndarray) -> tuple[int, float]:
-    """(lag, normalized cross-correlation) of ``captured`` within ``signal``, via FFT."""
+def best_alignment(
+    captured: np.ndarray, signal: np.ndarray, slack: int = RATE
+) -> tuple[int, float]:
+    """(lag, normalized cross-correlation) of ``captured`` within the first ``slack``
+    samples of ``signal`` (a fresh capture starts near the file's start), via FFT."""
     a = captured.astype(np.float64)
-    b = signal[: len(a) + RATE].astype(np.float64)  # the capture starts near the file's start
+    b = signal[: len(a) + slack].astype(np.float64)
     n = 1 << (len(a) + len(b)).bit_length()
     corr = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n)[: len(b) - len(a) + 1]
     lag = int(np.argmax(corr))
@@ -183,3 +186,99 @@ def test_peak_dbfs() -> None:
     assert peak_dbfs(np.zeros(10, np.int16)) == -math.inf
     assert peak_dbfs(np.array([-32768], np.int16)) == 0.0
     assert peak_dbfs(np.array([16384], np.int16)) == pytest.approx(-6.02, abs=0.01)
+
+
+# --- listening between recordings ------------------------------------------------------
+
+
+def wait_until(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_an_open_microphone_meters_while_idle_and_hands_over_without_a_gap(fake_mic) -> None:  # type: ignore[no-untyped-def]
+    mic = SoundDeviceMicrophone(device=fake_mic.device)
+    mic.open()
+    try:
+        assert wait_until(lambda: mic.level_dbfs > -30), "no level while idle"
+        stream = mic._stream
+        first = Capture()
+        mic.start(first, start_us=monotonic_us())
+        assert mic._stream is stream  # the running stream was handed over, not reopened
+        assert wait_until(lambda: len(first.blocks) >= 5)
+        mic.stop()
+        assert mic.listening and mic._stream is stream  # back to listening, still open
+        count = len(first.blocks)
+        time.sleep(0.3)
+        assert len(first.blocks) == count  # nothing stored while idle
+        level_before = mic.level_dbfs
+        assert wait_until(lambda: mic.level_dbfs != level_before), "the meter froze"
+
+        second = Capture()
+        mic.start(second, start_us=monotonic_us())
+        assert wait_until(lambda: len(second.blocks) >= 5)
+        mic.stop()
+    finally:
+        mic.close()
+    assert mic._stream is None and not mic.listening
+    assert mic.level_dbfs == -math.inf
+    # each take is continuous sound on the one clock that has run since ``open``
+    for take in (first, second):
+        stamps = np.array([b.timestamp_us for b in take.blocks])
+        lengths = np.array([len(b.samples) for b in take.blocks])
+        assert np.abs(np.diff(stamps) - lengths[:-1] * 1e6 / RATE).max() <= 2
+    assert second.blocks[0].timestamp_us > first.blocks[-1].timestamp_us
+    # and it is the fake's sound, from wherever it had got to: found in what it plays
+    for take in (first, second):
+        _, ncc = best_alignment(take.samples(), fake_mic.signal, slack=len(fake_mic.signal))
+        assert ncc > 0.9
+
+
+def test_a_microphone_that_goes_silent_while_idle_says_so(unpluggable_mic) -> None:  # type: ignore[no-untyped-def]
+    """The watchdog runs while idle too. (The device is stopped, not killed: against a
+    killed PulseAudio server PortAudio's abort can hang, which a real USB mic does not.)"""
+    mic = SoundDeviceMicrophone(device=unpluggable_mic.device)
+    mic.open()
+    pid = pulse_pid(unpluggable_mic)
+    try:
+        assert wait_until(lambda: mic.level_dbfs > -30)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_for_failure(mic, 6.0)
+            assert mic.failed == "no sound from the microphone for over 1.0 s"
+            assert mic.level_dbfs == -math.inf and not mic.listening
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    finally:
+        mic.close()
+
+
+def test_overflows_are_counted_per_take(fake_mic) -> None:  # type: ignore[no-untyped-def]
+    """PortAudio flags an input overflow on the block after sound was lost. The fake
+    microphone cannot raise one (PulseAudio does not report them, and a stalled callback
+    only trips the silence watchdog), so PortAudio's own flags object, with the overflow
+    bit set, is handed to the adapter's callback as PortAudio would."""
+    import sounddevice as sd
+
+    mic = SoundDeviceMicrophone(device=fake_mic.device)
+    blocks: list[AudioBlock] = []
+    mic.open()
+    try:
+        mic.start(blocks.append, start_us=monotonic_us())
+        assert wait_until(lambda: len(blocks) > 0)
+        overflowed = sd.CallbackFlags(sd._lib.paInputOverflow)
+        assert overflowed.input_overflow
+        indata = np.zeros((mic.blocksize, 1), np.int16)
+        mic._on_block(indata, mic.blocksize, None, overflowed)
+        mic._on_block(indata, mic.blocksize, None, overflowed)
+        assert mic.overflows == 2 and mic.failed is None
+        mic.stop()
+        mic.start(blocks.append, start_us=monotonic_us())
+        assert mic.overflows == 0  # counted per take
+        mic.stop()
+    finally:
+        mic.close()

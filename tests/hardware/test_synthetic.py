@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from device.clock import monotonic_us
-from device.errors import CameraError
+from device.errors import CameraError, MicrophoneError
 from device.hardware.base import AudioBlock, Camera, EncodedFrame, Microphone
 from device.hardware.synthetic import (
     FLASH_FIRST_US,
@@ -240,3 +241,49 @@ def test_replay_camera_loops_access_units_with_virtual_timestamps() -> None:
     assert [f.data for f in frames[:60]] == [u.data for u in units] * 2
     assert [f.keyframe for f in frames[:31]] == [True] + [False] * 29 + [True]
     assert np.diff([f.timestamp_us for f in frames]).max() <= 33_334
+
+
+def test_an_open_microphone_meters_between_takes() -> None:
+    mic = SyntheticMicrophone()
+    mic.open()
+    try:
+        time.sleep(0.15)
+        assert mic.level_dbfs == pytest.approx(-30, abs=0.5)  # listening, nothing delivered
+        blocks: list[AudioBlock] = []
+        mic.start(blocks.append, monotonic_us())
+        deadline = time.monotonic() + 2
+        while len(blocks) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        mic.stop()
+        count = len(blocks)
+        assert count >= 3
+        mic.trigger_fake_unplug()  # while idle
+        deadline = time.monotonic() + 2
+        while mic.failed is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert mic.failed == "the microphone was unplugged"
+        assert mic.level_dbfs == -math.inf and len(blocks) == count
+        mic.open()  # plugged back in: listening again
+        time.sleep(0.15)
+        assert mic.failed is None and mic.level_dbfs == pytest.approx(-30, abs=0.5)
+        mic.trigger_fake_unplug(permanent=True)
+        mic.close()
+        with pytest.raises(MicrophoneError):
+            mic.open()
+        mic.trigger_fake_replug()
+        mic.open()
+    finally:
+        mic.close()
+    assert mic.level_dbfs == -math.inf
+    assert mic._thread is None and mic._monitor is None  # no thread of its own left
+
+
+def test_a_fake_overflow_loses_blocks_and_counts_them() -> None:
+    mic = SyntheticMicrophone(clock=VirtualClock())
+    blocks: list[AudioBlock] = []
+    mic.trigger_fake_overflow(2)
+    mic.start(blocks.append, 0)
+    time.sleep(0.05)
+    mic.stop()
+    assert mic.overflows == 2
+    assert blocks[0].timestamp_us == round(2 * 1024 * 1e6 / 48_000)  # time went on

@@ -3,6 +3,7 @@ in a living room (a stalled camera, a microphone pulled out) and the shared stat
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from device.errors import RecordingError
 from device.hardware.synthetic import SyntheticCamera, SyntheticMicrophone
 from device.library import State
 from device.recorder import RecorderState
-from tests.mediacheck import stream_duration
+from tests.mediacheck import ffprobe, stream_duration
 from tests.recording.conftest import wait_for
 
 
@@ -79,3 +80,96 @@ def test_an_unplugged_microphone_leaves_a_picture_only_tail(
     mp4 = _decrypt(kit, rec_id, office)
     assert stream_duration(mp4, "v") >= 4.0
     assert stream_duration(mp4, "a") <= 2.5
+
+
+# --- the microphone between recordings, and sound that breaks up -------------------------
+
+
+def _level(kit: Kit) -> float:
+    level = kit.recorder.audio_level_dbfs()
+    assert level is not None
+    return level
+
+
+def test_the_meter_is_live_before_and_between_recordings(kit: Kit) -> None:
+    wait_for(lambda: _level(kit) > -31)  # before any recording: the mic is listening
+    assert _level(kit) == pytest.approx(-30, abs=0.5)
+    assert kit.recorder.status.warning is None
+    rec_id = kit.recorder.start()
+    time.sleep(1.5)
+    kit.recorder.stop()
+    assert kit.library.index.get(rec_id).state == State.COMPLETE
+    mic = kit.microphone
+    assert isinstance(mic, SyntheticMicrophone)
+    blocks = mic.blocks_delivered
+    time.sleep(0.3)
+    assert mic.blocks_delivered == blocks  # listening again, delivering nothing
+    assert _level(kit) == pytest.approx(-30, abs=0.5)
+
+
+def test_a_microphone_gone_while_idle_warns_and_the_film_has_picture_only(
+    kit: Kit, office: age.X25519Identity
+) -> None:
+    mic = kit.microphone
+    assert isinstance(mic, SyntheticMicrophone)
+    wait_for(lambda: _level(kit) > -31)
+    mic.trigger_fake_unplug(permanent=True)
+    wait_for(lambda: "microphone is not working" in (kit.recorder.status.warning or ""))
+    assert _level(kit) == -math.inf
+    rec_id = kit.recorder.start()  # the kit tries the mic again, and records regardless
+    time.sleep(1.5)
+    kit.recorder.stop()
+    assert not kit.library.index.get(rec_id).has_audio
+    mp4 = _decrypt(kit, rec_id, office)
+    assert [s["codec_type"] for s in ffprobe(mp4)["streams"]] == ["video"]
+    assert "microphone is not working" in (kit.recorder.status.warning or "")
+    mic.trigger_fake_replug()
+    rec_id = kit.recorder.start()  # plugged back in: sound again, and no warning
+    assert kit.recorder.status.warning is None
+    time.sleep(1.5)
+    kit.recorder.stop()
+    assert kit.library.index.get(rec_id).has_audio
+    assert stream_duration(_decrypt(kit, rec_id, office), "a") >= 1.0
+
+
+def test_overflows_that_keep_coming_flag_the_sound_as_having_gaps(
+    kit: Kit, office: age.X25519Identity
+) -> None:
+    mic = kit.microphone
+    assert isinstance(mic, SyntheticMicrophone)
+    rec_id = kit.recorder.start()
+    time.sleep(0.5)
+    mic.trigger_fake_overflow(1)  # one glitch: noted, not yet a problem
+    wait_for(lambda: any(r.event == "microphone overflowed" for r in kit.library.audit.rows()))
+    assert kit.recorder.status.warning is None
+    for _ in range(3):  # then every second: the kit cannot keep up
+        mic.trigger_fake_overflow(5)
+        time.sleep(1.2)
+    wait_for(lambda: "sound is breaking up" in (kit.recorder.status.warning or ""))
+    kit.recorder.stop()
+    rows = {r.event: r for r in kit.library.audit.rows()}
+    assert rows["sound has gaps"].detail["overflows"] >= 3
+    stop = rows["record stop"].detail
+    assert stop["audio_overflows"] == 16 and stop["sound_gaps"] is True
+    assert "last recording's sound has gaps" in (kit.recorder.status.warning or "")
+    # the lost sound is silence in the film: picture and sound still run side by side
+    mp4 = _decrypt(kit, rec_id, office)
+    assert stream_duration(mp4, "a") == pytest.approx(stream_duration(mp4, "v"), abs=0.2)
+    kit.recorder.start()  # a new recording starts with a clean slate
+    assert kit.recorder.status.warning is None
+    kit.recorder.stop()
+
+
+def test_a_single_overflow_is_only_noted(kit: Kit) -> None:
+    mic = kit.microphone
+    assert isinstance(mic, SyntheticMicrophone)
+    kit.recorder.start()
+    time.sleep(0.5)
+    mic.trigger_fake_overflow(2)
+    time.sleep(1.5)
+    kit.recorder.stop()
+    events = [r.event for r in kit.library.audit.rows()]
+    assert "microphone overflowed" in events and "sound has gaps" not in events
+    stop = kit.library.audit.rows()[-1].detail
+    assert stop["audio_overflows"] == 2 and stop["sound_gaps"] is False
+    assert kit.recorder.status.warning is None

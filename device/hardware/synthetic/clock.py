@@ -68,46 +68,83 @@ class _RealPace:
 
 
 class VirtualClock:
-    """Virtual µs shared by several sources; ``now_us`` is the slowest running source."""
+    """Virtual µs shared by several sources; ``now_us`` is the slowest running source.
+
+    A source that gets ``max_lead_us`` ahead waits until the slowest has caught up to
+    within ``max_lead_us - resume_lag_us`` of it, then runs freely again: it produces in
+    batches of about ``resume_lag_us`` instead of one unit per step of the slowest, so a
+    consumer pacing the sources wakes them a few times a second, not once per unit. Only a
+    waiter whose condition has come true is woken.
+    """
 
     waits_for_consumer = True
 
-    def __init__(self, start_us: int | None = None, max_lead_us: int = 500_000) -> None:
+    def __init__(
+        self,
+        start_us: int | None = None,
+        max_lead_us: int = 500_000,
+        resume_lag_us: int | None = None,
+    ) -> None:
         self.anchor_us: int | None = None
         self.max_lead_us = max_lead_us
+        self.resume_lag_us = max_lead_us // 2 if resume_lag_us is None else resume_lag_us
         self._present = monotonic_us() if start_us is None else start_us
         self._positions: dict[int, int] = {}
+        self._waiting: dict[int, tuple[int, threading.Event]] = {}  # token: (need, wake)
         self._ids = itertools.count()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def now_us(self) -> int:
-        with self._changed:
+        with self._lock:
             return min(self._positions.values(), default=self._present)
 
     def join(self, start_us: int) -> Pace:
-        with self._changed:
+        with self._lock:
             token = next(self._ids)
             self._positions[token] = start_us
-            self._changed.notify_all()
         return _VirtualPace(self, token)
 
+    def _slowest_other(self, token: int) -> int | None:
+        return min((p for t, p in self._positions.items() if t != token), default=None)
+
     def _advance(self, token: int, timestamp_us: int, stop: threading.Event) -> bool:
-        with self._changed:
-            while not stop.is_set():
-                others = [p for t, p in self._positions.items() if t != token]
-                if not others or timestamp_us <= min(others) + self.max_lead_us:
-                    self._positions[token] = timestamp_us
-                    self._present = max(self._present, timestamp_us)
-                    self._changed.notify_all()
-                    return True
-                # Short timeout: ``stop`` is an Event, which cannot wake this Condition.
-                self._changed.wait(0.05)
-            return False
+        with self._lock:
+            slowest = self._slowest_other(token)
+            if slowest is not None and timestamp_us > slowest + self.max_lead_us:
+                # too far ahead: wait until the others are within the resume lag of us
+                wake = threading.Event()
+                need = timestamp_us - self.max_lead_us + self.resume_lag_us
+                self._waiting[token] = (need, wake)
+            else:
+                self._move(token, timestamp_us)
+                return True
+        while not wake.wait(0.05):  # short timeout: ``stop`` cannot wake this Event
+            if stop.is_set():
+                with self._lock:
+                    self._waiting.pop(token, None)
+                return False
+        with self._lock:
+            self._move(token, timestamp_us)
+        return not stop.is_set()
+
+    def _move(self, token: int, timestamp_us: int) -> None:
+        """Set a position (lock held) and wake every waiter it lets go."""
+        self._positions[token] = timestamp_us
+        self._present = max(self._present, timestamp_us)
+        self._release()
+
+    def _release(self) -> None:
+        for other, (need, wake) in list(self._waiting.items()):
+            slowest = self._slowest_other(other)
+            if slowest is None or slowest >= need:
+                del self._waiting[other]
+                wake.set()
 
     def _leave(self, token: int) -> None:
-        with self._changed:
+        with self._lock:
             self._positions.pop(token, None)
-            self._changed.notify_all()
+            self._waiting.pop(token, None)
+            self._release()
 
 
 class _VirtualPace:

@@ -4,6 +4,13 @@ Sample ``s`` of a take is stamped ``start_us + s * 1e6 / rate``. Each click star
 flash instant of ``schedule`` counted from the clock's anchor (the camera's first frame),
 so the click onset and the flash frame coincide in the file. A block is delivered once its
 last sample is "captured": real time on ``RealTimeClock``, at once on ``VirtualClock``.
+
+Between takes an ``open`` microphone keeps listening for the meter, as the real one does:
+on the real-time clock a monitor thread renders the tone at its pace and keeps only its
+level; on a virtual clock (tests, benchmarks) there is no time to pace, so the level is
+the tone's. Fault switches: ``trigger_fake_unplug`` (the device goes; ``permanent``: it
+stays gone until ``trigger_fake_replug``) and ``trigger_fake_overflow`` (blocks lost before
+they reach us, as a starved PortAudio thread loses them, and counted).
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
+from device.clock import monotonic_us
+from device.errors import MicrophoneError
 from device.hardware.base import AudioBlock, AudioSink
 from device.hardware.synthetic.clock import Pace, RealTimeClock, SyntheticClock
 from device.hardware.synthetic.schedule import CLICK_LENGTH_US, flash_offsets_us
@@ -47,17 +56,41 @@ class SyntheticMicrophone:
         self._amplitude = 32767 * 10 ** (level_dbfs / 20)
         self._noise = np.random.default_rng(7) if noise else None
         self._thread: tuple[threading.Thread, threading.Event] | None = None
+        self._monitor: tuple[threading.Thread, threading.Event] | None = None
+        self._listening = False
         self._lock = threading.Lock()
         self._sink: AudioSink | None = None
         self._unplug = threading.Event()
+        self._gone = False  # unplugged for good: opening fails until a replug
+        self._lose_blocks = 0  # blocks still to lose to a fake overflow
+        self._overflows = 0
         self._level = -math.inf
         self._failed: str | None = None
         self.blocks_delivered = 0
         self.dropped_blocks = 0  # refused by a full hand-off queue (real time only)
 
-    def start(self, sink: AudioSink, start_us: int) -> None:
+    def open(self) -> None:
+        """Listen for the meter between takes; a failed microphone is tried again."""
+        self._check_present()
+        self._listening = True
+        if self._thread is None and (self._monitor is None or self._failed is not None):
+            self._stop_monitor()  # a monitor that saw the mic go has ended: start afresh
+            self._failed = None
+            self._unplug.clear()
+            self._start_monitor()
+
+    def close(self) -> None:
+        self._listening = False
         self.stop()
+        self._stop_monitor()
+        self._level = -math.inf
+
+    def start(self, sink: AudioSink, start_us: int) -> None:
+        self._check_present()
+        self._stop_take()
+        self._stop_monitor()  # the take renders (and meters) from here on
         self._failed = None
+        self._overflows = 0
         self._unplug.clear()
         with self._lock:
             self._sink = sink
@@ -70,15 +103,9 @@ class SyntheticMicrophone:
         thread.start()
 
     def stop(self) -> None:
-        with self._lock:
-            self._sink = None
-        if self._thread is not None:
-            thread, stop = self._thread
-            stop.set()
-            thread.join(_JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.warning("%s did not stop within %.0f s", thread.name, _JOIN_TIMEOUT_S)
-            self._thread = None
+        self._stop_take()
+        if self._listening and self._failed is None:
+            self._start_monitor()
 
     @property
     def level_dbfs(self) -> float:
@@ -88,9 +115,62 @@ class SyntheticMicrophone:
     def failed(self) -> str | None:
         return self._failed
 
-    def trigger_fake_unplug(self) -> None:
+    @property
+    def overflows(self) -> int:
+        return self._overflows
+
+    def trigger_fake_unplug(self, *, permanent: bool = False) -> None:
         """Stop delivering as if the USB microphone was pulled out."""
+        self._gone = self._gone or permanent
         self._unplug.set()
+
+    def trigger_fake_replug(self) -> None:
+        self._gone = False
+
+    def trigger_fake_overflow(self, blocks: int = 1) -> None:
+        """Lose the next ``blocks`` blocks before they are delivered, each an overflow."""
+        self._lose_blocks += blocks
+
+    def _check_present(self) -> None:
+        if self._gone:
+            raise MicrophoneError("the microphone is not plugged in (simulated)")
+
+    def _stop_take(self) -> None:
+        with self._lock:
+            self._sink = None
+        if self._thread is not None:
+            _stop_thread(*self._thread)
+            self._thread = None
+
+    def _start_monitor(self) -> None:
+        if self._monitor is not None:
+            return
+        if self.clock.waits_for_consumer:  # virtual time: nothing to pace, only the level
+            self._level = _peak_dbfs(self.render(0, 0))
+            return
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self._run_monitor, args=(stop,), name="synthetic-mic-monitor", daemon=True
+        )
+        self._monitor = (thread, stop)
+        thread.start()
+
+    def _stop_monitor(self) -> None:
+        if self._monitor is not None:
+            _stop_thread(*self._monitor)
+            self._monitor = None
+
+    def _run_monitor(self, stop: threading.Event) -> None:
+        """Listen in real time for the meter only: nothing is kept."""
+        start_us, first = monotonic_us(), 0
+        pace = RealTimeClock().join(start_us)
+        while pace.wait_until(start_us + self._sample_us(first + self.block_size), stop):
+            if self._unplug.is_set():
+                self._failed = "the microphone was unplugged"
+                self._level = -math.inf
+                return
+            self._level = _peak_dbfs(self.render(first, start_us))
+            first += self.block_size
 
     def _run(self, pace: Pace, start_us: int, stop: threading.Event) -> None:
         try:
@@ -101,7 +181,13 @@ class SyntheticMicrophone:
                     return
                 if self._unplug.is_set():
                     self._failed = "the microphone was unplugged"
+                    self._level = -math.inf
                     return
+                if self._lose_blocks:  # lost before it reached us: time moves on
+                    self._lose_blocks -= 1
+                    self._overflows += 1
+                    first += self.block_size
+                    continue
                 samples = self.render(first, start_us)
                 self._deliver(AudioBlock(samples, start_us + self._sample_us(first)), stop)
                 first += self.block_size
@@ -133,8 +219,7 @@ class SyntheticMicrophone:
         return round(sample * 1_000_000 / self.sample_rate)
 
     def _deliver(self, block: AudioBlock, stop: threading.Event) -> None:
-        peak = int(np.abs(block.samples.astype(np.int32)).max(initial=0))
-        self._level = 20 * math.log10(peak / 32768) if peak else -math.inf
+        self._level = _peak_dbfs(block.samples)
         while True:
             with self._lock:
                 if self._sink is None:
@@ -149,3 +234,16 @@ class SyntheticMicrophone:
                         return
             if stop.wait(0.005):  # virtual time: wait for the consumer to catch up
                 return
+
+
+def _peak_dbfs(samples: npt.NDArray[np.int16]) -> float:
+    peak = int(np.abs(samples.astype(np.int32)).max(initial=0))
+    return 20 * math.log10(peak / 32768) if peak else -math.inf
+
+
+def _stop_thread(thread: threading.Thread, stop: threading.Event) -> None:
+    stop.set()
+    if thread is not threading.current_thread():
+        thread.join(_JOIN_TIMEOUT_S)
+        if thread.is_alive():
+            log.warning("%s did not stop within %.0f s", thread.name, _JOIN_TIMEOUT_S)
