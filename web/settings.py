@@ -21,7 +21,8 @@ from werkzeug.wrappers import Response
 from device import kitclock
 from device.app import Kit
 from device.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
-from web.security import wants_json
+from device.library.notes import load_principles, save_principles
+from web.security import current_identity, wants_json
 from web.sync import summary as sync_summary
 
 bp = Blueprint("settings", __name__)
@@ -80,7 +81,24 @@ def page() -> str:
         lock_minutes=s.lock_minutes,
         tolerance_s=int(kitclock.TOLERANCE_S),
         sync=sync_summary(),
+        principles=load_principles(kit.library.data, _identities()),
     )
+
+
+@bp.post("/settings/principles")
+def principles_save() -> Response:
+    """The kit's tag list for marks and clips, one per line (kept encrypted, like notes).
+    Marks already made keep the words they were tagged with."""
+    lines = [line.strip() for line in request.form.get("principles", "").splitlines()]
+    kit = _kit()
+    save_principles(kit.library.data, [line for line in lines if line], kit.recipients)
+    kit.library.audit.append("principles edited")
+    return redirect("/settings", code=303)
+
+
+def _identities() -> list[Any]:
+    identity = current_identity()
+    return [] if identity is None else [identity]
 
 
 @bp.get("/settings/clock")
