@@ -12,6 +12,7 @@ start instant, so picture and sound still line up.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -35,6 +36,12 @@ class AudioBlock:
 
     samples: npt.NDArray[np.int16]
     timestamp_us: int
+
+
+def peak_dbfs(samples: npt.NDArray[np.int16]) -> float:
+    """Peak level in dB relative to full scale; -inf for digital silence (the meter's unit)."""
+    peak = int(np.abs(samples.astype(np.int32)).max(initial=0))
+    return 20 * math.log10(peak / 32768) if peak else -math.inf
 
 
 FrameSink = Callable[[EncodedFrame], None]

@@ -33,12 +33,11 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from device.clock import monotonic_us
 from device.errors import MicrophoneError
 from device.hardware.audio_clock import SampleClock
-from device.hardware.base import AudioBlock, AudioSink
+from device.hardware.base import AudioBlock, AudioSink, peak_dbfs
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +81,6 @@ def _not_found_message(name: str, available: list[str]) -> str:
     message = f"no microphone matches {name!r}; inputs found: {listed}"
     close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
     return f"{message}. Did you mean {close[0]!r}?" if close else message
-
-
-def peak_dbfs(samples: npt.NDArray[np.int16]) -> float:
-    """Peak level in dB relative to full scale; -inf for digital silence."""
-    peak = int(np.max(np.abs(samples.astype(np.int32)))) if samples.size else 0
-    return 20 * math.log10(peak / 32768) if peak else -math.inf
 
 
 class SoundDeviceMicrophone:

@@ -9,14 +9,13 @@ dropped frame, as with the Pi adapter's bounded hand-off queue.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable
 
 from device.clock import monotonic_us
 from device.errors import CameraError
 from device.hardware.base import EncodedFrame, FrameSink
-from device.hardware.synthetic.clock import Pace, SyntheticClock
+from device.hardware.synthetic.clock import Pace, SyntheticClock, hand_over
 from device.hardware.synthetic.encoder import JpegEncoder
 from device.hardware.synthetic.pattern import PatternRenderer
 
@@ -140,20 +139,13 @@ class PacedCamera:
         return False
 
     def _deliver(self, frame: EncodedFrame, stop: threading.Event) -> None:
-        while True:
-            with self._lock:
-                if self._sink is None:
-                    return
-                try:
-                    self._sink(frame)
-                    self.frames_delivered += 1
-                    return
-                except queue.Full:
-                    if not self.clock.waits_for_consumer:
-                        self._dropped += 1
-                        return
-            if stop.wait(0.005):  # virtual time: wait for the consumer to catch up
-                return
+        taken = hand_over(
+            frame, lock=self._lock, sink=lambda: self._sink, clock=self.clock, stop=stop
+        )
+        if taken:
+            self.frames_delivered += 1
+        elif taken is False:
+            self._dropped += 1
 
     def _run_preview(self, stop: threading.Event) -> None:
         width, height = self.preview_size

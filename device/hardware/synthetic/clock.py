@@ -16,8 +16,10 @@ which both sources place the flash/click schedule.
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from device.clock import monotonic_us
 
@@ -157,3 +159,35 @@ class _VirtualPace:
 
     def leave(self) -> None:
         self._clock._leave(self._token)
+
+
+T = TypeVar("T")
+
+
+def hand_over(
+    item: T,
+    *,
+    lock: threading.Lock,
+    sink: Callable[[], Callable[[T], None] | None],
+    clock: SyntheticClock,
+    stop: threading.Event,
+) -> bool | None:
+    """Give ``item`` to the current sink, as a synthetic camera or microphone does.
+
+    True: taken. False: refused by a full hand-off queue and dropped, as real hardware
+    would in real time. None: no sink any more, or ``stop`` was set. In virtual time a
+    full queue is waited out instead, since that clock waits for its consumer.
+    """
+    while True:
+        with lock:
+            current = sink()
+            if current is None:
+                return None
+            try:
+                current(item)
+                return True
+            except queue.Full:
+                if not clock.waits_for_consumer:
+                    return False
+        if stop.wait(0.005):
+            return None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
 import threading
 
 import numpy as np
@@ -25,8 +24,8 @@ import numpy.typing as npt
 
 from device.clock import monotonic_us
 from device.errors import MicrophoneError
-from device.hardware.base import AudioBlock, AudioSink
-from device.hardware.synthetic.clock import Pace, RealTimeClock, SyntheticClock
+from device.hardware.base import AudioBlock, AudioSink, peak_dbfs
+from device.hardware.synthetic.clock import Pace, RealTimeClock, SyntheticClock, hand_over
 from device.hardware.synthetic.schedule import CLICK_LENGTH_US, flash_offsets_us
 
 log = logging.getLogger(__name__)
@@ -146,7 +145,7 @@ class SyntheticMicrophone:
         if self._monitor is not None:
             return
         if self.clock.waits_for_consumer:  # virtual time: nothing to pace, only the level
-            self._level = _peak_dbfs(self.render(0, 0))
+            self._level = peak_dbfs(self.render(0, 0))
             return
         stop = threading.Event()
         thread = threading.Thread(
@@ -169,7 +168,7 @@ class SyntheticMicrophone:
                 self._failed = "the microphone was unplugged"
                 self._level = -math.inf
                 return
-            self._level = _peak_dbfs(self.render(first, start_us))
+            self._level = peak_dbfs(self.render(first, start_us))
             first += self.block_size
 
     def _run(self, pace: Pace, start_us: int, stop: threading.Event) -> None:
@@ -219,26 +218,14 @@ class SyntheticMicrophone:
         return round(sample * 1_000_000 / self.sample_rate)
 
     def _deliver(self, block: AudioBlock, stop: threading.Event) -> None:
-        self._level = _peak_dbfs(block.samples)
-        while True:
-            with self._lock:
-                if self._sink is None:
-                    return
-                try:
-                    self._sink(block)
-                    self.blocks_delivered += 1
-                    return
-                except queue.Full:
-                    if not self.clock.waits_for_consumer:
-                        self.dropped_blocks += 1
-                        return
-            if stop.wait(0.005):  # virtual time: wait for the consumer to catch up
-                return
-
-
-def _peak_dbfs(samples: npt.NDArray[np.int16]) -> float:
-    peak = int(np.abs(samples.astype(np.int32)).max(initial=0))
-    return 20 * math.log10(peak / 32768) if peak else -math.inf
+        self._level = peak_dbfs(block.samples)
+        taken = hand_over(
+            block, lock=self._lock, sink=lambda: self._sink, clock=self.clock, stop=stop
+        )
+        if taken:
+            self.blocks_delivered += 1
+        elif taken is False:
+            self.dropped_blocks += 1
 
 
 def _stop_thread(thread: threading.Thread, stop: threading.Event) -> None:
