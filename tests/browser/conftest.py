@@ -141,7 +141,7 @@ def _record(data: Path, seconds: int, size: str, fps: int, bitrate: int) -> None
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A data dir with the kit's keys, one hour-long film and one short film.
 
@@ -164,7 +164,7 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     return data, long.id, short.id
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
     data, long_id, short_id = kit_data
     cfg = config.load(
@@ -208,13 +208,13 @@ def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
         pins.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(
     playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrowserContext]:

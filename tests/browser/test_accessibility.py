@@ -14,7 +14,7 @@ from tests.browser.conftest import ServedKit, axe_violations, unlock
 from tests.web.web_helpers import PASSPHRASE, wait_until
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def review_ready(served: ServedKit) -> str:
     """The long film with a mark, an exported clip and a still: every list on the film
     page and the shared review have something in them."""

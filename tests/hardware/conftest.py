@@ -120,7 +120,7 @@ def _parse_exports(stdout: str) -> dict[str, str]:
     return dict(word.split("=", 1) for word in shlex.split(line)[1:])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fake_mic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeMic]:
     """One fake microphone for the session, playing 20 s of known noise from its start."""
     require_fake_mic_packages()

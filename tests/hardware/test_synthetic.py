@@ -287,3 +287,16 @@ def test_a_fake_overflow_loses_blocks_and_counts_them() -> None:
     mic.stop()
     assert mic.overflows == 2
     assert blocks[0].timestamp_us == round(2 * 1024 * 1e6 / 48_000)  # time went on
+
+
+def test_a_lone_source_in_virtual_time_stops_when_told() -> None:
+    """With the camera gone, the microphone runs alone as fast as it can; stopping it must
+    end its thread at once, not leave it rendering sound forever (it once did, and every
+    closed kit left one such thread spinning)."""
+    mic = SyntheticMicrophone(clock=VirtualClock())
+    mic.start(lambda block: None, start_us=0)
+    time.sleep(0.1)
+    began = time.monotonic()
+    mic.stop()
+    assert time.monotonic() - began < 1.0
+    assert not [t for t in threading.enumerate() if t.name == "synthetic-mic"]

@@ -119,7 +119,7 @@ class VirtualClock:
                 self._waiting[token] = (need, wake)
             else:
                 self._move(token, timestamp_us)
-                return True
+                return not stop.is_set()  # a source running alone must still stop when told
         while not wake.wait(0.05):  # short timeout: ``stop`` cannot wake this Event
             if stop.is_set():
                 with self._lock:

@@ -1,0 +1,1 @@
+"""Browser tests: a package so its live kit and Chromium end with it (package scope)."""

@@ -1,0 +1,1 @@
+"""Hardware adapter tests: a package so the fake microphone's server ends with them."""
