@@ -13,6 +13,7 @@ library: sources come in as Protocols.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -20,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 from device.errors import MicrophoneError, RecordingError
+from device.gather import SoundGatherer
 from device.hardware.base import AudioBlock, Camera, EncodedFrame, Microphone
 from device.inbox import Inbox
 from device.merge import Merger
@@ -31,15 +31,14 @@ log = logging.getLogger(__name__)
 
 QUEUE_ITEMS = 2000  # ~10 s of 1080p30 frames plus audio blocks; a full queue = a drop
 # Wake the mux thread once three frames (100 ms at 30 fps) are waiting: ten wake-ups a
-# second instead of ~80, and a fragment still reaches the card within 0.1 s of its end.
+# second instead of ~80. With sound gathered into 100 ms blocks (device.gather) a
+# fragment reaches the card within about 0.2 s of its end.
 WAKE_FRAMES = 3
 _IDLE_WAIT_S = 0.25  # longest sleep, so the health checks run on time with no frames
 # An overflow now and then is a click in the sound; overflows in this many health checks
 # (seconds) within the window mean the kit cannot keep up and the sound has gaps.
 GAPS_AFTER_OVERFLOWING_CHECKS = 3
 GAPS_WINDOW_S = 30.0
-_AUDIO_RUN_SAMPLES = 9600  # at most 200 ms of sound handed to the muxer in one go
-_CONTIGUOUS_US = 1000  # a block within 1 ms of the previous one's end continues it
 
 
 class PacketSink(Protocol):
@@ -109,10 +108,8 @@ class Capture:
         self._dropped_before = camera.dropped_frames
         self._sample_rate = microphone.sample_rate if microphone is not None else 48_000
         self._early_audio: deque[AudioBlock] = deque(maxlen=2)  # before the first frame
+        self._gather = SoundGatherer(self._sample_rate, self._put_audio)
         self._overflowing: deque[float] = deque()  # health checks that saw new overflows
-        self._audio_run: list[AudioBlock] = []  # back-to-back blocks not yet muxed
-        self._run_samples = 0
-        self._run_end_us = 0
 
     # --- the source threads' side: never block -------------------------------------
 
@@ -122,6 +119,13 @@ class Capture:
         self._inbox.put(("video", frame), 1 if self.result.first_us is not None else WAKE_FRAMES)
 
     def _on_audio(self, block: AudioBlock) -> None:
+        if self.result.first_us is None:  # no waiting until the film's first frame is out
+            self._gather.flush()
+            self._put_audio(block)
+        else:
+            self._gather.add(block)  # joined into ~100 ms blocks: see device.gather
+
+    def _put_audio(self, block: AudioBlock) -> None:
         self._inbox.put(("audio", block), 0 if self.result.first_us is not None else WAKE_FRAMES)
 
     # --- control ---------------------------------------------------------------------
@@ -221,37 +225,14 @@ class Capture:
                 ended = self._draining or self._stop.is_set()
                 if ended and r.last_us is not None and item.timestamp_us >= r.last_us:
                     continue  # sound after the last picture: the film ends with its picture
-                self._add_audio(item)
+                self._muxer.add_audio(item)  # the muxer gathers blocks for its encoder
                 r.audio_blocks += 1
-        self._flush_audio()
-
-    def _add_audio(self, block: AudioBlock) -> None:
-        """Gather back-to-back blocks (20 ms each from a real microphone) and hand them to
-        the muxer as one: its work per call (placing, framing, a trip through PyAV) is the
-        same for 20 ms as for 200 ms of sound."""
-        run = self._audio_run
-        if run and (
-            abs(block.timestamp_us - self._run_end_us) > _CONTIGUOUS_US
-            or self._run_samples >= _AUDIO_RUN_SAMPLES
-        ):
-            self._flush_audio()
-        run.append(block)
-        self._run_samples += len(block.samples)
-        self._run_end_us = self._block_end(block)
-
-    def _flush_audio(self) -> None:
-        run = self._audio_run
-        if len(run) == 1:
-            self._muxer.add_audio(run[0])
-        elif run:
-            samples = np.concatenate([b.samples for b in run])
-            self._muxer.add_audio(AudioBlock(samples, run[0].timestamp_us))
-        run.clear()
-        self._run_samples = 0
 
     def _check_health(self, merger: Merger[Any], now: float) -> None:
         if self._mic is not None and self.result.mic_lost is None and self._mic.failed:
             self.result.mic_lost = self._mic.failed
+            self._flush_sound()  # the sound it gave before it went
+            self._push(merger, self._inbox.drain())
             merger.end("audio")
             self._on_event("microphone lost", {"reason": self._mic.failed})
         if self._mic is not None:
@@ -284,8 +265,15 @@ class Capture:
         self._camera.start_encoding(self._on_frame)
         self._last_frame_at = time.monotonic()
 
+    def _flush_sound(self) -> None:
+        try:
+            self._gather.flush()
+        except queue.Full:
+            log.warning("the last moment of sound was lost: the recording queue was full")
+
     def _sources_off(self) -> None:
         self._camera.stop_encoding()
         if self._mic is not None:
             self._mic.stop()
+            self._flush_sound()
         self.result.dropped = self._camera.dropped_frames - self._dropped_before
