@@ -64,15 +64,19 @@ def create_app(
         SESSION_COOKIE_NAME="vigkit",
         MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
     )
+    layouts = Layouts()
     keyring = Keyring(
-        kit.library.data.kit_identity_file, idle_timeout_s=idle_timeout_s, clock=clock
+        kit.library.data.kit_identity_file,
+        idle_timeout_s=idle_timeout_s,
+        clock=clock,
+        on_forget=layouts.clear,
     )
     thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
     app.extensions["vigkit.kit"] = kit
     app.extensions["vigkit.keyring"] = keyring
     app.extensions["vigkit.control"] = control
     app.extensions["vigkit.thumbnailer"] = thumbnailer
-    app.extensions["vigkit.layouts"] = Layouts()
+    app.extensions["vigkit.layouts"] = layouts
     app.extensions["vigkit.notes"] = NotesStore(
         kit.library.data, kit.library.index, kit.library.audit
     )
@@ -81,6 +85,7 @@ def create_app(
     def close() -> None:
         sync.runner(app).close()
         thumbnailer.close()
+        layouts.clear()  # the film readers kept open between range requests
 
     app.extensions["vigkit.close"] = close
     assets.register(app)

@@ -46,8 +46,7 @@ def unlock() -> Response | tuple[str, int]:
 
 @bp.post("/lock")
 def lock() -> Response:
-    keyring().lock()
-    current_app.extensions["vigkit.layouts"].clear()
+    keyring().lock()  # which forgets the open films too (see create_app)
     current_app.extensions["vigkit.thumbnailer"].forget()
     session.clear()
     return redirect(url_for("auth.unlock_page"))

@@ -42,9 +42,17 @@ class Keyring:
     """Unlock, touch and lock the kit's identity; thread safe."""
 
     def __init__(
-        self, identity_file: Path, *, idle_timeout_s: float, clock: Callable[[], float]
+        self,
+        identity_file: Path,
+        *,
+        idle_timeout_s: float,
+        clock: Callable[[], float],
+        on_forget: Callable[[], None] = lambda: None,
     ) -> None:
+        """``on_forget`` runs whenever the identity is forgotten (Lock or the idle
+        timeout), so what was opened with it (pooled film readers) is forgotten too."""
         self._file = identity_file
+        self._on_forget = on_forget
         self._idle = idle_timeout_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -98,6 +106,7 @@ class Keyring:
     def lock(self) -> None:
         with self._lock:
             self._unlock = None
+        self._on_forget()
 
     @property
     def is_unlocked(self) -> bool:
@@ -108,3 +117,4 @@ class Keyring:
     def _expire(self, now: float) -> None:
         if self._unlock is not None and now - self._unlock.last_activity > self._idle:
             self._unlock = None
+            self._on_forget()  # under the lock: it must not call back into the keyring

@@ -16,7 +16,6 @@ from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from device import age
-from device.errors import VigKitError
 from web.errors import Missing, Refused
 from web.notes_api import identity, kit, load_notes
 from web.ranges import serve_file_like
@@ -48,7 +47,7 @@ def _open(rec_id: str, item: dict[str, Any]) -> age.Reader:
     try:
         source = path.open("rb")
     except OSError as e:
-        raise VigKitError(
+        raise Missing(
             "this exported file is missing from the kit",
             hint="Export it again on the film's page.",
         ) from e
