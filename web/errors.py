@@ -47,7 +47,7 @@ CSRF_SENTENCE = (
 )
 
 
-def _answer(status: int, message: str, hint: str) -> tuple[Response | str, int]:
+def answer(status: int, message: str, hint: str) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error=message, hint=hint), status
     return render_template("error.html", message=message, hint=hint), status
@@ -56,9 +56,9 @@ def _answer(status: int, message: str, hint: str) -> tuple[Response | str, int]:
 def _http_error(e: HTTPException) -> tuple[Response | str, int]:
     status = e.code or 500
     if status == 400 and e.description == "csrf":
-        return _answer(400, *CSRF_SENTENCE)
+        return answer(400, *CSRF_SENTENCE)
     message, hint = SENTENCES.get(status, SENTENCES[500 if status >= 500 else 400])
-    return _answer(status, message, hint)
+    return answer(status, message, hint)
 
 
 def _status_for(e: VigKitError) -> int:
@@ -79,14 +79,14 @@ def _status_for(e: VigKitError) -> int:
 
 def _kit_error(e: VigKitError) -> tuple[Response | str, int]:
     if isinstance(e, NotFound):  # never echo a hostile id back
-        return _answer(404, "There is no such recording on this kit.", e.hint)
+        return answer(404, "There is no such recording on this kit.", e.hint)
     message = e.message[:1].upper() + e.message[1:]
-    return _answer(_status_for(e), message.rstrip(".") + ".", e.hint)
+    return answer(_status_for(e), message.rstrip(".") + ".", e.hint)
 
 
 def _unexpected(e: Exception) -> tuple[Response | str, int]:
     log.exception("unexpected error on the web page")
-    return _answer(500, *SENTENCES[500])
+    return answer(500, *SENTENCES[500])
 
 
 def register(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""``vigkit office …``: what the organisation's office runs (keygen, decrypt, verify, export)."""
+"""``vigkit office …``: what the organisation's office runs (keygen, decrypt, verify, export,
+serve)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--force", action="store_true", help="write into a folder that already has files"
     )
     exp.set_defaults(func=export_command)
+
+    srv = osub.add_parser("serve", help="watch and comment on the archive's films in a browser")
+    srv.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    srv.add_argument(
+        "-i", "--identity", type=Path, action="append", required=True, help="the office key file"
+    )
+    srv.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
+    srv.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this computer only)"
+    )
+    srv.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free)"
+    )
+    srv.set_defaults(func=serve_command)
 
 
 def keygen_command(args: argparse.Namespace) -> int:
@@ -180,3 +195,9 @@ def export_command(args: argparse.Namespace) -> int:
     print(f"Exported {len(files)} file(s) from {len(recordings)} recording(s) to {args.output}")
     print(f"Contact sheet: {sheets[0]} and {sheets[1]}")
     return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from device.office.serve import serve  # the web page is needed by this command only
+
+    return serve(args.archive, args.identity, args.passphrase_file, host=args.host, port=args.port)

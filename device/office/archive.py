@@ -15,6 +15,10 @@ from device.errors import ArchiveError
 from device.sync.manifest import AUDIT_NAME, Manifest, parse_manifest
 
 MANIFEST_SUFFIX = ".manifest.json"
+# The office's own files in a kit folder (supervisors' comments, ``vigkit office serve``).
+# No kit ever makes a file of this name and sync sends only the kit's own files by name,
+# so the kit never overwrites one; verify knows them as the office's, not unlisted.
+OFFICE_SUFFIX = ".office-notes.age"
 
 
 @dataclass
@@ -57,6 +61,11 @@ def open_archive(root: Path) -> list[KitFolder]:
 
 def unlisted_files(kit: KitFolder) -> list[str]:
     """Ciphertext in the folder that no manifest lists: a sync that has not finished yet
-    (its manifest goes last), or something put there by hand."""
+    (its manifest goes last), or something put there by hand. The office's own comment
+    files are not the kit's to list."""
     listed = {f.name for m in kit.manifests.values() for f in m.files}
-    return sorted(p.name for p in kit.path.glob("*.age") if p.name not in listed)
+    return sorted(
+        p.name
+        for p in kit.path.glob("*.age")
+        if p.name not in listed and not p.name.endswith(OFFICE_SUFFIX)
+    )

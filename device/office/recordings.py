@@ -1,0 +1,212 @@
+"""The recordings of a synced archive as the office's review page sees them, read-only.
+
+The kit's page lists recordings from its SQLite index; at the office the manifests are
+the index: each says which kit made the recording, its state, its length and every file
+the kit sent. Nothing here writes, renames or deletes a file: films, fragment indexes,
+thumbnails, notes and exports are only ever opened for reading and decrypted in memory.
+
+The archive is read again when the list is shown, so a sync that arrives while the page
+is open appears on the next reload. A kit folder is named in URLs by its folder name (the
+kit's id), made unique with ``~2``, ``~3``… should two folders share one; a recording is
+found only among what the manifests list, never by joining a path from a request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from device import age
+from device.errors import ArchiveError, NotesError
+from device.library import Notes
+from device.library import notes_schema as schema
+from device.library.layout import RECORDING_ID
+from device.library.thumbs import unpack_thumbnails
+from device.media.thumbnails import Thumbnail
+from device.office.archive import KitFolder, open_archive
+from device.sync.manifest import Manifest
+
+PLAYABLE = ("complete", "recovered")  # sealed films (device.library.State.FINISHED)
+EXPORT_KIND = re.compile(r"(clip|still)-[0-9]+\.(mp4|jpg)")
+
+
+class NotInArchive(ArchiveError, KeyError):
+    """A kit folder or recording the archive does not have (a 404 on the page)."""
+
+    hint = "The list of recordings shows every film in the archive."
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the sentence
+        return self.message
+
+
+@dataclass(frozen=True)
+class ArchiveRecording:
+    """One recording as its kit's manifest describes it."""
+
+    kit: str  # the kit folder's name in URLs (unique within the archive)
+    folder: Path
+    manifest: Manifest
+
+    @property
+    def id(self) -> str:
+        return self.manifest.recording
+
+    @property
+    def state(self) -> str:
+        return self.manifest.state
+
+    @property
+    def duration_s(self) -> float:
+        return self.manifest.duration_s
+
+    @property
+    def started(self) -> datetime | None:
+        """When filming started, from the id (the kit's clock, in UTC)."""
+        try:
+            return datetime.strptime(self.id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return None
+
+    def file(self, kind: str) -> Path:
+        """``<id>.<kind>.age`` in the kit folder: ``mp4``, ``index``, ``notes``…"""
+        return self.folder / f"{self.id}.{kind}.age"
+
+    def export_file(self, kind: str) -> Path:
+        """An exported clip or still (``clip-1.mp4``) the notes name, if the manifest
+        lists it: a name from the notes is never trusted as a path."""
+        name = f"{self.id}.{kind}.age"
+        if not EXPORT_KIND.fullmatch(kind) or not self.listed(name):
+            raise NotInArchive(
+                "that clip or still is not in the archive",
+                hint="It may not have been exported on the kit, or not synced yet.",
+            )
+        return self.folder / name
+
+    def listed(self, name: str) -> bool:
+        return any(entry.name == name for entry in self.manifest.files)
+
+    def not_arrived(self) -> list[str]:
+        """Files the manifest lists that are absent or of another size (a sync still
+        under way, or a copy cut short). A size check only: ``vigkit office verify``
+        compares every hash."""
+        missing = []
+        for entry in self.manifest.files:
+            try:
+                size = (self.folder / entry.name).stat().st_size
+            except OSError:
+                size = -1
+            if size != entry.size:
+                missing.append(entry.name)
+        return missing
+
+    @property
+    def playable(self) -> bool:
+        """A sealed film whose film and fragment index have both arrived whole."""
+        if self.state not in PLAYABLE:
+            return False
+        incomplete = set(self.not_arrived())
+        needed = (self.file("mp4"), self.file("index"))
+        return all(path.is_file() and path.name not in incomplete for path in needed)
+
+
+class ArchiveRecordings:
+    """Read-only access to the recordings under one archive folder; thread safe."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._kits: dict[str, KitFolder] = {}
+        self.scan()
+
+    def scan(self) -> list[KitFolder]:
+        """Read the archive's manifests again (ArchiveError if there are none)."""
+        found = open_archive(self.root)
+        named: dict[str, KitFolder] = {}
+        for kit in found:
+            name, n = kit.name, 1
+            while name in named:
+                n += 1
+                name = f"{kit.name}~{n}"
+            named[name] = kit
+        with self._lock:
+            self._kits = named
+        return found
+
+    def all(self) -> list[ArchiveRecording]:
+        """Every recording in every kit folder, newest first (rescanned)."""
+        self.scan()
+        with self._lock:
+            kits = dict(self._kits)
+        recordings = [
+            ArchiveRecording(name, kit.path, manifest)
+            for name, kit in kits.items()
+            for manifest in kit.manifests.values()
+        ]
+        return sorted(recordings, key=lambda r: (r.id, r.kit), reverse=True)
+
+    def get(self, kit: str, rec_id: str) -> ArchiveRecording:
+        """The recording ``rec_id`` of kit folder ``kit``, or NotInArchive."""
+        if not RECORDING_ID.match(rec_id):
+            raise NotInArchive("there is no such recording in this archive")
+        found = self._find(kit, rec_id)
+        if found is None:  # perhaps it arrived since the last look
+            self.scan()
+            found = self._find(kit, rec_id)
+        if found is None:
+            raise NotInArchive("there is no such recording in this archive")
+        return found
+
+    def _find(self, kit: str, rec_id: str) -> ArchiveRecording | None:
+        with self._lock:
+            folder = self._kits.get(kit)
+        if folder is None or rec_id not in folder.manifests:
+            return None
+        return ArchiveRecording(kit, folder.path, folder.manifests[rec_id])
+
+
+def read_notes(rec: ArchiveRecording, identities: Sequence[age.Identity]) -> Notes:
+    """The recording's notes as the kit last sent them (button marks merged), decrypted
+    in memory. A recording the kit sent without notes has empty ones."""
+    try:
+        ciphertext = rec.file("notes").read_bytes()
+    except FileNotFoundError:
+        raw: Any = None
+    else:
+        try:
+            raw = json.loads(age.decrypt_bytes(ciphertext, identities))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise NotesError(
+                "this recording's notes file is damaged",
+                hint="Sync from the kit again; vigkit office verify shows what differs.",
+            ) from e
+    doc = schema.upgrade(raw)
+    schema.merge_button_marks(doc, _markers(rec, identities))
+    return Notes(rec.id, doc)
+
+
+def _markers(rec: ArchiveRecording, identities: Sequence[age.Identity]) -> list[float]:
+    try:
+        ciphertext = rec.file("markers").read_bytes()
+    except FileNotFoundError:
+        return []
+    try:
+        return [float(m) for m in json.loads(age.decrypt_bytes(ciphertext, identities))]
+    except (ValueError, TypeError) as e:
+        raise NotesError("the button markers of this recording are damaged") from e
+
+
+def read_thumbnails(
+    rec: ArchiveRecording, identities: Sequence[age.Identity]
+) -> list[Thumbnail] | None:
+    """The timeline pictures, or None when the kit had not made (or sent) them."""
+    try:
+        ciphertext = rec.file("thumbs").read_bytes()
+    except FileNotFoundError:
+        return None
+    return unpack_thumbnails(age.decrypt_bytes(ciphertext, identities))
