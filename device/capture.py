@@ -225,7 +225,7 @@ class Capture:
                 ended = self._draining or self._stop.is_set()
                 if ended and r.last_us is not None and item.timestamp_us >= r.last_us:
                     continue  # sound after the last picture: the film ends with its picture
-                self._muxer.add_audio(item)  # the muxer gathers blocks for its encoder
+                self._muxer.add_audio(item)
                 r.audio_blocks += 1
 
     def _check_health(self, merger: Merger[Any], now: float) -> None:

@@ -10,15 +10,13 @@ office's own ``<id>.office-notes.age``.
 from __future__ import annotations
 
 import logging
-import math
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from device import age
-from device.errors import AgeError, MediaFormatError, NotesError, VigKitError
+from device.errors import AgeError, MediaFormatError, VigKitError
 from device.library import Notes
 from device.office import comments
 from device.office.archive import OFFICE_SUFFIX
@@ -28,6 +26,7 @@ from device.office.recordings import (
     read_notes,
     read_thumbnails,
 )
+from web import office_comments
 from web.films import open_film_file
 from web.office_access import office
 from web.ranges import serve_file_like
@@ -112,7 +111,7 @@ def film(kit: str, rec_id: str) -> str:
             log.warning("thumbnails of %s: %s", rec.id, e.message)
             strip = []
         thumbs = [(n, t.t_s, clock_text(t.t_s)) for n, t in enumerate(strip)]
-    said, comments_problem = _comments_or_problem(rec)
+    said, comments_problem = office_comments.comments_or_problem(rec)
     return render_template(
         "office_film.html",
         film=_card(rec, notes),
@@ -120,9 +119,9 @@ def film(kit: str, rec_id: str) -> str:
         notes_problem=notes_problem,
         exported=_exported(rec, doc),
         thumbs=thumbs,
-        comments=[_shown(c, doc) for c in said],
+        comments=[office_comments.shown(c, doc) for c in said],
         comments_problem=comments_problem,
-        about=_about_choices(doc),
+        about=office_comments.about_choices(doc),
         duration_s=rec.duration_s,
     )
 
@@ -198,7 +197,9 @@ def add_comment(kit: str, rec_id: str) -> Response | tuple[Response, int]:
     rec = _rec(kit, rec_id)
     form = request.form
     notes, _ = _notes_or_problem(rec)
-    about = _about(form.get("about", ""), notes.to_json() if notes is not None else None)
+    about = office_comments.about_item(
+        form.get("about", ""), notes.to_json() if notes is not None else None
+    )
     state = office()
     saved = comments.add(
         rec.folder / f"{rec.id}{OFFICE_SUFFIX}",
@@ -207,7 +208,7 @@ def add_comment(kit: str, rec_id: str) -> Response | tuple[Response, int]:
         text=form.get("text", ""),
         by=form.get("by", ""),
         about=about,
-        t=_time(form.get("t", ""), rec.duration_s),
+        t=office_comments.film_time(form.get("t", ""), rec.duration_s),
     )
     if wants_json():
         return jsonify(comments=saved), 201
@@ -283,86 +284,3 @@ def _playlist(rec: ArchiveRecording, doc: dict[str, Any]) -> list[dict[str, str]
     for n, item in enumerate(items):
         item["prompt"] = PROMPTS[n % len(PROMPTS)]
     return items
-
-
-def _comments_or_problem(rec: ArchiveRecording) -> tuple[list[dict[str, Any]], str]:
-    try:
-        return comments.load(rec.folder / f"{rec.id}{OFFICE_SUFFIX}", office().identities), ""
-    except VigKitError as e:
-        return [], f"{e.message[:1].upper()}{e.message[1:]}. {e.hint}"
-
-
-def _about_choices(doc: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """What a comment can be about: the whole film, or one mark, clip or still."""
-    choices = [("", "The whole film")]
-    if doc is None:
-        return choices
-    for mark in doc["marks"]:
-        words = f"Mark at {clock_text(mark['t'])}"
-        choices.append(
-            (
-                f"mark:{mark['id']}",
-                words + (f" ({mark['principle']})" if mark.get("principle") else ""),
-            )
-        )
-    for clip in doc["clips"]:
-        choices.append((f"clip:{clip['id']}", f"Clip “{clip.get('name') or 'untitled'}”"))
-    for still in doc["stills"]:
-        choices.append((f"still:{still['id']}", f"Still at {clock_text(still['t'])}"))
-    return choices
-
-
-def _about(value: str, doc: dict[str, Any] | None) -> dict[str, str] | None:
-    if not value:
-        return None
-    kind, _, item_id = value.partition(":")
-    if (
-        doc is None
-        or kind not in comments.ABOUT_KINDS
-        or not any(item["id"] == item_id for item in doc[comments.ABOUT_KINDS[kind]])
-    ):
-        raise NotesError(
-            "that mark, clip or still is not in this recording's notes",
-            hint="Reload the page and choose again.",
-        )
-    return {"kind": kind, "id": item_id}
-
-
-def _time(value: str, duration_s: float) -> float | None:
-    if not value:
-        return None
-    try:
-        t = float(value)
-    except ValueError:
-        t = math.nan
-    if not math.isfinite(t) or t < 0:
-        raise NotesError("the time in the film must be a number of seconds from the start")
-    return min(t, duration_s) if duration_s > 0 else t
-
-
-def _shown(comment: dict[str, Any], doc: dict[str, Any] | None) -> dict[str, Any]:
-    """A stored comment as the page shows it."""
-    about = comment.get("about")
-    label = ""
-    if isinstance(about, dict) and doc is not None:
-        for value, words in _about_choices(doc):
-            if value == f"{about.get('kind')}:{about.get('id')}":
-                label = words
-        label = label or "An item no longer in the notes"
-    t = comment.get("t")
-    return {
-        "by": str(comment.get("by") or ""),
-        "at": _local_time(comment.get("at")),
-        "about": label,
-        "t": t if isinstance(t, int | float) else None,
-        "t_text": clock_text(t) if isinstance(t, int | float) else "",
-        "text": str(comment.get("text") or ""),
-    }
-
-
-def _local_time(stamp: Any) -> str:
-    """A comment's time (stored in UTC) in this computer's time zone, as the list shows."""
-    try:
-        return datetime.fromisoformat(str(stamp)).astimezone().strftime("%-d %b %Y, %H:%M")
-    except ValueError:
-        return ""
