@@ -2,8 +2,9 @@
 
 Order matters, so an interruption at any point leaves an honest state:
 1. hash every file to send (cached) and note which are already verified remotely;
-2. ``rclone copy`` the rest (rclone skips whole files already there, so a re-run after a
-   kill or a dropped connection sends only what is missing or wrong);
+2. ``rclone copy`` the rest (rclone skips files already there at the same size, so a
+   re-run after a kill or a dropped connection sends only what is missing or cut short;
+   one that is the right size but wrong is caught by step 3);
 3. check every sent file on the remote (hash, or read back when the remote has none);
    only a file whose remote copy matches, and which did not change meanwhile, is marked
    verified. A mismatch is sent once more with ``--ignore-times`` and checked again;

@@ -169,7 +169,7 @@ class Rclone:
         progress: Callable[[Transfer], None] | None = None,
     ) -> Outcome:
         """Copy ``names`` (inside ``source``) to ``remote``. Files already there with the
-        same size and time are skipped by rclone; ``again`` sends them regardless."""
+        same size are skipped by rclone; ``again`` sends them regardless."""
 
         def stats(s: dict[str, Any]) -> None:
             if progress is not None:
@@ -182,8 +182,11 @@ class Rclone:
             # sync over SFTP than listing the kit's one folder (bench/sync.py).
             args = ["copy", str(source), remote, "--files-from-raw", listing]
             args += ["--stats=0.5s", "--stats-log-level=NOTICE"]
-            if again:
-                args.append("--ignore-times")
+            # A file already there is skipped on its size alone: the remote is never asked
+            # for a hash while copying (a file cut off mid-upload can make its server fail
+            # that: "failed to calculate md5 hash … unexpected non file"), and whether it
+            # really arrived is what ``check`` proves next, which re-sends any mismatch.
+            args.append("--ignore-times" if again else "--size-only")
             return self.run(args, on_stats=stats)
 
     def check(self, source: Path, remote: str, names: Sequence[str], *, download: bool) -> Check:
