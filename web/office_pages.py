@@ -103,14 +103,17 @@ def film(kit: str, rec_id: str) -> str:
     rec = _rec(kit, rec_id)
     notes, notes_problem = _notes_or_problem(rec)
     doc = notes.to_json() if notes is not None else None
-    thumbs: list[tuple[int, float, str]] = []
+    thumbs: list[tuple[float, str, str]] = []
     if rec.playable:
         try:
             strip = _thumbs(rec) or []
         except VigKitError as e:  # damaged thumbnails must not hide the film
             log.warning("thumbnails of %s: %s", rec.id, e.message)
             strip = []
-        thumbs = [(n, t.t_s, clock_text(t.t_s)) for n, t in enumerate(strip)]
+        thumbs = [
+            (t.t_s, clock_text(t.t_s), url_for("office.thumb", kit=rec.kit, rec_id=rec.id, n=n))
+            for n, t in enumerate(strip)
+        ]
     said, comments_problem = office_comments.comments_or_problem(rec)
     return render_template(
         "office_film.html",

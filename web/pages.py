@@ -123,7 +123,10 @@ def film(rec_id: str) -> str:
     notes = _notes_store().load(row.id, [identity])
     card = _card(row, notes, _corrections())
     strip = _thumbnailer().strip(row.id) if card["playable"] else None
-    thumbs = [(n, t.t_s, clock_text(t.t_s)) for n, t in enumerate(strip or [])]
+    thumbs = [
+        (t.t_s, clock_text(t.t_s), url_for("pages.thumb", rec_id=row.id, n=n))
+        for n, t in enumerate(strip or [])
+    ]
     layouts: Layouts = current_app.extensions["vigkit.layouts"]
     fps = film_fps(_kit().library, row.id, identity, layouts) if card["playable"] else 30.0
     return render_template(
