@@ -19,6 +19,7 @@ from typing import Any
 
 from device.errors import ArchiveError
 from device.library import AuditRow
+from device.library.layout import RECORDING_ID
 
 FORMAT = "vigkit-manifest/1"
 AUDIT_FORMAT = "vigkit-audit/1"
@@ -70,12 +71,21 @@ def audit_json(kit: str, rows: list[AuditRow]) -> bytes:
 
 
 def parse_manifest(data: bytes, where: str) -> Manifest:
+    """A manifest, checked to name a recording id and only that recording's own files:
+    the office's tools build paths from both, so a damaged or hand-made manifest must
+    never point outside its kit folder."""
     doc = _load(data, where, FORMAT)
     try:
+        recording = str(doc["recording"])
+        if not RECORDING_ID.match(recording):
+            raise ValueError(f"{recording!r} is not a recording id")
         files = tuple(Entry(str(f["name"]), int(f["size"]), str(f["sha256"])) for f in doc["files"])
+        for entry in files:
+            if "/" in entry.name or not entry.name.startswith(f"{recording}."):
+                raise ValueError(f"{entry.name!r} is not one of the recording's files")
         return Manifest(
             kit=str(doc["kit"]),
-            recording=str(doc["recording"]),
+            recording=recording,
             state=str(doc["state"]),
             duration_s=float(doc.get("duration_s", 0.0)),
             files=files,

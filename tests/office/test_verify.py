@@ -71,3 +71,19 @@ def test_a_removed_audit_row_breaks_the_chain(archive: Path) -> None:
 def test_not_an_archive(tmp_path: Path) -> None:
     done = vigkit("office", "verify", tmp_path, check=False)
     assert done.returncode == 1 and "holds no VIG Kit manifests" in done.stderr
+
+
+def test_a_manifest_pointing_outside_its_folder_is_refused(archive: Path) -> None:
+    """The office's tools build paths from a manifest's recording id and file names: a
+    damaged or hand-made one must never lead outside the kit folder."""
+    folder = kit_folder(archive)
+    manifest = sorted(folder.glob("*.manifest.json"))[0]
+    doc = json.loads(manifest.read_text())
+    doc["files"][0]["name"] = "../../outside.mp4.age"
+    manifest.write_text(json.dumps(doc))
+    odd = folder / "20260101T000000Z-0bad.manifest.json"
+    odd.write_text(json.dumps({**doc, "recording": "../../20260101T000000Z-0bad", "files": []}))
+    done = vigkit("office", "verify", archive, check=False)
+    assert done.returncode == 1
+    assert "'../../outside.mp4.age' is not one of the recording's files" in done.stdout
+    assert "'../../20260101T000000Z-0bad' is not a recording id" in done.stdout
