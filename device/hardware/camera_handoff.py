@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -188,14 +187,13 @@ def yuv420_to_jpeg(array: npt.NDArray[np.uint8], width: int, height: int, qualit
 def _jpeg_with_pyav(
     y: npt.NDArray[np.uint8], u: npt.NDArray[np.uint8], v: npt.NDArray[np.uint8], quality: int
 ) -> bytes:
-    import av
+    import av  # imported on use, as this module is imported on the Pi before any frame
+
+    from device.jpeg import mjpeg_encoder
 
     height, width = y.shape
     i420 = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(height * 3 // 2, width)
     frame = av.VideoFrame.from_ndarray(i420, format="yuvj420p")
-    codec = av.CodecContext.create("mjpeg", "w")
-    codec.width, codec.height, codec.pix_fmt = width, height, "yuvj420p"
-    codec.time_base = Fraction(1, 30)
-    codec.qmin = codec.qmax = max(2, min(31, round(31 - quality * 0.29)))  # 2 best … 31 worst
+    codec = mjpeg_encoder(width, height, max(2, min(31, round(31 - quality * 0.29))))
     packets = [*codec.encode(frame), *codec.encode(None)]
     return b"".join(bytes(p) for p in packets)

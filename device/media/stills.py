@@ -8,12 +8,12 @@ encoded by FFmpeg's ``mjpeg`` encoder into bytes; the caller encrypts them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import av
 
 from device.errors import ClipRangeError, ExportError
+from device.jpeg import mjpeg_encoder
 from device.media.fragments import FragmentIndex
 from device.media.virtual import RangeSource
 from device.media.window import FRAME_EPSILON_S, Timeline, open_window
@@ -67,12 +67,7 @@ def _frame_at(source: Any, stream: Any, t_s: float) -> Any:
 
 def encode_jpeg(frame: Any, *, quality: int = JPEG_QUALITY) -> bytes:
     """One decoded video frame as a baseline JPEG (full-range 4:2:0)."""
-    ctx = av.CodecContext.create("mjpeg", "w")
-    ctx.width, ctx.height = frame.width, frame.height
-    ctx.pix_fmt = "yuvj420p"
-    ctx.time_base = Fraction(1, 25)
-    ctx.options = {"qmin": str(quality), "qmax": str(quality)}
-    ctx.open()
+    ctx = mjpeg_encoder(frame.width, frame.height, quality)
     picture = frame.reformat(format="yuvj420p")
     picture.pts = None
     return b"".join(bytes(p) for p in [*ctx.encode(picture), *ctx.encode(None)])

@@ -13,12 +13,12 @@ import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, BinaryIO
 
 import av
 
 from device.errors import MediaFormatError
+from device.jpeg import mjpeg_encoder
 from device.media.boxes import box_header, find
 from device.media.fragments import Fragment, FragmentIndex, scan_file
 
@@ -52,7 +52,7 @@ def make_thumbnails(film: BinaryIO, *, every_s: float = 2.0, width: int = 192) -
             continue
         height = max(2, round(size[1] * width / size[0] / 2) * 2)
         if encoder is None:
-            encoder = _jpeg_encoder(width, height)
+            encoder = mjpeg_encoder(width, height, _JPEG_QUALITY)
         small = frame.reformat(width=width, height=height, format="yuvj420p")
         small.pts = None
         jpeg = b"".join(bytes(p) for p in encoder.encode(small))
@@ -146,16 +146,6 @@ def _decode(decoder: Any, sample: bytes) -> Any:
         decoder.flush_buffers()
         return None  # one damaged keyframe costs one thumbnail, not the timeline
     return frames[-1] if frames else None
-
-
-def _jpeg_encoder(width: int, height: int) -> Any:
-    ctx = av.CodecContext.create("mjpeg", "w")
-    ctx.width, ctx.height = width, height
-    ctx.pix_fmt = "yuvj420p"
-    ctx.time_base = Fraction(1, 25)
-    ctx.options = {"qmin": str(_JPEG_QUALITY), "qmax": str(_JPEG_QUALITY)}
-    ctx.open()
-    return ctx
 
 
 def _read(film: BinaryIO, size: int) -> bytes:

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from device.hardware.base import EncodedFrame
+from device.jpeg import mjpeg_encoder
 
 
 class H264Encoder:
@@ -55,13 +56,7 @@ class JpegEncoder:
     """Encodes small yuv420p frames as baseline JPEG for the preview."""
 
     def __init__(self, width: int, height: int, quality: int = 5) -> None:
-        ctx = av.CodecContext.create("mjpeg", "w")
-        ctx.width, ctx.height = width, height
-        ctx.pix_fmt = "yuvj420p"
-        ctx.time_base = Fraction(1, 25)
-        ctx.options = {"qmin": str(quality), "qmax": str(quality)}
-        ctx.open()
-        self._ctx = ctx
+        self._ctx = mjpeg_encoder(width, height, quality)
 
     def encode(self, yuv420p: npt.NDArray[np.uint8]) -> bytes:
         frame = av.VideoFrame.from_ndarray(yuv420p, format="yuv420p").reformat(format="yuvj420p")
