@@ -32,3 +32,13 @@ def test_the_leak_check_finds_a_real_film_and_a_real_still(tmp_path: Path) -> No
     for f in leak_dir.iterdir():  # leave nothing behind for the session-wide check
         f.unlink()
     assert found == ["a JPEG image", "an MP4 fragment (moof)"]
+
+
+def test_four_chance_bytes_in_ciphertext_are_not_a_jpeg(tmp_path: Path) -> None:
+    """Found by chance at byte 54,725,487 of an hour-long test film's age ciphertext."""
+    leak_dir = tmp_path / "ciphertext"
+    leak_dir.mkdir()
+    (leak_dir / "film.age").write_bytes(b"\x13" * 99 + b"\xff\xd8\xff\xfeS;+\xb7\xae\xfe\xb0\xe1")
+    found = plaintext_leaks(leak_dir)
+    (leak_dir / "film.age").unlink()
+    assert found == []
