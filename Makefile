@@ -16,9 +16,10 @@ setup: ## install Debian packages (as root) and the .venv
 test: setup ## everything CI runs: lint, types, then the whole test suite
 	$(MAKE) lint typecheck unit
 
-lint: ## ruff (lint and format), shellcheck, systemd-analyze verify + security exposure
+lint: ## ruff (lint and format), import contracts, shellcheck, systemd-analyze verify + security exposure
 	$(VENV)/bin/ruff check $(PY_DIRS)
 	$(VENV)/bin/ruff format --check $(PY_DIRS)
+	$(VENV)/bin/lint-imports
 	shellcheck $(SHELL_SCRIPTS)
 	systemd/verify.sh
 

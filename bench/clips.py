@@ -5,7 +5,7 @@ pre-encoded once in memory and padded to the full bitrate, as in ``bench.recordi
 plus 48 kHz mono AAC, written by the kit's own recording path (``EncryptedFilm``: muxer,
 fragment index, age writer) into a temporary data dir — encrypted, as on the kit.
 
-Ours: a fresh worker process runs ``device.exports.export_clip`` — open the film with
+Ours: a fresh worker process runs ``device.library.exports.export_clip`` — open the film with
 the decrypting ``age.Reader``, cut 30 s from mid-film (stream copy with an edit list),
 build the MP4 in memory, encrypt it into ``<id>.clip-<n>.mp4.age``, note it in the notes
 and the audit log. It reports its wall time, its CPU (all threads) and peak RSS; the
@@ -39,11 +39,11 @@ import numpy as np
 
 from bench.crypto import DOC, machine, versions
 from device import age
-from device.capture import CaptureResult
-from device.film import EncryptedFilm, FilmFormat
-from device.hardware.base import AudioBlock, EncodedFrame
 from device.hardware.synthetic import encode_pattern
 from device.library import Library, State, new_recording_id
+from device.media.packets import AudioBlock, EncodedFrame
+from device.recording.capture import CaptureResult
+from device.recording.film import EncryptedFilm, FilmFormat
 
 WIDTH, HEIGHT, FPS, BITRATE = 1920, 1080, 30, 8_000_000  # the kit's defaults
 FILLER = b"\x00\x00\x01\x0c"  # H.264 filler data NAL unit (type 12): decoders skip it
@@ -96,7 +96,7 @@ def make_film(library: Library, recipients: list[age.Recipient]) -> str:
 
 
 def worker(data: str, rec_id: str, key_file: str, exact: str, clip_in: str) -> None:
-    from device.exports import export_clip
+    from device.library.exports import export_clip
     from device.library.notes import NotesStore, add_item
 
     library = Library(Path(data))

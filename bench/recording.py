@@ -46,7 +46,7 @@ from bench.recording_worker import (
     render_pcm,
 )
 from device import age
-from device.hardware.base import EncodedFrame
+from device.media.packets import EncodedFrame
 
 MEDIA_S = 120  # media per run
 REALTIME_S = 45  # media of the one real-time pair (informational)

@@ -29,9 +29,6 @@ import numpy as np
 import numpy.typing as npt
 
 from device import age
-from device.capture import CaptureLimits, CaptureResult
-from device.film import EncryptedFilm, FilmFormat
-from device.hardware.base import AudioBlock, EncodedFrame
 from device.hardware.synthetic import (
     RealTimeClock,
     ReplayCamera,
@@ -39,9 +36,12 @@ from device.hardware.synthetic import (
     VirtualClock,
     encode_pattern,
 )
-from device.hardware.synthetic.clock import Pace
+from device.hardware.synthetic.pacing import Pace
 from device.library import Library
-from device.recorder import Recorder, RecorderState
+from device.media.packets import AudioBlock, EncodedFrame
+from device.recording.capture import CaptureLimits, CaptureResult
+from device.recording.film import EncryptedFilm, FilmFormat
+from device.recording.recorder import Recorder, RecorderState
 
 WIDTH, HEIGHT, FPS, BITRATE = 1920, 1080, 30, 8_000_000
 RATE, MIC_BLOCK, AAC_FRAME = 48_000, 960, 1024  # the mic's block: 20 ms, as on the kit
@@ -165,7 +165,7 @@ class Rig:
 
 
 def build(data: Path, recipient: str, camera: Any, mic: Any, pace: Pace | None) -> Rig:
-    """The kit's recording path, put together as ``device.app.open_kit`` does."""
+    """The kit's recording path, put together as ``device.kit.assembly.open_kit`` does."""
     library = Library(data)
     recipients = age.parse_recipients(recipient)
     fmt = FilmFormat(WIDTH, HEIGHT, FPS)

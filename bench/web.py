@@ -46,11 +46,11 @@ from typing import Any
 from bench.crypto import DOC, machine, versions
 from bench.recording import make_units
 from device import age
-from device.capture import CaptureLimits
-from device.film import EncryptedFilm, FilmFormat
 from device.hardware.synthetic import ReplayCamera, VirtualClock
 from device.library import DataDir, Library
-from device.recorder import Recorder
+from device.recording.capture import CaptureLimits
+from device.recording.film import EncryptedFilm, FilmFormat
+from device.recording.recorder import Recorder
 
 FILM_S = 1000  # 8 Mbit/s: about 1 GB
 RANGE = 64 * 1024
@@ -60,7 +60,7 @@ PASSPHRASE = "bench quiet heron over willow"
 ANCHOR = """
 import sys
 from flask import Flask, request, send_file
-from web.serving import make_server
+from web.common.serving import make_server
 path, port = sys.argv[1], int(sys.argv[2])
 app = Flask(__name__)
 @app.get("/plain.bin")
@@ -72,7 +72,7 @@ server.serve()
 """
 REPLAY_RUN = """
 import pickle, sys
-import device.app
+import device.kit.assembly
 from device.hardware.synthetic import RealTimeClock, ReplayCamera
 units = pickle.load(sys.stdin.buffer)
 def open_camera(kind, *, width, height, fps, bitrate, fast=False):
@@ -80,7 +80,7 @@ def open_camera(kind, *, width, height, fps, bitrate, fast=False):
     camera = ReplayCamera(units, width=1920, height=1080, fps=30, clock=clock)
     camera.open()
     return camera, clock
-device.app.open_camera = open_camera
+device.kit.assembly.open_camera = open_camera
 from device.cli import main
 sys.exit(main(["run", "--config", sys.argv[1]]))
 """

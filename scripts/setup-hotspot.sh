@@ -98,7 +98,7 @@ fi
 
 hotspot_up() {
   # NTP cannot work on the kit's own network; the phone's clock is offered instead, and
-  # timedated refuses a manual set while NTP is on (see device/kitclock.py).
+  # timedated refuses a manual set while NTP is on (see device/kit/wall_clock.py).
   run timedatectl set-ntp false
   run nmcli connection up "$HOTSPOT"
 }
@@ -154,7 +154,7 @@ case $mode in
         "${settings[@]}"
     fi
     # The short names, and the hosts phones probe to decide whether a network "works":
-    # they all reach the kit, whose page answers the probes (web/probes.py), so phones
+    # they all reach the kit, whose page answers the probes (web/kit/probes.py), so phones
     # stay joined to a Wi-Fi with no internet. Everything else gets no answer.
     dns="# VIG Kit (scripts/setup-hotspot.sh): names on the kit's own Wi-Fi.
 # The page: http://vigkit.lan/ (or http://kit.lan/, or http://$ADDRESS/)

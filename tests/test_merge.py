@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from device.merge import Merger
+from device.recording._merge import Merger
 
 
 class FakeClock:

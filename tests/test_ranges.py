@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from device import age
 from device.media import open_virtual_mp4
 from tests.media.media_helpers import ffprobe, record
-from web.ranges import BLOCK_SIZE, serve_file_like
+from web.common.ranges import BLOCK_SIZE, serve_file_like
 
 SIZE = 3 * 1024 * 1024 + 17
 DATA = bytes(range(256)) * (SIZE // 256) + bytes(SIZE % 256)

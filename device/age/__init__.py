@@ -9,12 +9,13 @@ from ._crypto import Identity, Recipient
 from .armor import dearmor
 from .decrypt import decrypt
 from .format import Header, Stanza
-from .keyfiles import is_encrypted, load_identities, parse_identities, parse_recipients
+from .keyfiles import is_encrypted, parse_identities, parse_recipients
 from .passphrase import (
     DEFAULT_WORK_FACTOR,
     MAX_WORK_FACTOR,
     check_passphrase,
     identity_file_text,
+    load_identities,
     unwrap_identities,
     unwrap_identity,
     wrap_identity,

@@ -1,14 +1,13 @@
 """Recipients files and identity files, read as age reads them.
 
 One key per line; lines starting with ``#`` and blank lines are ignored. An identity
-file may itself be a passphrase-encrypted age file holding such lines (age does the same).
+file may itself be a passphrase-encrypted age file holding such lines (age does the same);
+``passphrase.load_identities`` reads either kind from disk.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from device.errors import KeyFormatError, WrongPassphrase
+from device.errors import KeyFormatError
 
 from ._crypto import Recipient
 from .armor import looks_armored
@@ -64,18 +63,3 @@ def parse_identities(text: str) -> list[X25519Identity]:
 def is_encrypted(data: bytes) -> bool:
     """True when ``data`` is an age file (binary or armored) rather than key text."""
     return data.startswith(INTRO[:-3]) or looks_armored(data[:2048])
-
-
-def load_identities(
-    path: Path | str, passphrase: str | None = None, *, max_work_factor: int | None = None
-) -> list[X25519Identity]:
-    """The identities in the file at ``path``, unlocking it with ``passphrase`` if needed."""
-    data = Path(path).read_bytes()
-    if not is_encrypted(data):
-        return parse_identities(data.decode("utf-8", errors="replace"))
-    if passphrase is None:
-        raise WrongPassphrase(f"{Path(path).name} is protected by a passphrase and none was given")
-    from .passphrase import MAX_WORK_FACTOR, unwrap_identities
-
-    limit = MAX_WORK_FACTOR if max_work_factor is None else max_work_factor
-    return unwrap_identities(data, passphrase, max_work_factor=limit)

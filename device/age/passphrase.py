@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
-from device.errors import KeyFormatError, WeakPassphrase
+from device.errors import KeyFormatError, WeakPassphrase, WrongPassphrase
 
 from .decrypt import decrypt
-from .keyfiles import parse_identities
+from .keyfiles import is_encrypted, parse_identities
 from .scrypt import ScryptIdentity, ScryptRecipient
 from .writer import Writer
 from .x25519 import X25519Identity
@@ -104,3 +105,16 @@ def unwrap_identity(
     if len(found) != 1:
         raise KeyFormatError(f"the key file holds {len(found)} secret keys where one was expected")
     return found[0]
+
+
+def load_identities(
+    path: Path | str, passphrase: str | None = None, *, max_work_factor: int | None = None
+) -> list[X25519Identity]:
+    """The identities in the file at ``path``, unlocking it with ``passphrase`` if needed."""
+    data = Path(path).read_bytes()
+    if not is_encrypted(data):
+        return parse_identities(data.decode("utf-8", errors="replace"))
+    if passphrase is None:
+        raise WrongPassphrase(f"{Path(path).name} is protected by a passphrase and none was given")
+    limit = MAX_WORK_FACTOR if max_work_factor is None else max_work_factor
+    return unwrap_identities(data, passphrase, max_work_factor=limit)

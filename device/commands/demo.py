@@ -15,8 +15,8 @@ from pathlib import Path
 from types import FrameType
 
 from device import age, config
-from device.app import open_kit
 from device.commands.common import read_passphrase_file
+from device.kit.assembly import open_kit
 from device.library import DataDir, atomic_write
 
 _WORD_LIST = (
@@ -68,8 +68,8 @@ def prepare(data: Path, passphrase_file: Path | None) -> str:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from web import create_app  # the web package is needed by this command only
-    from web.serving import make_server
+    from web.common.serving import make_server
+    from web.kit import create_app  # the web package is needed by this command only
 
     passphrase = prepare(args.data, args.passphrase_file)
     cfg = config.load(

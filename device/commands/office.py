@@ -198,6 +198,6 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from device.office.serve import serve  # the web page is needed by this command only
+    from device.commands.office_serve import serve  # the web page is needed by this command only
 
     return serve(args.archive, args.identity, args.passphrase_file, host=args.host, port=args.port)

@@ -11,12 +11,12 @@ from pathlib import Path
 from types import FrameType
 
 from device import config
-from device.app import load_recipients, open_kit, read_recipient_args
 from device.commands.common import load_identity_files
 from device.errors import VigKitError
+from device.kit.assembly import load_recipients, open_kit, read_recipient_args
 from device.library import Library
-from device.recorder import RecorderState
-from device.recovery import seal_interrupted
+from device.recording.recorder import RecorderState
+from device.recording.recovery import seal_interrupted
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,7 +3,7 @@
 This is the composition root on a kit: settings in (``--config FILE``, then
 ``VIGKIT_<NAME>`` variables), then the kit (camera, microphone, recorder), the front
 panel on the GPIO pins (a hold asks for a safe shutdown), and the page served by
-waitress with the settings of ``web.serving`` (page threads yield to the recorder,
+waitress with the settings of ``web.common.serving`` (page threads yield to the recorder,
 nothing decrypted is buffered to a file). SIGTERM (systemd's stop) and Ctrl-C finish any
 film being recorded before the process ends.
 """
@@ -21,10 +21,10 @@ from types import FrameType
 from typing import Any
 
 from device import config
-from device.app import Kit, open_kit
 from device.config import Config
 from device.hardware.gpio import GpioControls
-from device.panel import Panel
+from device.kit.assembly import Kit, open_kit
+from device.kit.panel import Panel
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,12 @@ class Appliance:
     def __init__(
         self, cfg: Config, *, shutdown: Callable[[], None], pin_factory: Any = None
     ) -> None:
-        from web import create_app  # the page's packages are loaded by the commands that serve
-        from web.serving import FullPriority, make_server
-        from web.settings import PageSettings
-        from web.settings import configure as configure_settings_page
-        from web.sync import SyncSettings
-        from web.sync import configure as configure_sync
+        from web.common.serving import FullPriority, make_server
+        from web.kit import create_app  # the page's packages are loaded by the commands that serve
+        from web.kit.settings import PageSettings
+        from web.kit.settings import configure as configure_settings_page
+        from web.kit.sync import SyncSettings
+        from web.kit.sync import configure as configure_sync
 
         self.kit: Kit = open_kit(cfg)
         self._closers: list[Callable[[], None]] = [self.kit.close]
@@ -117,7 +117,7 @@ class Appliance:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from device.power import request_poweroff
+    from device.kit.power import request_poweroff
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     cfg = config.load(args.config, env=os.environ)

@@ -22,7 +22,7 @@ from pathlib import Path
 from device import age, config
 from device.commands.common import read_passphrase_file
 from device.errors import ConfigError, VigKitError, WeakPassphrase
-from device.label import PAGE_ADDRESS, label_svg, print_terminal_qr
+from device.kit.label import PAGE_ADDRESS, label_svg, print_terminal_qr
 from device.library import DataDir, atomic_write
 
 DEFAULT_CONFIG = Path("/etc/vigkit/vigkit.toml")

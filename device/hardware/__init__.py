@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from device.errors import ConfigError
 from device.hardware.base import Camera, Microphone
-from device.hardware.synthetic.clock import RealTimeClock, SyntheticClock, VirtualClock
+from device.hardware.synthetic.pacing import RealTimeClock, SyntheticClock, VirtualClock
 
 __all__ = ["open_camera", "open_microphone"]
 

@@ -4,9 +4,9 @@ The recorder only ever sees these Protocols, so the same pipeline runs with pica
 sounddevice and gpiozero on a Pi and with the synthetic sources on a laptop or in CI.
 
 Clock: every timestamp is in microseconds on one clock per recording. Real adapters use
-``time.monotonic_ns() // 1000`` (see ``device.clock``); synthetic sources running "as fast
-as possible" use a virtual clock that both camera and microphone derive from the same
-start instant, so picture and sound still line up.
+``time.monotonic_ns() // 1000`` (``device.hardware.monotonic``); synthetic sources running
+"as fast as possible" use a virtual clock that both camera and microphone derive from the
+same start instant, so picture and sound still line up.
 """
 
 from __future__ import annotations
@@ -14,28 +14,12 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-
-@dataclass(frozen=True, slots=True)
-class EncodedFrame:
-    """One H.264 access unit in Annex B form (start codes, SPS/PPS repeated on keyframes)."""
-
-    data: bytes
-    keyframe: bool
-    timestamp_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class AudioBlock:
-    """Mono signed 16-bit PCM; ``timestamp_us`` is the instant of the first sample."""
-
-    samples: npt.NDArray[np.int16]
-    timestamp_us: int
+from device.media.packets import AudioBlock, EncodedFrame
 
 
 def peak_dbfs(samples: npt.NDArray[np.int16]) -> float:

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from device.clock import monotonic_us
 from device.errors import CameraError
-from device.hardware.base import EncodedFrame, FrameSink
+from device.hardware.base import FrameSink
+from device.hardware.monotonic import monotonic_us
+from device.media.packets import EncodedFrame
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def _jpeg_with_pyav(
 ) -> bytes:
     import av  # imported on use, as this module is imported on the Pi before any frame
 
-    from device.jpeg import mjpeg_encoder
+    from device.media.jpeg import mjpeg_encoder
 
     height, width = y.shape
     i420 = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(height * 3 // 2, width)

@@ -34,10 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from device.clock import monotonic_us
 from device.errors import MicrophoneError
 from device.hardware.audio_clock import SampleClock
-from device.hardware.base import AudioBlock, AudioSink, peak_dbfs
+from device.hardware.base import AudioSink, peak_dbfs
+from device.hardware.monotonic import monotonic_us
+from device.media.packets import AudioBlock
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from device.library.files import HashingFile, sha256_file
 from device.library.index import FINISHED, Index, RecordingRow, State, require_finished
 from device.library.layout import DataDir, check_recording_id, new_recording_id
 from device.library.notes import Notes, NotesStore
+from device.library.sidecars import write_encrypted, write_encrypted_json
 
 __all__ = [
     "FINISHED",
@@ -34,6 +35,8 @@ __all__ = [
     "require_finished",
     "sha256_file",
     "verify_chain",
+    "write_encrypted",
+    "write_encrypted_json",
 ]
 
 

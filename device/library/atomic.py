@@ -1,7 +1,7 @@
 """Durable, atomic file writes: temp file in the same folder, fsync, rename, fsync folder.
 
 A power cut at any instant leaves either the old file or the new one, never half of one.
-Only ever used for ciphertext and for files with no personal data (see DESIGN §4).
+Only ever used for ciphertext and for files with no personal data.
 """
 
 from __future__ import annotations

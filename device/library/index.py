@@ -1,7 +1,7 @@
 """The kit's SQLite index: recordings and their state. No personal data lives here.
 
 Ordering uses our own counter (``seq``), not wall time: a Pi with no RTC may boot with a
-wrong clock (DESIGN §8). One connection, guarded by a lock, shared by the recorder and
+wrong clock. One connection, guarded by a lock, shared by the recorder and
 the web threads; WAL with synchronous=FULL so a committed row survives a power cut.
 """
 

@@ -1,4 +1,4 @@
-"""Where everything lives inside the kit's data directory (DESIGN §4)."""
+"""Where everything lives inside the kit's data directory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Media: the fragmented-MP4 muxer and the fragment index that playback builds on."""
+"""Media: frames and sound blocks, the fragmented-MP4 muxer, the fragment index that
+playback builds on, the virtual MP4, clips, stills, thumbnails and JPEG encoding."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from device.hardware.base import AudioBlock
+from device.media.packets import AudioBlock
 
 TOLERANCE_S = 0.010
 ENCODER_DELAY = 1024  # FFmpeg's native AAC encoder: initial_padding of one frame
@@ -45,7 +45,6 @@ class AacTrack:
         self._written = ENCODER_DELAY  # sample position of the next sample to encode
         self._discard = ENCODER_DELAY  # take samples still to drop (see module docstring)
         self.dropped_blocks = 0
-        self.samples = 0
 
     def add(self, block: AudioBlock) -> list[Any]:
         """Place a block on the timeline; return the AAC packets now ready to mux."""
@@ -59,7 +58,6 @@ class AacTrack:
         elif at > self._next + self._tolerance:  # a hole: fill it with silence
             samples = np.concatenate([np.zeros(at - self._next, np.int16), samples])
         self._next += samples.size
-        self.samples += samples.size
         cut = min(self._discard, samples.size)
         self._discard -= cut
         return self._encode(samples[cut:]) if samples.size > cut else []

@@ -19,9 +19,9 @@ from typing import Any
 import av
 
 from device.errors import MuxerError
-from device.hardware.base import AudioBlock, EncodedFrame
 from device.media.annexb import parameter_sets
 from device.media.audio import AacTrack
+from device.media.packets import AudioBlock, EncodedFrame
 
 VIDEO_TIMESCALE = 90_000
 _MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
@@ -65,10 +65,6 @@ class Mp4Muxer:
     @property
     def dropped_audio(self) -> int:
         return self._audio.dropped_blocks if self._audio else 0
-
-    @property
-    def audio_samples(self) -> int:
-        return self._audio.samples if self._audio else 0
 
     def add_video(self, frame: EncodedFrame) -> None:
         self._check_open()

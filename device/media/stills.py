@@ -13,8 +13,8 @@ from typing import Any
 import av
 
 from device.errors import ClipRangeError, ExportError
-from device.jpeg import mjpeg_encoder
 from device.media.fragments import FragmentIndex
+from device.media.jpeg import mjpeg_encoder
 from device.media.virtual import RangeSource
 from device.media.window import FRAME_EPSILON_S, Timeline, open_window
 

@@ -18,9 +18,9 @@ from typing import Any, BinaryIO
 import av
 
 from device.errors import MediaFormatError
-from device.jpeg import mjpeg_encoder
 from device.media.boxes import box_header, find
 from device.media.fragments import Fragment, FragmentIndex, scan_file
+from device.media.jpeg import mjpeg_encoder
 
 _MAX_MOOF = 16 * 1024 * 1024
 _JPEG_QUALITY = 6  # a 192 px wide timeline picture: small matters more than perfect

@@ -8,7 +8,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from device import age, exports
+from device import age
+from device.library import exports
 from device.library.notes import add_item
 from tests.browser.conftest import ServedKit, axe_violations, unlock
 from tests.web.web_helpers import PASSPHRASE, wait_until

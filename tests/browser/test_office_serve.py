@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from device.commands.office_serve import load_key
 from device.office.recordings import ArchiveRecordings
-from device.office.serve import load_key
 from tests.browser.conftest import axe_violations
 from tests.office.test_serve import served_archive
 from tests.recording.conftest import OfficeKey
 from tests.sync.conftest import KitFiles, kit, kit_template, office_key
+from web.common.serving import make_server
 from web.office import Gate, create_office_app
-from web.serving import make_server
 
 __all__ = ["kit", "kit_template", "office_key", "served_archive"]  # fixtures used here
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from device.recorder import RecorderState
+from device.recording.recorder import RecorderState
 from tests.browser.conftest import BUTTON, LONG_FILM_S, ServedKit, unlock
 from tests.web.web_helpers import wait_until
 

@@ -14,11 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from tests.recording.conftest import OfficeKey
 from tests.web.web_helpers import make_kit, unlock
-from web import create_app
-from web.settings import PageSettings, configure
+from web.kit import create_app
+from web.kit.settings import PageSettings, configure
 
 WIFI_NAME = 'Kit; "A":b\\'
 WIFI_PASSWORD = 'p@ss;w,rd:"x"\\y'

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from web.probes import APPLE_SUCCESS
+from web.kit.probes import APPLE_SUCCESS
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ import time
 from flask import Flask
 from flask.testing import FlaskClient
 
-from device.app import Kit
-from device.kitclock import ClockBook, ClockError, start_time
+from device.kit.assembly import Kit
+from device.kit.wall_clock import ClockBook, ClockError, start_time
 from tests.deploy.conftest import WIFI_NAME, WIFI_PASSWORD, FakeSetter
 from tests.web.web_helpers import csrf
-from web.security import CSP
+from web.common.security import CSP
 
 HOUR_MS = 3_600_000
 
@@ -111,7 +111,7 @@ def test_setting_the_clock_needs_the_csrf_token(unlocked: FlaskClient, setter: F
 
 
 def test_the_wifi_details_can_be_missing(unlocked: FlaskClient, app: Flask) -> None:
-    from web.settings import PageSettings, configure
+    from web.kit.settings import PageSettings, configure
 
     configure(app, PageSettings())
     text = unlocked.get("/settings").get_data(as_text=True)

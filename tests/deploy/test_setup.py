@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from device import config
-from device.label import escape_wifi, qr_svg, wifi_string
+from device.kit.label import escape_wifi, qr_svg, wifi_string
 from tests.media.media_helpers import ffprobe
 from tests.recording.conftest import VIGKIT, OfficeKey, vigkit
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from device.errors import CameraError
-from device.hardware.base import Camera, EncodedFrame
+from device.hardware.base import Camera
 from device.hardware.camera_handoff import (
     FrameHandoff,
     VideoSettings,
@@ -21,6 +21,7 @@ from device.hardware.camera_handoff import (
     yuv420_to_jpeg,
 )
 from device.hardware.picamera import PiCamera
+from device.media.packets import EncodedFrame
 
 
 def test_configuration_has_an_encode_stream_and_a_small_preview() -> None:

@@ -12,15 +12,16 @@ import time
 import numpy as np
 import pytest
 
-from device.clock import monotonic_us
 from device.errors import MicrophoneError
-from device.hardware.base import AudioBlock, Microphone
+from device.hardware.base import Microphone
+from device.hardware.monotonic import monotonic_us
 from device.hardware.sounddevice_mic import (
     SoundDeviceMicrophone,
     find_input_device,
     list_input_devices,
     peak_dbfs,
 )
+from device.media.packets import AudioBlock
 
 RATE = 48_000
 

@@ -11,9 +11,9 @@ import av
 import numpy as np
 import pytest
 
-from device.clock import monotonic_us
 from device.errors import CameraError, MicrophoneError
-from device.hardware.base import AudioBlock, Camera, EncodedFrame, Microphone
+from device.hardware.base import Camera, Microphone
+from device.hardware.monotonic import monotonic_us
 from device.hardware.synthetic import (
     FLASH_FIRST_US,
     ReplayCamera,
@@ -26,6 +26,7 @@ from device.hardware.synthetic import (
     read_frame_number,
 )
 from device.media.annexb import NAL_PPS, NAL_SPS, nal_type, split_nal_units
+from device.media.packets import AudioBlock, EncodedFrame
 
 
 def _collect(camera: Camera, seconds: float) -> list[EncodedFrame]:

@@ -17,8 +17,7 @@ import pytest
 
 from device import age
 from device.errors import NotesError, NotFound, VigKitError
-from device.film import EMPTY_NOTES, write_encrypted_json
-from device.library import Library
+from device.library import Library, write_encrypted_json
 from device.library.notes import (
     DEFAULT_PRINCIPLES,
     NotesStore,
@@ -29,6 +28,7 @@ from device.library.notes import (
     set_field,
     update_item,
 )
+from device.recording.film import EMPTY_NOTES
 
 REC = "20261121T103205Z-7f3a"
 

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from device import age
-from device.capture import CaptureResult
-from device.film import EncryptedFilm, FilmFormat
-from device.hardware.base import AudioBlock, EncodedFrame
 from device.hardware.synthetic import SyntheticCamera, SyntheticMicrophone, VirtualClock
 from device.hardware.synthetic import read_frame_number as read_counter
 from device.library import Library, State, new_recording_id
+from device.media.packets import AudioBlock, EncodedFrame
+from device.recording.capture import CaptureResult
+from device.recording.film import EncryptedFilm, FilmFormat
 from tests.media.media_helpers import _Merge
 
 FPS = 30

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from device.hardware.base import AudioBlock, EncodedFrame
 from device.hardware.synthetic import SyntheticCamera, SyntheticMicrophone, VirtualClock
 from device.media import FragmentIndex, IndexingWriter, Mp4Muxer
+from device.media.packets import AudioBlock, EncodedFrame
 
 
 class WriteOnly:

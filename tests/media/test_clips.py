@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from device.errors import ClipRangeError, NotesError, VigKitError
-from device.exports import export_clip, open_recording
 from device.library import Library
+from device.library.exports import export_clip, open_recording
 from device.library.notes import NotesStore, add_item
 from device.media.clips import cut_clip
 from tests.media.film_helpers import FPS, Key, make_key, probe, record_film, shown_frames

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from device.errors import MuxerError
-from device.hardware.base import AudioBlock, EncodedFrame
 from device.hardware.synthetic import FLASH_PERIOD_US, encode_pattern, read_frame_number
 from device.media import IndexingWriter, Mp4Muxer, scan_file
+from device.media.packets import AudioBlock, EncodedFrame
 from tests.media.media_helpers import Recording, WriteOnly, ffprobe, record
 from tests.mediacheck import click_onsets, flash_times
 

@@ -9,9 +9,9 @@ import av
 import pytest
 
 from device.errors import ClipRangeError
-from device.exports import export_still, open_recording
 from device.hardware.synthetic import read_frame_number
 from device.library import Library
+from device.library.exports import export_still, open_recording
 from device.library.notes import NotesStore
 from device.media.stills import grab_still
 from tests.media.film_helpers import FPS, HEIGHT, WIDTH, Key, make_key, record_film

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import av
 import pytest
 
-from device.exports import open_recording
 from device.hardware.synthetic import read_frame_number
 from device.library import Library
+from device.library.exports import open_recording
 from device.library.thumbs import load_thumbnails, save_thumbnails, unpack_thumbnails
 from device.media.thumbnails import Thumbnail, make_thumbnails
 from tests.media.film_helpers import FPS, Key, make_key, record_film

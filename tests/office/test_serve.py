@@ -26,6 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from device import age
+from device.commands.office_serve import load_key
 from device.errors import ChunkAuthError, NoIdentityMatch
 from device.library import DataDir
 from device.library.thumbs import save_thumbnails
@@ -34,7 +35,6 @@ from device.media.thumbnails import make_thumbnails
 from device.media.virtual import open_virtual_mp4
 from device.office.archive import open_archive
 from device.office.recordings import ArchiveRecordings
-from device.office.serve import load_key
 from device.office.verify import verify
 from tests.recording.conftest import VIGKIT, OfficeKey, vigkit
 from tests.sync.conftest import KitFiles, Server, free_port, sync

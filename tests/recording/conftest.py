@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from device import age, config
-from device.app import Kit, open_kit
+from device.kit.assembly import Kit, open_kit
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import queue
 import numpy as np
 import pytest
 
-from device.gather import SoundGatherer
-from device.hardware.base import AudioBlock
+from device.media.packets import AudioBlock
+from device.recording._gather import SoundGatherer
 
 RATE, BLOCK = 48_000, 960  # 20 ms
 

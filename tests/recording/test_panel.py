@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from device.app import Kit
 from device.hardware.base import LedPattern
 from device.hardware.gpio import GpioControls
+from device.kit.assembly import Kit
+from device.kit.panel import Panel
 from device.library import State
-from device.panel import Panel
-from device.recorder import RecorderState
+from device.recording.recorder import RecorderState
 from tests.recording.conftest import wait_for
 
 BUTTON, LED, MARK = 17, 27, 22
@@ -68,7 +68,7 @@ def test_hold_finishes_the_film_then_asks_to_shut_down(kit: Kit, panel) -> None:
 
 def test_a_refused_shutdown_shows_the_fault_light(kit: Kit) -> None:
     """If the system refuses to power off, the kit is still on, so the LED must not go dark."""
-    from device.power import PowerOffRefused
+    from device.kit.power import PowerOffRefused
 
     def refuse() -> None:
         raise PowerOffRefused("the system refused to shut down")

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from device import age
-from device.app import Kit
 from device.errors import RecordingError
 from device.hardware.synthetic import SyntheticCamera, SyntheticMicrophone
+from device.kit.assembly import Kit
 from device.library import State
-from device.recorder import RecorderState
+from device.recording.recorder import RecorderState
 from tests.mediacheck import ffprobe, stream_duration
 from tests.recording.conftest import wait_for
 

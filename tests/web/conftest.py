@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from tests.web.web_helpers import FakeClock, make_kit, unlock
-from web import create_app
+from web.kit import create_app
 
 
 @pytest.fixture

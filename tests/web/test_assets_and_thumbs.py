@@ -9,10 +9,10 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from tests.web.web_helpers import csrf, wait_until
-from web.assets import CACHE_CHECK, CACHE_FOREVER
-from web.status import level_dbfs
+from web.common.assets import CACHE_CHECK, CACHE_FOREVER
+from web.kit.status import level_dbfs
 
 
 def test_static_urls_carry_a_content_hash(client: FlaskClient) -> None:

@@ -1,4 +1,4 @@
-"""Opened film readers are kept at rest between range requests (web.films.Layouts):
+"""Opened film readers are kept at rest between range requests (web.common.films.Layouts):
 every answer is still the right bytes, two answers at once never share a reader, a film
 replaced on disk is never served from an old reader, and Lock or the idle timeout
 forgets them all."""
@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from tests.web.web_helpers import FakeClock, csrf, make_kit, unlock
-from web import create_app
-from web.films import Layouts
+from web.common.films import Layouts
+from web.kit import create_app
 
 
 @pytest.fixture(scope="module")

@@ -22,10 +22,10 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from tests.web.web_helpers import FakeClock, HttpSession, csrf, make_kit, unlock
-from web import create_app
-from web.serving import make_server
+from web.common.serving import make_server
+from web.kit import create_app
 
 PATHS = [
     "/",

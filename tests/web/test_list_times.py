@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
-from device.app import Kit
-from device.kitclock import ClockBook, Correction
+from device.kit.assembly import Kit
+from device.kit.wall_clock import ClockBook, Correction
 from device.library import State
 
 

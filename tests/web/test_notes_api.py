@@ -17,9 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from device import age
-from device.app import Kit
+from device.kit.assembly import Kit
 from tests.web.web_helpers import PASSPHRASE, FakeClock, csrf, make_kit, unlock
-from web import create_app
+from web.kit import create_app
 
 FILM_S = 4
 

@@ -8,11 +8,11 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from device.library import State
 from tests.media.media_helpers import ffprobe
 from tests.web.web_helpers import FakeClock, csrf, unlock
-from web.security import CSP
+from web.common.security import CSP
 
 EXTERNAL_URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+""", re.I)
 

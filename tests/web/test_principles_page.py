@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from device import age
-from device.app import Kit
+from device.kit.assembly import Kit
 from device.library.notes import DEFAULT_PRINCIPLES, load_principles
 from tests.web.web_helpers import PASSPHRASE, csrf
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from device.library import Library, State
 from tests.web.web_helpers import HttpSession, free_port, make_keys, wait_until
-from web.serving import PAGE_NICE, FullPriority, lower_this_thread
+from web.common.serving import PAGE_NICE, FullPriority, lower_this_thread
 
 
 def _config(tmp_path: Path, port: int) -> Path:
@@ -67,7 +67,7 @@ def test_run_records_from_the_page_and_sigterm_saves_the_film(tmp_path: Path) ->
             assert web.unlock() == 302
             status, body = web.post_json("/record", {"action": "start"})
             assert (status, body["state"]) == (200, "recording")
-            wait_until(lambda: (web.status()["elapsed_s"] or 0) >= 2, 30, "two seconds of film")
+            wait_until(lambda: (web.kit.status()["elapsed_s"] or 0) >= 2, 30, "two seconds of film")
             nice = _nice_values(proc.pid)
             assert PAGE_NICE in nice, nice  # the page's threads
             assert os.getpriority(os.PRIO_PROCESS, 0) in nice, nice  # the recorder's, as started

@@ -15,11 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from device.app import Kit
+from device.kit.assembly import Kit
 from device.sync.manifest import manifest_name
 from tests.web.web_helpers import FakeClock, csrf, free_port, make_kit, unlock, wait_until
-from web import create_app
-from web.sync import SyncSettings, configure, runner
+from web.kit import create_app
+from web.kit.sync import SyncSettings, configure, runner
 
 
 @pytest.fixture

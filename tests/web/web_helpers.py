@@ -18,7 +18,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from device import age, config
-from device.app import Kit, open_kit
+from device.kit.assembly import Kit, open_kit
 
 PASSPHRASE = "quiet otter paints blue harbours"
 

@@ -8,8 +8,8 @@ follow ``schedule``: at 1 s after the camera's first frame, then every 10 s.
 from __future__ import annotations
 
 from device.hardware.synthetic.camera import SyntheticCamera
-from device.hardware.synthetic.clock import RealTimeClock, SyntheticClock, VirtualClock
 from device.hardware.synthetic.microphone import SyntheticMicrophone
+from device.hardware.synthetic.pacing import RealTimeClock, SyntheticClock, VirtualClock
 from device.hardware.synthetic.pattern import read_frame_number
 from device.hardware.synthetic.replay import ReplayCamera, encode_pattern
 from device.hardware.synthetic.schedule import (

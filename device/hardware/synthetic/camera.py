@@ -8,12 +8,12 @@ flash frame when ``schedule.is_flash_frame(n, fps)``.
 
 from __future__ import annotations
 
-from device.hardware.base import EncodedFrame
 from device.hardware.synthetic.camera_base import FrameSource, PacedCamera
-from device.hardware.synthetic.clock import RealTimeClock, SyntheticClock
 from device.hardware.synthetic.encoder import H264Encoder
+from device.hardware.synthetic.pacing import RealTimeClock, SyntheticClock
 from device.hardware.synthetic.pattern import PatternRenderer
 from device.hardware.synthetic.schedule import is_flash_frame
+from device.media.packets import EncodedFrame
 
 BITS_PER_PIXEL = 0.13  # about 8 Mbit/s at 1080p30, like the Pi's default
 

@@ -12,12 +12,13 @@ import logging
 import threading
 from collections.abc import Callable
 
-from device.clock import monotonic_us
 from device.errors import CameraError
-from device.hardware.base import EncodedFrame, FrameSink
-from device.hardware.synthetic.clock import Pace, SyntheticClock, hand_over
+from device.hardware.base import FrameSink
+from device.hardware.monotonic import monotonic_us
 from device.hardware.synthetic.encoder import JpegEncoder
+from device.hardware.synthetic.pacing import Pace, SyntheticClock, hand_over
 from device.hardware.synthetic.pattern import PatternRenderer
+from device.media.packets import EncodedFrame
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from device.hardware.base import EncodedFrame
-from device.jpeg import mjpeg_encoder
+from device.media.jpeg import mjpeg_encoder
+from device.media.packets import EncodedFrame
 
 
 class H264Encoder:

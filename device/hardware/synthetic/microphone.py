@@ -22,11 +22,12 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from device.clock import monotonic_us
 from device.errors import MicrophoneError
-from device.hardware.base import AudioBlock, AudioSink, peak_dbfs
-from device.hardware.synthetic.clock import Pace, RealTimeClock, SyntheticClock, hand_over
+from device.hardware.base import AudioSink, peak_dbfs
+from device.hardware.monotonic import monotonic_us
+from device.hardware.synthetic.pacing import Pace, RealTimeClock, SyntheticClock, hand_over
 from device.hardware.synthetic.schedule import CLICK_LENGTH_US, flash_offsets_us
+from device.media.packets import AudioBlock
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from device.hardware.base import EncodedFrame
 from device.hardware.synthetic.camera_base import FrameSource, PacedCamera
-from device.hardware.synthetic.clock import SyntheticClock, VirtualClock
 from device.hardware.synthetic.encoder import H264Encoder
+from device.hardware.synthetic.pacing import SyntheticClock, VirtualClock
 from device.hardware.synthetic.pattern import PatternRenderer
 from device.hardware.synthetic.schedule import is_flash_frame
+from device.media.packets import EncodedFrame
 
 
 def encode_pattern(

@@ -1,0 +1,120 @@
+"""The kit's unlocked identity, held in server memory only.
+
+Unlocking opens ``keys/kit-identity.age`` with the passphrase; the identity then lives in
+one :class:`Unlock` until Lock or the idle timeout forgets it. Failed unlocks back off for
+the whole kit (1 s, doubling, at most a minute), so guessing from the hotspot is slow.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from device import age
+from device.errors import VigKitError, WrongPassphrase
+
+MAX_BACKOFF_S = 60.0
+
+
+class TooManyTries(VigKitError):
+    """An unlock came before the back-off after a wrong passphrase had passed."""
+
+    def __init__(self, wait_s: float) -> None:
+        seconds = max(1, round(wait_s))
+        super().__init__(
+            f"please wait {seconds} second{'s' if seconds != 1 else ''} before trying again",
+            hint="Each wrong passphrase makes the wait a little longer.",
+        )
+        self.wait_s = wait_s
+
+
+@dataclass
+class Unlock:
+    identity: age.X25519Identity
+    last_activity: float
+    tokens: set[str] = field(default_factory=set)  # the browser sessions that unlocked
+
+
+class Keyring:
+    """Unlock, touch and lock the kit's identity; thread safe."""
+
+    def __init__(
+        self,
+        identity_file: Path,
+        *,
+        idle_timeout_s: float,
+        clock: Callable[[], float],
+        on_forget: Callable[[], None] = lambda: None,
+    ) -> None:
+        """``on_forget`` runs whenever the identity is forgotten (Lock or the idle
+        timeout), so what was opened with it (pooled film readers) is forgotten too."""
+        self._file = identity_file
+        self._on_forget = on_forget
+        self._idle = idle_timeout_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._unlock: Unlock | None = None
+        self._failures = 0
+        self._not_before = 0.0
+
+    def unlock(self, passphrase: str) -> str:
+        """Open the identity; return a token for the browser session that asked."""
+        with self._lock:
+            now = self._clock()
+            if now < self._not_before:
+                raise TooManyTries(self._not_before - now)
+            try:
+                identity = age.unwrap_identity(self._file.read_bytes(), passphrase)
+            except WrongPassphrase:
+                self._failures += 1
+                self._not_before = now + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
+                raise
+            except OSError as e:
+                raise VigKitError(
+                    "this kit has no key to unlock yet",
+                    hint="Run vigkit setup (or vigkit demo) to make one.",
+                ) from e
+            self._failures = 0
+            token = secrets.token_urlsafe(24)
+            if self._unlock is None:
+                self._unlock = Unlock(identity, now)
+            self._unlock.tokens.add(token)
+            self._unlock.last_activity = now
+            return token
+
+    def identity(self, token: str | None, *, touch: bool) -> age.X25519Identity | None:
+        """The identity if ``token`` unlocked it and the kit was not idle too long."""
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            if self._unlock is None or token is None or token not in self._unlock.tokens:
+                return None
+            if touch:
+                self._unlock.last_activity = now
+            return self._unlock.identity
+
+    def held_identity(self) -> age.X25519Identity | None:
+        """The identity while the kit is unlocked, for the kit's own background work
+        (thumbnails); never touches the idle timer."""
+        with self._lock:
+            self._expire(self._clock())
+            return None if self._unlock is None else self._unlock.identity
+
+    def lock(self) -> None:
+        with self._lock:
+            self._unlock = None
+        self._on_forget()
+
+    @property
+    def is_unlocked(self) -> bool:
+        with self._lock:
+            self._expire(self._clock())
+            return self._unlock is not None
+
+    def _expire(self, now: float) -> None:
+        if self._unlock is not None and now - self._unlock.last_activity > self._idle:
+            self._unlock = None
+            self._on_forget()  # under the lock: it must not call back into the keyring

@@ -1,0 +1,162 @@
+"""The notes of a recording as JSON: read them, change them, export clips and stills.
+
+The page never sends a whole document: it sends a list of small operations (set a field;
+add, update or delete one mark, clip or still by id), which ``NotesStore.apply`` applies
+under a lock to the *latest* stored notes. Two phones editing at once therefore both
+keep their edits; each answer carries the new document and its revision, so a page
+shows what the other phone did too. Refusals are sentences (400), an id that is not
+there (any more) is a 404 saying so, and nothing is a 500.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, Unauthorized
+from werkzeug.wrappers import Response
+
+from device import age
+from device.errors import NotesError
+from device.kit.assembly import Kit
+from device.library import Notes, NotesStore, check_recording_id, exports
+from device.library.notes import load_principles
+from web.common.errors import Missing
+from web.common.security import current_identity
+
+bp = Blueprint("notes", __name__)
+
+MAX_OPS = 100  # one page action is a handful of operations; this stops a runaway script
+# free notes may be 20,000 characters, up to 3 bytes each in UTF-8; waitress keeps
+# request bodies under 64 KiB in memory (web.common.serving), so this stays below that
+MAX_NOTES_BYTES = 62 * 1024
+_LISTS = {"marks": "mark", "clips": "clip", "stills": "still"}
+
+
+def kit() -> Kit:
+    found: Kit = current_app.extensions["vigkit.kit"]
+    return found
+
+
+def store() -> NotesStore:
+    found: NotesStore = current_app.extensions["vigkit.notes"]
+    return found
+
+
+def identity() -> age.X25519Identity:
+    found = current_identity()
+    if found is None:  # the unlock guard runs first; this only satisfies the type checker
+        raise Unauthorized
+    return found
+
+
+def load_notes(rec_id: str) -> Notes:
+    """The notes of a recording the kit knows (404 otherwise), decrypted in memory."""
+    rec_id = check_recording_id(rec_id)
+    kit().library.index.get(rec_id)
+    return store().load(rec_id, [identity()])
+
+
+def answer(notes: Notes) -> Response:
+    return jsonify(notes=notes.to_json(), revision=notes.revision)
+
+
+@bp.get("/recordings/<rec_id>/notes")
+def read(rec_id: str) -> Response:
+    notes = load_notes(rec_id)
+    principles = load_principles(kit().library.data, [identity()])
+    return jsonify(notes=notes.to_json(), revision=notes.revision, principles=principles)
+
+
+@bp.post("/recordings/<rec_id>/notes")
+def change(rec_id: str) -> Response:
+    """Apply ``{"ops": [...]}`` to the latest notes, all or nothing."""
+    request.max_content_length = MAX_NOTES_BYTES
+    body = _json_object()
+    ops = body.get("ops")
+    if not isinstance(ops, list) or not ops or len(ops) > MAX_OPS:
+        raise NotesError(f"send the changes as a list of 1 to {MAX_OPS} operations")
+    rec_id = check_recording_id(rec_id)
+    kit().library.index.get(rec_id)
+    try:
+        notes = store().apply(rec_id, ops, [identity()], kit().recipients)
+    except NotesError:
+        _missing_item(rec_id, ops)  # an id that is not there is a 404, not a bad request
+        raise
+    return answer(notes)
+
+
+@bp.post("/recordings/<rec_id>/clips/<clip_id>/export")
+def export_clip(rec_id: str, clip_id: str) -> Response:
+    """Cut the clip into its own encrypted MP4 (``{"exact": true}`` re-encodes it)."""
+    body = _json_object()
+    exact = body.get("exact", False)
+    if not isinstance(exact, bool):
+        raise NotesError("exact must be yes or no (true or false)")
+    notes = load_notes(rec_id)
+    _item_or_404(notes, "clips", clip_id)
+    done = exports.export_clip(
+        kit().library, store(), notes.rec_id, clip_id, [identity()], kit().recipients, exact=exact
+    )
+    return answer(done)
+
+
+@bp.post("/recordings/<rec_id>/stills")
+def add_still(rec_id: str) -> Response:
+    """Freeze the frame on screen at ``{"t": seconds}`` as an encrypted JPEG still."""
+    body = _json_object()
+    t = body.get("t")
+    caption = body.get("caption", "")
+    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+        raise NotesError("t must be the time of the frame, in seconds from the start")
+    if not isinstance(caption, str):
+        raise NotesError("the caption must be text")
+    notes = load_notes(rec_id)
+    done = exports.export_still(
+        kit().library,
+        store(),
+        notes.rec_id,
+        float(t),
+        [identity()],
+        kit().recipients,
+        caption=caption,
+    )
+    return answer(done)
+
+
+def _json_object() -> dict[str, Any]:
+    try:
+        body = request.get_json(force=True, silent=False, cache=True)
+    except BadRequest:
+        body = None
+    if not isinstance(body, dict):
+        raise NotesError("the page sent something that is not a JSON object")
+    return body
+
+
+def _item_or_404(notes: Notes, kind: str, item_id: str) -> dict[str, Any]:
+    for item in notes.doc[kind]:
+        if item["id"] == item_id:
+            found: dict[str, Any] = item
+            return found
+    raise Missing(
+        f"that {_LISTS[kind]} is no longer in this recording's notes",
+        hint="It may have been removed on another phone. Reload the page to see the latest.",
+    )
+
+
+def _missing_item(rec_id: str, ops: Sequence[Any]) -> None:
+    """Raise Missing when an update or delete names an item the notes do not have."""
+    doc = store().load(rec_id, [identity()]).doc
+    for op in ops:
+        if not isinstance(op, Mapping) or op.get("op") not in ("update", "delete"):
+            continue
+        kind = op.get("list")
+        if kind in _LISTS and not any(item["id"] == op.get("id") for item in doc[kind]):
+            raise Missing(
+                f"that {_LISTS[kind]} is no longer in this recording's notes",
+                hint="It may have been removed on another phone. Reload the page to see the"
+                " latest.",
+            )

@@ -1,0 +1,210 @@
+"""The pages behind the unlock: home (record/stop, preview), recordings and a film.
+
+The list of recordings shows each film's case code, cycle and whether consent is
+recorded, which live in its encrypted notes: they are decrypted in memory for the page
+(a few hundred bytes each) and never kept."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from device.errors import VigKitError
+from device.kit.assembly import Kit
+from device.kit.wall_clock import ClockBook, Correction, start_time
+from device.library import FINISHED, Notes, NotesStore, RecordingRow, State, check_recording_id
+from device.library.notes import MARK_PREROLL_S, load_principles
+from device.recording.recorder import RecorderState
+from web.common.display import clock_text
+from web.common.films import Layouts, film_fps, open_film
+from web.common.ranges import serve_file_like
+from web.common.security import current_identity, wants_json
+from web.kit.status import recorder_status
+from web.kit.sync import badges as sync_badges
+from web.kit.thumbnailer import Thumbnailer
+
+log = logging.getLogger(__name__)
+bp = Blueprint("pages", __name__)
+
+# The longest answer to one range request of a film (see ``serve_file_like``): about a
+# second of 8 Mbit/s film, so an answer ends quickly and frees its server thread.
+FILM_RANGE_BYTES = 1 << 20
+
+BADGES = {
+    State.RECORDING: "Recording now",
+    State.INTERRUPTED: "Interrupted",
+    State.RECOVERED: "Interrupted, recovered",
+    State.ERASED: "At the office only",
+}
+
+
+def _kit() -> Kit:
+    kit: Kit = current_app.extensions["vigkit.kit"]
+    return kit
+
+
+def _control(call: Callable[[], object]) -> None:
+    """Start or stop through the app's control runner (a full-priority thread in
+    ``vigkit run``), so the recorder's threads never inherit a page thread's priority."""
+    current_app.extensions["vigkit.control"](call)
+
+
+def _thumbnailer() -> Thumbnailer:
+    thumbnailer: Thumbnailer = current_app.extensions["vigkit.thumbnailer"]
+    return thumbnailer
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("home.html", status=recorder_status())
+
+
+@bp.get("/status")
+def status() -> Response:
+    return jsonify(recorder_status())
+
+
+@bp.post("/record")
+def record() -> Response:
+    recorder = _kit().recorder
+    action = request.form.get("action", "")
+    if action not in ("start", "stop"):
+        abort(400)
+    recording = recorder.status.state == RecorderState.RECORDING
+    if action == "start" and not recording:
+        _control(recorder.start)
+    elif action == "stop" and recording:
+        _control(lambda: recorder.stop(reason="stopped on the phone", wait=False))
+    if wants_json():
+        return jsonify(recorder_status())
+    return redirect(url_for("pages.home"), code=303)
+
+
+@bp.get("/preview.jpg")
+def preview() -> Response:
+    jpeg = _kit().camera.preview_jpeg()
+    if jpeg is None:
+        return Response("The picture is not ready yet.\n", 503, mimetype="text/plain")
+    return Response(jpeg, mimetype="image/jpeg")
+
+
+@bp.get("/recordings")
+def recordings() -> str:
+    corrections = _corrections()
+    cards = [_card(r, _notes_or_none(r.id), corrections) for r in _kit().library.index.all()]
+    synced = sync_badges()
+    for card in cards:
+        card["sync"] = synced.get(str(card["id"]))
+    cases = sorted({str(c["case"]) for c in cards if c["case"]})
+    wanted = request.args.get("case", "")
+    if wanted not in cases:
+        wanted = ""  # an unknown (or hostile) code shows everything, never echoes it
+    shown = [c for c in cards if not wanted or c["case"] == wanted]
+    return render_template("recordings.html", films=shown, cases=cases, case=wanted)
+
+
+@bp.get("/recordings/<rec_id>")
+def film(rec_id: str) -> str:
+    row = _kit().library.index.get(check_recording_id(rec_id))
+    identity = current_identity()
+    if identity is None:  # the guard runs first; this only satisfies the type checker
+        abort(401)
+    notes = _notes_store().load(row.id, [identity])
+    card = _card(row, notes, _corrections())
+    strip = _thumbnailer().strip(row.id) if card["playable"] else None
+    thumbs = [
+        (t.t_s, clock_text(t.t_s), url_for("pages.thumb", rec_id=row.id, n=n))
+        for n, t in enumerate(strip or [])
+    ]
+    layouts: Layouts = current_app.extensions["vigkit.layouts"]
+    fps = film_fps(_kit().library, row.id, identity, layouts) if card["playable"] else 30.0
+    return render_template(
+        "film.html",
+        film=card,
+        thumbs=thumbs,
+        thumbs_ready=strip is not None,
+        notes=notes.to_json(),
+        principles=load_principles(_kit().library.data, [identity]),
+        fps=fps,
+        preroll_s=MARK_PREROLL_S,
+        duration_s=row.duration_s or 0.0,
+        downloads=bool(current_app.extensions.get("vigkit.allow_downloads", False)),
+    )
+
+
+@bp.route("/recordings/<rec_id>/film.mp4", methods=["GET", "HEAD"])
+def film_mp4(rec_id: str) -> Response:
+    identity = current_identity()
+    if identity is None:  # the guard runs first; this only satisfies the type checker
+        abort(401)
+    layouts: Layouts = current_app.extensions["vigkit.layouts"]
+    virtual = open_film(_kit().library, check_recording_id(rec_id), identity, layouts)
+    return serve_file_like(request, virtual, virtual.size, max_range=FILM_RANGE_BYTES)
+
+
+@bp.get("/recordings/<rec_id>/thumbs/<int:n>.jpg")
+def thumb(rec_id: str, n: int) -> Response:
+    """One timeline picture, decrypted in memory (never cached: see ``add_headers``)."""
+    strip = _thumbnailer().strip(check_recording_id(rec_id)) or []
+    if n >= len(strip):
+        abort(404)
+    return Response(strip[n].jpeg, mimetype="image/jpeg")
+
+
+def _notes_store() -> NotesStore:
+    store: NotesStore = current_app.extensions["vigkit.notes"]
+    return store
+
+
+def _notes_or_none(rec_id: str) -> Notes | None:
+    """A card's notes; None when they cannot be read (the card then says so)."""
+    identity = current_identity()
+    if identity is None:
+        return None
+    try:
+        return _notes_store().load(rec_id, [identity])
+    except VigKitError:  # a damaged sidecar must not hide the other films
+        return None
+
+
+def _corrections() -> list[Correction]:
+    """Clock corrections for the start times; an unreadable record shows the kit's own clock."""
+    try:
+        return ClockBook(_kit().library.data).load()
+    except VigKitError as e:
+        log.warning("%s", e.message)
+        return []
+
+
+def _card(
+    row: RecordingRow, notes: Notes | None, corrections: Sequence[Correction]
+) -> dict[str, object]:
+    try:  # the kit's local time, put right if its clock was corrected later in that boot
+        when = start_time(row, corrections).astimezone().strftime("%-d %b %Y, %H:%M")
+    except VigKitError:
+        when = row.started_at
+    case = notes.doc["case"] if notes is not None else {}
+    return {
+        "id": row.id,
+        "when": when,
+        "length": clock_text(row.duration_s),
+        "badge": BADGES.get(row.state),
+        "playable": row.state in FINISHED,
+        "case": case.get("code") or "",
+        "cycle": case.get("cycle"),
+        "notes_readable": notes is not None,
+        "consent": notes is not None and notes.consent_recorded,
+        "review_done": row.review_done,
+    }

@@ -1,0 +1,154 @@
+"""The Settings page: the kit's name, a Wi-Fi join code for a second phone, the kit's clock
+against the phone's (and setting it), storage left and the lock timeout.
+
+What the page needs beyond the kit (the Wi-Fi details, the clock setter) is handed in by
+the composition root with :func:`configure`; ``create_app`` registers the blueprint.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from device.kit import wall_clock
+from device.kit.assembly import Kit
+from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
+from device.library.notes import load_principles, save_principles
+from web.common.security import current_identity, wants_json
+from web.kit.sync import summary as sync_summary
+
+bp = Blueprint("settings", __name__)
+
+# A phone's clock outside these years is a broken phone, not a correction to make.
+EARLIEST = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
+LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """What ``vigkit run`` tells the page: from the config, and the real clock setter."""
+
+    wifi_name: str = ""
+    wifi_password: str = ""
+    lock_minutes: float | None = None
+    set_clock: wall_clock.ClockSetter = field(default_factory=wall_clock.TimedatectlSetter)
+    wall: Callable[[], float] = time.time
+
+
+def configure(app: Flask, settings: PageSettings) -> None:
+    """Give the Settings page its Wi-Fi details and clock setter (call after create_app)."""
+    app.extensions["vigkit.settings"] = settings
+
+
+def _settings() -> PageSettings:
+    found = current_app.extensions.get("vigkit.settings")
+    return found if isinstance(found, PageSettings) else PageSettings()
+
+
+def _kit() -> Kit:
+    kit: Kit = current_app.extensions["vigkit.kit"]
+    return kit
+
+
+@bp.get("/settings")
+def page() -> str:
+    s = _settings()
+    kit = _kit()
+    qr = None
+    if s.wifi_name and s.wifi_password:
+        # segno's SVG: the name and password are encoded in the path, never as text.
+        qr = Markup(qr_svg(s.wifi_name, s.wifi_password))  # noqa: S704
+    now = s.wall()
+    return render_template(
+        "settings.html",
+        wifi_name=s.wifi_name,
+        wifi_password=s.wifi_password,
+        qr=qr,
+        page_address=PAGE_ADDRESS,
+        page_address_ip=PAGE_ADDRESS_IP,
+        kit_now_ms=int(now * 1000),
+        kit_now_text=datetime.fromtimestamp(now, UTC).strftime("%-d %b %Y, %H:%M UTC"),
+        space_left=_space_text(kit.recorder.minutes_left()),
+        free_gb=f"{kit.library.free_bytes() / 1e9:.1f}",
+        lock_minutes=s.lock_minutes,
+        tolerance_s=int(wall_clock.TOLERANCE_S),
+        sync=sync_summary(),
+        principles=load_principles(kit.library.data, _identities()),
+    )
+
+
+@bp.post("/settings/principles")
+def principles_save() -> Response:
+    """The kit's tag list for marks and clips, one per line (kept encrypted, like notes).
+    Marks already made keep the words they were tagged with."""
+    lines = [line.strip() for line in request.form.get("principles", "").splitlines()]
+    kit = _kit()
+    save_principles(kit.library.data, [line for line in lines if line], kit.recipients)
+    kit.library.audit.append("principles edited")
+    return redirect("/settings", code=303)
+
+
+def _identities() -> list[Any]:
+    identity = current_identity()
+    return [] if identity is None else [identity]
+
+
+@bp.get("/settings/clock")
+def clock_check() -> Response:
+    """The kit's clock against the phone's (``phone_ms``: the phone's Date.now())."""
+    s = _settings()
+    found = wall_clock.check(_phone_seconds(request.args.get("phone_ms")), wall=s.wall)
+    return jsonify(_clock_json(found))
+
+
+@bp.post("/settings/clock")
+def clock_set() -> Response | tuple[Response, int]:
+    s = _settings()
+    phone = _phone_seconds(request.form.get("phone_ms"))
+    try:
+        correction = wall_clock.set_from_phone(_kit().library, phone, s.set_clock, wall=s.wall)
+    except wall_clock.ClockError as e:
+        if wants_json():
+            return jsonify(error=_sentence(e.message), hint=e.hint), 409
+        raise
+    if not wants_json():
+        return redirect("/settings", code=303)
+    moved = correction.offset_s if correction else 0.0
+    return jsonify(set=correction is not None, offset_s=moved)
+
+
+def _phone_seconds(raw: str | None) -> float:
+    try:
+        ms = float(raw or "")
+    except ValueError:
+        abort(400)
+    if not math.isfinite(ms) or not EARLIEST <= ms / 1000 <= LATEST:
+        abort(400)
+    return ms / 1000
+
+
+def _clock_json(found: wall_clock.ClockCheck) -> dict[str, Any]:
+    return {
+        "kit_ms": int(found.kit.timestamp() * 1000),
+        "phone_ms": int(found.phone.timestamp() * 1000),
+        "offset_s": round(found.offset_s, 1),
+        "needs_setting": found.needs_setting,
+    }
+
+
+def _space_text(minutes: float) -> str:
+    if minutes >= 120:
+        return f"about {int(minutes // 60)} hours"
+    return f"{int(minutes)} minutes"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:].rstrip(".") + "."

@@ -1,0 +1,47 @@
+"""The recorder's state as the page shows it, shared by the templates and ``/status``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import current_app
+
+from device.hardware.monotonic import monotonic_us
+from device.kit.assembly import Kit
+from device.recording.recorder import RecorderState
+
+SILENCE_DBFS = -90.0
+WORDS = {
+    RecorderState.IDLE: "Ready to record",
+    RecorderState.RECORDING: "Recording",
+    RecorderState.FINALIZING: "Saving",
+    RecorderState.FAULT: "Recording stopped",
+}
+
+
+def recorder_status() -> dict[str, Any]:
+    kit: Kit = current_app.extensions["vigkit.kit"]
+    status = kit.recorder.status
+    elapsed = None
+    if status.state == RecorderState.RECORDING and status.started_us is not None:
+        elapsed = round(max(0, monotonic_us() - status.started_us) / 1e6, 1)
+    return {
+        "state": str(status.state),
+        "words": WORDS[status.state],
+        "elapsed_s": elapsed,
+        "minutes_left": int(kit.recorder.minutes_left()),
+        "warning": status.fault or status.warning,
+        "level_dbfs": level_dbfs(kit.recorder.audio_level_dbfs()),
+    }
+
+
+def level_dbfs(level: float | None) -> float | None:
+    """The meter's level for JSON: None with no microphone, else -90 (silence) to 0 dBFS.
+
+    JSON has no -inf, and a meter needs no more than 90 dB of range."""
+    if level is None:
+        return None
+    if math.isnan(level):
+        return SILENCE_DBFS
+    return round(min(0.0, max(SILENCE_DBFS, level)), 1)

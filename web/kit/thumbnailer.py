@@ -1,0 +1,141 @@
+"""Thumbnails for the film page's timeline, made in the background and kept encrypted.
+
+Making them needs the kit's identity (to decrypt the film), so it happens only while the
+kit is unlocked, on one low-priority thread, and only while the recorder is idle: a
+press of the button waits for nothing, and the work stops between two films as soon as a
+recording starts. Each film gets about ``STRIP_LENGTH`` pictures (one every two seconds
+for a short film), stored encrypted next to the film by ``device.library.thumbs``.
+
+``strip`` hands the page one film's thumbnails, decrypted into memory only; the last
+film asked for is kept in memory, so scrolling the strip does not decrypt it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import BinaryIO, cast
+
+from device import age
+from device.kit.assembly import Kit
+from device.library import State
+from device.library.thumbs import load_thumbnails, save_thumbnails
+from device.media.thumbnails import Thumbnail, make_thumbnails
+from device.recording.recorder import RecorderState, Status
+from web.common.keyring import Keyring
+from web.common.serving import lower_this_thread
+
+log = logging.getLogger(__name__)
+
+STRIP_LENGTH = 120  # pictures across a whole film, however long
+MIN_EVERY_S = 2.0
+THUMB_WIDTH = 192
+BACKGROUND_NICE = 15  # below the page, far below the recorder
+_IDLE_WAKE_S = 30.0
+
+
+def every_s(duration_s: float) -> float:
+    return max(MIN_EVERY_S, duration_s / STRIP_LENGTH)
+
+
+class Thumbnailer:
+    def __init__(self, kit: Kit, keyring: Keyring, *, enabled: bool = True) -> None:
+        self._kit = kit
+        self._keyring = keyring
+        self._enabled = enabled
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._failed: set[str] = set()
+        self._cache: tuple[str, list[Thumbnail]] | None = None
+        if enabled:
+            kit.recorder.subscribe(self._on_status)
+
+    def kick(self) -> None:
+        """Look for films without thumbnails now (after an unlock, after a recording)."""
+        if not self._enabled or self._closed.is_set():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="vigkit-thumbnails", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(30)
+        self._cache = None
+
+    def strip(self, rec_id: str) -> list[Thumbnail] | None:
+        """The film's thumbnails (None: not made yet); call only while unlocked."""
+        identity = self._keyring.held_identity()
+        if identity is None:  # locked (or timed out) since: forget what was decrypted
+            self._cache = None
+            return None
+        cached = self._cache
+        if cached is not None and cached[0] == rec_id:
+            return cached[1]
+        thumbs = load_thumbnails(self._kit.library.data, rec_id, [identity])
+        if thumbs is not None:
+            self._cache = (rec_id, thumbs)
+        return thumbs
+
+    def forget(self) -> None:
+        """Drop the decrypted strip from memory (on Lock)."""
+        self._cache = None
+
+    # --- the background thread ---------------------------------------------------------
+
+    def _on_status(self, status: Status) -> None:
+        if status.state == RecorderState.IDLE and self._keyring.is_unlocked:
+            self.kick()
+
+    def _idle(self) -> bool:
+        return self._kit.recorder.status.state in (RecorderState.IDLE, RecorderState.FAULT)
+
+    def _run(self) -> None:
+        lower_this_thread(BACKGROUND_NICE)
+        while not self._closed.is_set():
+            self._wake.wait(_IDLE_WAKE_S)
+            self._wake.clear()
+            try:
+                while not self._closed.is_set() and self._idle() and self._make_one():
+                    pass
+            except Exception:  # e.g. the library closing under it; try again on the next kick
+                log.exception("the thumbnail thread stopped a round")
+
+    def _make_one(self) -> bool:
+        """Thumbnails for one film that lacks them; False when there is nothing to do."""
+        identity = self._keyring.held_identity()
+        if identity is None:
+            return False
+        data = self._kit.library.data
+        for row in self._kit.library.index.all():
+            if row.state not in (State.COMPLETE, State.RECOVERED) or row.id in self._failed:
+                continue
+            if data.derived(row.id, "thumbs").exists():
+                continue
+            try:
+                self._make(row.id, row.duration_s or 0.0, identity)
+            except Exception:  # one bad film must not stop the others; it keeps its film
+                log.exception("could not make thumbnails for %s", row.id)
+                self._failed.add(row.id)
+            return True
+        return False
+
+    def _make(self, rec_id: str, duration_s: float, identity: age.Identity) -> None:
+        data = self._kit.library.data
+        with data.film(rec_id).open("rb") as source, age.Reader(source, [identity]) as film:
+            thumbs = make_thumbnails(
+                cast(BinaryIO, film), every_s=every_s(duration_s), width=THUMB_WIDTH
+            )
+        if not self._idle():  # a recording started meanwhile: it is no worse to wait
+            return
+        save_thumbnails(data, rec_id, thumbs, self._kit.recipients)
+        log.info("made %d thumbnails for %s", len(thumbs), rec_id)

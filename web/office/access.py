@@ -1,0 +1,124 @@
+"""What the office page holds while it runs: the organisation's key, in memory only, and
+the gate that decides which browser may use it.
+
+The gate lets in a browser that brings the access code made for this run (printed by
+``vigkit office serve`` in the page's address, as Jupyter does), or, if the key file is
+protected by a passphrase, that passphrase. Wrong passphrases back off for the whole
+server as the kit's unlock does; the code is 192 random bits, so it cannot be guessed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from device import age
+from device.errors import WrongPassphrase
+from device.media.thumbnails import Thumbnail
+from device.office.recordings import ArchiveRecordings
+from web.common.films import Layouts
+from web.common.keyring import MAX_BACKOFF_S, TooManyTries
+
+__all__ = ["AnyIdentity", "Gate", "Office", "office"]
+
+
+class AnyIdentity:
+    """Several keys as one (a key file may hold more than one): the first that opens."""
+
+    def __init__(self, identities: Sequence[age.Identity]) -> None:
+        self._identities = tuple(identities)
+
+    def unwrap(self, stanzas: tuple[age.Stanza, ...]) -> bytes | None:
+        for identity in self._identities:
+            file_key = identity.unwrap(stanzas)
+            if file_key is not None:
+                return file_key
+        return None
+
+
+class Gate:
+    """Who may see the page: the run's access code, or the key's own passphrase."""
+
+    def __init__(
+        self,
+        code: str,
+        wrapped_key: bytes | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.code = code
+        self._wrapped = wrapped_key  # the key file as it is on disk (ciphertext)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._not_before = 0.0
+
+    @property
+    def takes_passphrase(self) -> bool:
+        return self._wrapped is not None
+
+    def code_ok(self, given: str) -> bool:
+        return hmac.compare_digest(self.code.encode(), given.encode("utf-8", "replace"))
+
+    def enter(self, given: str) -> bool:
+        """True if ``given`` is the code or the key's passphrase; TooManyTries if too soon."""
+        if self.code_ok(given.strip()):
+            return True
+        with self._lock:
+            now = self._clock()
+            if now < self._not_before:
+                raise TooManyTries(self._not_before - now)
+            if self._wrapped is not None and given:
+                try:
+                    age.unwrap_identities(self._wrapped, given)
+                    self._failures = 0
+                    return True
+                except WrongPassphrase:
+                    pass
+            self._failures += 1
+            self._not_before = now + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
+            return False
+
+
+@dataclass
+class Office:
+    """What the office page holds while it runs (``app.extensions["vigkit.office"]``)."""
+
+    recordings: ArchiveRecordings
+    identities: list[age.Identity]
+    gate: Gate
+    layouts: Layouts = field(default_factory=Layouts)
+    run: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    _thumbs: tuple[tuple[str, str], list[Thumbnail]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def identity(self) -> age.Identity:
+        if len(self.identities) == 1:
+            return self.identities[0]
+        return AnyIdentity(self.identities)
+
+    @property
+    def recipients(self) -> list[age.Recipient]:
+        """Whom the office's own files are encrypted to: the key the server holds."""
+        return [i.recipient() for i in self.identities if isinstance(i, age.X25519Identity)]
+
+    def cached_thumbs(self, key: tuple[str, str]) -> list[Thumbnail] | None:
+        with self._lock:
+            held = self._thumbs
+        return held[1] if held is not None and held[0] == key else None
+
+    def keep_thumbs(self, key: tuple[str, str], thumbs: list[Thumbnail]) -> None:
+        with self._lock:
+            self._thumbs = (key, thumbs)
+
+
+def office() -> Office:
+    found: Office = current_app.extensions["vigkit.office"]
+    return found

@@ -1,0 +1,188 @@
+"""The review page at the office: ``vigkit office serve ARCHIVE -i ORG.KEY``.
+
+The same page as the kit's, over a synced archive instead of a kit: the recordings of
+every kit folder, the film player (the same virtual MP4 and Range answers), thumbnails,
+the notes, consent and shared review as the kit sent them, and a supervisor's comments.
+Only read-only pages are registered: no record button, preview, settings, sync, salvage,
+clip export or downloads exist here, so their URLs answer 404. The server never writes a
+file the kit sent; a comment goes into the office's own file (``device.office.comments``).
+
+The organisation's key is loaded by the command and held in this process's memory only.
+The page is not open to whoever can reach the port: the URL the command prints carries a
+random access code made for this run (as Jupyter does), which sets the session cookie;
+a browser without it is asked for the code, or the key's passphrase if the key file has
+one. The kit's protections all hold: CSRF tokens, the CSP, ``no-store``, ``nosniff``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.wrappers import Response
+
+from device import age
+from device.errors import NotesError, NotFound, VigKitError
+from device.office.recordings import ArchiveRecordings, NotInArchive
+from web.common import assets, errors
+from web.common.display import clock_text
+from web.common.keyring import TooManyTries
+from web.common.security import add_headers, check_csrf, csrf_token, wants_json
+from web.office import pages as office_pages
+from web.office.access import Gate, Office, office
+
+__all__ = ["Gate", "create_office_app"]
+
+SESSION_KEY = "office"
+MAX_FORM_BYTES = 48 * 1024  # a comment of 4,000 characters, URL-encoded, fits
+TEMPLATES = Path(__file__).parent.parent / "templates"
+PUBLIC_ENDPOINTS = frozenset({"gate.page", "gate.enter", "static"})
+
+bp = Blueprint("gate", __name__)
+
+
+def create_office_app(
+    recordings: ArchiveRecordings,
+    identities: Sequence[age.Identity],
+    gate: Gate,
+    *,
+    secret_key: bytes | None = None,
+    title: str = "VIG Kit office",
+) -> Flask:
+    """The office's read-only review page over ``recordings``, opened with ``identities``.
+    Close the films it keeps open with ``app.extensions["vigkit.close"]()``."""
+    if not any(isinstance(i, age.X25519Identity) for i in identities):
+        raise VigKitError(
+            "the office page needs the organisation's key (AGE-SECRET-KEY-1…)",
+            hint="Give the office key file with -i.",
+        )
+    app = Flask("web")  # the web package: its static files and templates
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_bytes(32),  # new each run: old cookies fail
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="vigkit_office",  # not the kit's: cookies ignore the port
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
+    )
+    # The office's own templates first; its error.html replaces the kit's, which links to
+    # the kit's home page.
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(TEMPLATES / "office"), FileSystemLoader(TEMPLATES)]
+    )
+    held = Office(recordings, list(identities), gate)
+    app.extensions["vigkit.office"] = held
+    app.extensions["vigkit.close"] = held.layouts.clear  # the films kept open for seeking
+    assets.register(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["kit_name"] = title
+    app.jinja_env.globals["clock_text"] = clock_text
+    app.before_request(check_csrf)
+    app.before_request(_require_entry)
+    app.after_request(add_headers)
+    app.register_blueprint(bp)
+    app.register_blueprint(office_pages.bp)
+    errors.register(app)  # then the office's own words for what differs from the kit
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(VigKitError, _office_error)
+    return app
+
+
+def _entered() -> bool:
+    return session.get(SESSION_KEY) == office().run
+
+
+def _let_in() -> None:
+    session.clear()  # a fresh session (and CSRF token) for the browser that came in
+    session[SESSION_KEY] = office().run
+
+
+def _require_entry() -> Response | None:
+    given = request.args.get("token")
+    if given is not None and request.method == "GET" and office().gate.code_ok(given):
+        _let_in()
+        return redirect(request.path)  # the code leaves the address bar and the history
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None  # None: no route matched, so the 404 handler answers
+    if _entered():
+        return None
+    if request.method == "GET" and request.endpoint in office_pages.HTML_PAGES and not wants_json():
+        return redirect(url_for("gate.page"))
+    raise Unauthorized
+
+
+@bp.get("/enter")
+def page() -> Response | str:
+    if _entered():
+        return redirect(url_for("office.recordings"))
+    return render_template(
+        "office_gate.html", problem=None, passphrase=office().gate.takes_passphrase
+    )
+
+
+@bp.post("/enter")
+def enter() -> Response | tuple[str, int]:
+    gate = office().gate
+    try:
+        ok = gate.enter(request.form.get("code", ""))
+    except TooManyTries as e:
+        problem = f"{e.message[:1].upper()}{e.message[1:]}."
+        return render_template(
+            "office_gate.html", problem=problem, passphrase=gate.takes_passphrase
+        ), 429
+    if not ok:
+        what = "access code or passphrase" if gate.takes_passphrase else "access code"
+        problem = (
+            f"That {what} did not open the page. The access code is in the address that "
+            "vigkit office serve printed (after token=)."
+        )
+        return render_template(
+            "office_gate.html", problem=problem, passphrase=gate.takes_passphrase
+        ), 401
+    _let_in()
+    return redirect(url_for("office.recordings"))
+
+
+# --- errors, in the office's words ------------------------------------------------------
+
+OFFICE_SENTENCES = {
+    401: ("This page needs the access code.", "Open the address vigkit office serve printed."),
+    404: ("There is nothing here.", "The list of recordings shows every film in the archive."),
+}
+
+
+_answer = errors.answer  # error.html is the office's own here (see the template loader)
+
+
+def _http_error(e: HTTPException) -> tuple[Response | str, int]:
+    if e.code in OFFICE_SENTENCES:
+        return _answer(e.code, *OFFICE_SENTENCES[e.code])
+    return errors._http_error(e)
+
+
+def _office_error(e: VigKitError) -> tuple[Response | str, int]:
+    """A sentence for every refusal; a file that is missing, damaged or not for this key
+    is the archive's state, not a fault of the server, so it is never a 500."""
+    if isinstance(e, NotFound):  # never echo a hostile id back
+        return _answer(404, "There is no such recording in this archive.", e.hint)
+    if isinstance(e, NotInArchive | errors.Missing):
+        status = 404
+    elif isinstance(e, NotesError):
+        status = 400
+    elif isinstance(e, TooManyTries):
+        status = 429
+    else:
+        status = 422
+    message = e.message[:1].upper() + e.message[1:]
+    return _answer(status, message.rstrip(".") + ".", e.hint)
