@@ -228,7 +228,7 @@ def measure_ttfb(work: Path, data: Path, rec_id: str, size: int) -> dict[str, fl
         work,
         data,
         "ttfb",
-        {"width": 64, "height": 64, "fps": 5, "microphone": "none", "bitrate": 20000},
+        {"width": 64, "height": 64, "fps": 5, "microphone": "none", "bitrate": 25000},
     )
     plain = work / "plain.bin"
     with plain.open("wb") as f:  # random bytes: nothing sensitive in plaintext

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from device import age, config
+from device import age
 from device.commands.common import read_passphrase_file
+from device.config import Config
 from device.kit.assembly import open_kit
 from device.library import DataDir, atomic_write
 
@@ -72,17 +73,15 @@ def demo_command(args: argparse.Namespace) -> int:
     from web.kit import create_app  # the web package is needed by this command only
 
     passphrase = prepare(args.data, args.passphrase_file)
-    cfg = config.load(
-        overrides={
-            "data_dir": args.data,
-            "camera": "synthetic",
-            "microphone": "synthetic",
-            "width": 640,
-            "height": 360,
-            "fps": 30,
-            "bitrate": 1_000_000,
-            "storage_reserve_mb": 50,
-        }
+    cfg = Config(
+        data_dir=args.data,
+        camera="synthetic",
+        microphone="synthetic",
+        width=640,
+        height=360,
+        fps=30,
+        bitrate=1_000_000,
+        storage_reserve_mb=50,
     )
     kit = open_kit(cfg)
     try:

@@ -116,11 +116,17 @@ class Appliance:
                 log.exception("closing %r failed", closer)
 
 
+def load_settings(args: argparse.Namespace) -> Config:
+    """The kit's settings: ``--config FILE``, then ``VIGKIT_<NAME>`` variables (others
+    ``VIGKIT_*``, such as systemd/verify.sh's ``VIGKIT_BIN``, are not settings)."""
+    return config.load(args.config, env=os.environ)
+
+
 def run_command(args: argparse.Namespace) -> int:
     from device.kit.power import request_poweroff
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    cfg = config.load(args.config, env=os.environ)
+    cfg = load_settings(args)
     appliance = Appliance(cfg, shutdown=request_poweroff)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

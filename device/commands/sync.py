@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def sync_command(args: argparse.Namespace) -> int:
     cfg = config.load(args.config, env=os.environ)
-    library = Library(Path(cfg.data_dir), kit_lock=False)
+    library = Library(cfg.data_dir, kit_lock=False)
     try:
         retention = Retention(library=library, retention_days=cfg.retention_days)
         if args.status:

@@ -69,7 +69,7 @@ def read_recipient_args(strings: Sequence[str], files: Sequence[Path]) -> list[a
 
 
 def open_kit(cfg: Config, extra_recipients: Sequence[age.Recipient] = ()) -> Kit:
-    library = Library(Path(cfg.data_dir))
+    library = Library(cfg.data_dir)
     try:
         library.mark_interrupted()
         recipients = load_recipients(library, extra_recipients)

@@ -29,7 +29,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 from device import config
 from device.commands.run import Appliance
 from device.library import Library
-from tests.web.web_helpers import PASSPHRASE, make_keys
+from tests.web.web_helpers import PASSPHRASE, free_port, make_keys
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -152,7 +152,7 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     320x180 at 30 frames a second) is for marks, clips and stills."""
     data = tmp_path_factory.mktemp("browser-kit") / "data"
     make_keys(data)
-    _record(data, LONG_FILM_S, "64x64", 5, 20_000)
+    _record(data, LONG_FILM_S, "64x64", 5, 25_000)  # the least a kit takes
     _record(data, SHORT_FILM_S, "320x180", 30, 300_000)
     library = Library(data)
     try:
@@ -179,7 +179,7 @@ def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
             "bitrate": 400_000,
             "storage_reserve_mb": 10,
             "http_host": "127.0.0.1",
-            "http_port": 0,
+            "http_port": free_port(),
             "button_pin": BUTTON,
             "led_pin": LED,
         }

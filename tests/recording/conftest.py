@@ -69,7 +69,7 @@ def kit(tmp_path: Path, office: age.X25519Identity) -> Iterator[Kit]:
             "width": 320,
             "height": 180,
             "bitrate": 300_000,
-            "storage_reserve_mb": 0,
+            "storage_reserve_mb": 10,  # the least a kit accepts
             "watchdog_seconds": 1.0,
         }
     )
