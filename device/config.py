@@ -143,7 +143,7 @@ class Config:
 
     def __post_init__(self) -> None:
         given = {s.name: getattr(self, s.name) for s in SETTINGS}
-        values, problems = check(given, {})
+        values, problems = _check(given, {})
         if problems:
             raise _error(problems)
         for name, value in values.items():  # e.g. a str made a Path, an int a float
@@ -182,34 +182,13 @@ def _declared() -> tuple[Setting, ...]:
 
 SETTINGS: tuple[Setting, ...] = _declared()
 _BY_NAME = {s.name: s for s in SETTINGS}
-_TYPE_WORDS = {int: "whole number", float: "number", str: "text", Path: "path", bool: "true/false"}
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def _convert(kind: type, raw: Any) -> Any:
-    """``raw`` as ``kind``: a TOML value of the right type, or text (the environment)."""
-    if isinstance(raw, str) and kind is bool and raw.lower() in _TRUE | _FALSE:
-        return raw.lower() in _TRUE
-    if isinstance(raw, str) and kind in (int, float, Path):
-        return kind(raw.strip()) if raw.strip() else _bad(raw)
-    if isinstance(raw, bool):
-        return raw if kind is bool else _bad(raw)
-    if kind is float and isinstance(raw, int | float):
-        return float(raw)
-    if kind is Path and isinstance(raw, Path):
-        return raw
-    return raw if type(raw) is kind else _bad(raw)
-
-
-def _bad(raw: Any) -> Any:
-    raise ValueError(raw)
 
 
 def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else f"{value}"
 
 
-def check(raw: Mapping[str, Any], origins: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+def _check(raw: Mapping[str, Any], origins: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """Every setting of ``raw`` converted to its type and checked against its rules and
     the cross rules; and a sentence per problem, prefixed with where the value came from."""
     values: dict[str, Any] = {}
@@ -217,10 +196,10 @@ def check(raw: Mapping[str, Any], origins: Mapping[str, str]) -> tuple[dict[str,
     for s in SETTINGS:
         where = f"{origins[s.name]}: " if s.name in origins else ""
         try:
-            value = _convert(s.type, raw[s.name])
+            value = r.convert(s.type, raw[s.name])
         except (TypeError, ValueError):
-            want = _TYPE_WORDS.get(s.type, s.type.__name__)
-            problems.append(f"{where}{s.name} should be a {want}, not {raw[s.name]!r}")
+            want = r.TYPE_WORDS.get(s.type, s.type.__name__)
+            problems.append(f"{where}{s.name} should be {want}, not {raw[s.name]!r}")
             continue
         if not all(rule.ok(value) for rule in s.rules):
             problems.append(
@@ -294,7 +273,7 @@ def load(
             close = difflib.get_close_matches(name, _BY_NAME, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             problems.append(f"{origin}: unknown setting {name!r}{hint}")
-    values, bad = check(raw, origins)
+    values, bad = _check(raw, origins)
     if problems or bad:
         raise _error(problems + bad)
     return Config(**values)

@@ -1,4 +1,6 @@
-"""What a setting may hold: rules on one value, and the rules that tie settings together.
+"""What a setting may hold: its type, rules on one value, and rules that tie settings together.
+
+``convert`` takes a TOML value of the right type, or the text of an environment variable.
 
 A ``Rule`` is a test and the words that say what it allows ("from 1 to 60 seconds"); the
 same words appear in the error a practitioner reads and in ``docs/configuration.md``'s
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # The Pi 0-4 hardware H.264 encoder manages about 1080p30 (docs/build.md); a Pi 5
@@ -21,6 +24,35 @@ MAX_PIXELS_PER_SECOND = 1920 * 1080 * 30
 # The capture watchdog restarts a camera that sends no frame for watchdog_seconds; it
 # must wait for a few frames or it restarts a camera that is only slow.
 WATCHDOG_FRAMES = 3
+
+
+TYPE_WORDS = {
+    int: "a whole number",
+    float: "a number",
+    str: "text in quotes",
+    Path: "a path in quotes",
+    bool: "true or false",
+}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def convert(kind: type, raw: Any) -> Any:
+    """``raw`` as ``kind``: a TOML value of the right type, or text (the environment)."""
+    if isinstance(raw, str) and kind is bool and raw.lower() in _TRUE | _FALSE:
+        return raw.lower() in _TRUE
+    if isinstance(raw, str) and kind in (int, float, Path):
+        return kind(raw.strip()) if raw.strip() else _bad(raw)
+    if isinstance(raw, bool):
+        return raw if kind is bool else _bad(raw)
+    if kind is float and isinstance(raw, int | float):
+        return float(raw)
+    if kind is Path and isinstance(raw, Path):
+        return raw
+    return raw if type(raw) is kind else _bad(raw)
+
+
+def _bad(raw: Any) -> Any:
+    raise ValueError(raw)
 
 
 @dataclass(frozen=True)

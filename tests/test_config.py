@@ -107,9 +107,9 @@ PROBLEMS = [
     (f'wifi_name = "{"w" * 33}"', "is not allowed: it must be empty, or a name 1 to 32 bytes"),
     ('wifi_password = "short"', "wifi_password = 'short' is not allowed: it must be empty, or 8"),
     # types
-    ('fast = "maybe"', "fast should be a true/false, not 'maybe'"),
+    ('fast = "maybe"', "fast should be true or false, not 'maybe'"),
     ("width = 1920.0", "width should be a whole number, not 1920.0"),
-    ("kit_name = 5", "kit_name should be a text, not 5"),
+    ("kit_name = 5", "kit_name should be text in quotes, not 5"),
     ("hold_seconds = true", "hold_seconds should be a number, not True"),
     # settings that must agree
     ("button_pin = 5\nled_pin = 5", "button_pin and led_pin are both GPIO 5, but each needs its"),
