@@ -133,12 +133,12 @@ class Config:
     wifi_name: str = _setting(
         "",
         "The kit's hotspot name (set by vigkit setup).",
-        r.empty_or(r.byte_length(1, 32, "a name")),
+        r.empty_or(r.WIFI_NAME),
     )
     wifi_password: str = _setting(
         "",
         "The kit's hotspot password (WPA2; set by vigkit setup), for the Settings page's QR.",
-        r.empty_or(r.wpa2_password()),
+        r.empty_or(r.WIFI_PASSWORD),
     )
 
     def __post_init__(self) -> None:

@@ -109,6 +109,10 @@ def wpa2_password() -> Rule:
     )
 
 
+WIFI_NAME = byte_length(1, 32, "a name")  # an SSID
+WIFI_PASSWORD = wpa2_password()
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

@@ -32,7 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--reserve-mb",
         type=int,
         default=500,
-        help="stop cleanly when free space falls to this many MB",
+        help="stop cleanly when free space falls to this many MB (at least 10)",
     )
     rec.add_argument(
         "--fast",

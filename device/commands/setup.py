@@ -21,6 +21,7 @@ from pathlib import Path
 
 from device import age, config
 from device.commands.common import read_passphrase_file
+from device.config_rules import WIFI_NAME, WIFI_PASSWORD
 from device.errors import ConfigError, VigKitError, WeakPassphrase
 from device.kit.label import PAGE_ADDRESS, label_svg, print_terminal_qr
 from device.library import DataDir, atomic_write
@@ -51,12 +52,13 @@ def random_wifi_password() -> str:
 
 
 def check_wifi(name: str, password: str) -> None:
-    if not 1 <= len(name.encode()) <= 32:
+    # the same rules as the wifi_name and wifi_password settings (device.config_rules)
+    if not WIFI_NAME.ok(name):
         raise ConfigError(
             f"the Wi-Fi name must be 1 to 32 bytes long; {name!r} is {len(name.encode())}",
             hint="Choose a shorter Wi-Fi name with --wifi-name.",
         )
-    if not 8 <= len(password) <= 63 or not password.isascii() or not password.isprintable():
+    if not WIFI_PASSWORD.ok(password):
         raise ConfigError(
             "the Wi-Fi password must be 8 to 63 plain characters (WPA2)",
             hint="Leave --wifi-password out to have one generated.",
