@@ -130,6 +130,12 @@ def test_each_rule_names_the_setting_its_value_and_what_is_allowed(
     assert said in text
 
 
+def test_the_table_tries_every_setting_that_has_a_rule() -> None:
+    tried = {line.split(" =")[0] for lines, _ in PROBLEMS for line in lines.splitlines()}
+    untried = [s.name for s in config.SETTINGS if s.rules and s.name not in tried]
+    assert untried == [], f"add a case to PROBLEMS for: {untried}"
+
+
 def test_an_out_of_range_value_says_what_to_do(tmp_path: Path) -> None:
     text = _problem(tmp_path, "hold_seconds = 0\n")
     assert text.endswith("change it, or remove it to use the default (3.0)")
