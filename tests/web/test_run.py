@@ -67,7 +67,7 @@ def test_run_records_from_the_page_and_sigterm_saves_the_film(tmp_path: Path) ->
             assert web.unlock() == 302
             status, body = web.post_json("/record", {"action": "start"})
             assert (status, body["state"]) == (200, "recording")
-            wait_until(lambda: (web.kit.status()["elapsed_s"] or 0) >= 2, 30, "two seconds of film")
+            wait_until(lambda: (web.status()["elapsed_s"] or 0) >= 2, 30, "two seconds of film")
             nice = _nice_values(proc.pid)
             assert PAGE_NICE in nice, nice  # the page's threads
             assert os.getpriority(os.PRIO_PROCESS, 0) in nice, nice  # the recorder's, as started
