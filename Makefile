@@ -3,15 +3,18 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 SHELL_SCRIPTS := $(wildcard scripts/*.sh systemd/*.sh) .ci/run
-PY_DIRS := $(wildcard device web tests bench)
+PY_DIRS := $(wildcard device web tests bench scripts)
 
-.PHONY: help setup test lint typecheck unit demo bench clean
+.PHONY: help setup lock test lint typecheck unit demo bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 setup: ## install Debian packages (as root) and the .venv
 	scripts/bootstrap.sh
+
+lock: ## refresh uv.lock after editing pyproject.toml's dependencies (ARGS=--upgrade: newest), then sync .venv
+	scripts/bootstrap.sh --lock $(ARGS)
 
 test: setup ## everything CI runs: lint, types, then the whole test suite
 	$(MAKE) lint typecheck unit

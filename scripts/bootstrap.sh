@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Prepare this machine for developing and testing VIG Kit: Debian packages (when run
 # as root, or via sudo when it is available), then a virtual environment in .venv with
-# the project and its development tools. Safe to run again; it only adds what is missing.
+# the project and its development tools at the exact versions of uv.lock, each file checked
+# against the lock's hash. Safe to run again: it re-installs only when uv.lock or
+# pyproject.toml changed since the last run.
 #
 #   scripts/bootstrap.sh            # what `make test` and `make demo` call
 #   VIGKIT_NO_APT=1 scripts/bootstrap.sh   # skip apt (you installed the packages yourself)
+#   scripts/bootstrap.sh --lock     # `make lock`: refresh uv.lock from pyproject.toml first
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,9 +44,30 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "bootstrap: creating .venv with $PY"
   "$PY" -m venv .venv
 fi
+
+# uv never downloads a Python (the venv's is Debian's) and copies files out of its cache
+# (the cache and the checkout are often on different filesystems).
+export UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=.venv
+uv=.venv/bin/uv
 stamp=.venv/.bootstrap-stamp
-if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
-  touch "$stamp"
+install_uv() {  # uv itself, at the lock's version and checked against the lock's hashes
+  .venv/bin/python scripts/lock_pin.py uv >.venv/uv-pin.txt
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r .venv/uv-pin.txt
+}
+if [[ ${1:-} == --lock ]]; then  # `make lock [ARGS=--upgrade]`
+  [[ -x $uv ]] || install_uv
+  "$uv" lock --python .venv/bin/python "${@:2}"
+fi
+want=$(cat uv.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
+  install_uv
+  if ! "$uv" lock --check --offline --python .venv/bin/python --quiet; then
+    echo "bootstrap: uv.lock does not match pyproject.toml: run 'make lock', then commit uv.lock" >&2
+    exit 1
+  fi
+  # Twice: the lock's setuptools must be in place before the project is built with it.
+  sync=("$uv" sync --frozen --extra dev --python .venv/bin/python --quiet)
+  "${sync[@]}" --no-install-project
+  "${sync[@]}"
+  echo "$want" >"$stamp"
 fi
