@@ -1,4 +1,4 @@
-"""Fixtures for the age tests: the real age CLI, keys, and the C2SP test vectors."""
+"""Fixtures for the age tests: the real age CLI, keys, and where the C2SP test vectors are."""
 
 from __future__ import annotations
 
@@ -11,14 +11,8 @@ import pytest
 
 from device import age
 
-TESTKIT = Path(
-    os.environ.get("VIGKIT_AGE_TESTKIT")
-    or Path(__file__).resolve().parents[3] / "shared" / "age-testkit"
-)
-WHERE_TO_GET = (
-    "the C2SP age test vectors are missing from {path}: copy the folder age/testdata of "
-    "https://github.com/C2SP/CCTV there, or set VIGKIT_AGE_TESTKIT"
-)
+# The C2SP CCTV vectors, vendored with their licence (tests/data/age-testkit/README.md).
+TESTKIT = Path(__file__).resolve().parents[1] / "data" / "age-testkit"
 
 
 def _need(tool: str) -> str:
