@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from device import age
+from tests.needs import missing
 
 # The C2SP CCTV vectors, vendored with their licence (tests/data/age-testkit/README.md).
 TESTKIT = Path(__file__).resolve().parents[1] / "data" / "age-testkit"
@@ -18,10 +18,7 @@ TESTKIT = Path(__file__).resolve().parents[1] / "data" / "age-testkit"
 def _need(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        message = f"the {tool} CLI is not installed (apt install age)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"the {tool} CLI is not installed: sudo apt-get install age")
     return path
 
 

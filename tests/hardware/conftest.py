@@ -1,15 +1,9 @@
 """Fixtures for the real hardware adapters: gpiozero's own mock pins and a real-time fake
-microphone (PulseAudio + the ALSA ``file`` plugin, see ``../shared/fake-mic.sh``)."""
+microphone (a private PulseAudio + the ALSA ``file`` plugin, see ``tests/fakemic.py``)."""
 
 from __future__ import annotations
 
 import contextlib
-import ctypes.util
-import glob
-import os
-import shlex
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +13,10 @@ import numpy.typing as npt
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-FAKE_MIC_SCRIPT = Path(
-    os.environ.get(
-        "VIGKIT_FAKE_MIC", Path(__file__).resolve().parents[3] / "shared" / "fake-mic.sh"
-    )
-)
-RATE = 48_000
+from tests import fakemic
+from tests.needs import missing
+
+RATE = fakemic.RATE
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def mock_factory() -> Iterator[MockFactory]:
 @dataclass(frozen=True)
 class FakeMic:
     device: str  # the name PortAudio lists
-    run_dir: str  # FAKE_MIC_DIR: holds pulse.pid
+    pid: int  # its PulseAudio server: a test may stop or kill it to unplug the mic
     signal: npt.NDArray[np.int16]  # what the mic "hears", from its first sample
 
 
@@ -54,32 +46,14 @@ def noise_signal(seconds: float, seed: int = 7) -> npt.NDArray[np.int16]:
     return np.clip(noise, -32_000, 32_000).astype(np.int16)
 
 
-def _missing_packages() -> list[str]:
-    missing = []
-    if ctypes.util.find_library("portaudio") is None:
-        missing.append("libportaudio2")
-    if shutil.which("pulseaudio") is None:
-        missing.append("pulseaudio")
-    if shutil.which("pactl") is None:
-        missing.append("pulseaudio-utils")
-    if not glob.glob("/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so"):
-        missing.append("libasound2-plugins")
-    return missing
-
-
 def require_fake_mic_packages() -> None:
     """Fail in CI, skip (saying which package) on a developer's machine."""
-    missing = _missing_packages()
-    if not FAKE_MIC_SCRIPT.is_file():
-        pytest.fail(f"the fake microphone script is missing: {FAKE_MIC_SCRIPT}")
-    if missing:
-        message = (
+    lacking = fakemic.missing_packages()
+    if lacking:
+        missing(
             "the fake microphone needs Debian packages: "
-            f"sudo apt-get install --no-install-recommends {' '.join(missing)}"
+            f"sudo apt-get install --no-install-recommends {' '.join(lacking)}"
         )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def reinit_portaudio() -> None:
@@ -93,31 +67,18 @@ def reinit_portaudio() -> None:
 @contextlib.contextmanager
 def running_fake_mic(raw: Path) -> Iterator[FakeMic]:
     """Start a fake mic playing ``raw``, point this process's ALSA at it, undo both after."""
-    started = subprocess.run(
-        [str(FAKE_MIC_SCRIPT), "start", str(raw)], capture_output=True, text=True, timeout=30
-    )
-    if started.returncode != 0:
-        pytest.fail(f"the fake microphone did not start: {started.stderr.strip()}")
-    env = _parse_exports(started.stdout)
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
     try:
-        reinit_portaudio()
-        signal = np.fromfile(raw, dtype="<i2").astype(np.int16)
-        yield FakeMic(device=env["FAKE_MIC_DEVICE"], run_dir=env["FAKE_MIC_DIR"], signal=signal)
+        server = fakemic.start(raw)
+    except fakemic.FakeMicError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        with fakemic.alsa_pointed_at(server):
+            reinit_portaudio()
+            signal = np.fromfile(raw, dtype="<i2").astype(np.int16)
+            yield FakeMic(device=fakemic.DEVICE, pid=server.pid, signal=signal)
     finally:
-        subprocess.run([str(FAKE_MIC_SCRIPT), "stop"], env={**os.environ}, timeout=30, check=False)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reinit_portaudio()
-
-
-def _parse_exports(stdout: str) -> dict[str, str]:
-    line = next(ln for ln in stdout.splitlines() if ln.startswith("export "))
-    return dict(word.split("=", 1) for word in shlex.split(line)[1:])
+        fakemic.stop(server)
+        reinit_portaudio()  # PortAudio sees the previous ALSA config (the session's mic)
 
 
 @pytest.fixture(scope="package")

@@ -88,8 +88,10 @@ def test_captures_the_files_samples_in_real_time(fake_mic) -> None:  # type: ign
 
     # Real time: the sound delivered after the first delivery spans as long as the
     # monotonic clock ran meanwhile. (The fake hands over 2 s bursts; a USB mic 20 ms.)
+    # The first burst's 100 blocks reach the callback one by one, over up to ~50 ms on a
+    # loaded machine, so "first delivery" is all that arrives in its first 0.25 s.
     arrivals = np.array(capture.arrivals)
-    later = np.nonzero(arrivals > arrivals[0] + 0.02)[0]
+    later = np.nonzero(arrivals > arrivals[0] + 0.25)[0]
     assert len(later), "the microphone delivered everything at once"
     first_later, last = later[0], len(stamps) - 1
     sound_s = (stamps[last] + lengths[last] * 1e6 / RATE - stamps[first_later]) / 1e6
@@ -121,8 +123,7 @@ def test_full_queue_drops_blocks_and_keeps_going(fake_mic) -> None:  # type: ign
 
 
 def pulse_pid(mic) -> int:  # type: ignore[no-untyped-def]
-    with open(f"{mic.run_dir}/pulse.pid") as pid_file:
-        return int(pid_file.read())
+    return int(mic.pid)
 
 
 def wait_for_failure(mic: SoundDeviceMicrophone, timeout: float) -> float:
