@@ -29,8 +29,6 @@ NOT_SETTINGS = [
     "VIGKIT_BIN",
     "VIGKIT_ON_PI",
     "VIGKIT_NO_APT",
-    "VIGKIT_AGE_TESTKIT",
-    "VIGKIT_FAKE_MIC",
 ]
 
 
