@@ -1,5 +1,6 @@
 """Media: frames and sound blocks, the fragmented-MP4 muxer, the fragment index that
-playback builds on, the virtual MP4, clips, stills, thumbnails and JPEG encoding."""
+playback builds on, the progressive MP4 the phone plays, clips, stills, thumbnails and
+JPEG encoding."""
 
 from __future__ import annotations
 
@@ -13,16 +14,10 @@ from device.media.fragments import (
     scan_file,
 )
 from device.media.muxer import Mp4Muxer
+from device.media.progressive import open_virtual_mp4
 from device.media.stills import Still, grab_still
 from device.media.thumbnails import Thumbnail, make_thumbnails
-from device.media.virtual import (
-    RangeSource,
-    Segment,
-    VirtualLayout,
-    VirtualMp4,
-    hls_playlist,
-    open_virtual_mp4,
-)
+from device.media.virtual import RangeSource, VirtualLayout, VirtualMp4
 
 __all__ = [
     "MAX_CLIP_S",
@@ -33,7 +28,6 @@ __all__ = [
     "IndexingWriter",
     "Mp4Muxer",
     "RangeSource",
-    "Segment",
     "Still",
     "Thumbnail",
     "TrackInfo",
@@ -42,7 +36,6 @@ __all__ = [
     "VirtualMp4",
     "cut_clip",
     "grab_still",
-    "hls_playlist",
     "make_thumbnails",
     "open_virtual_mp4",
     "scan_file",

@@ -11,10 +11,10 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from device.errors import MediaFormatError
+import numpy as np
 
-# sample_is_non_sync_sample in the 32-bit sample flags (ISO/IEC 14496-12 §8.8.3.1)
-_NON_SYNC = 0x00010000
+from device.errors import MediaFormatError
+from device.media.samples import RunSamples, parse_traf
 
 
 def box_header(data: bytes | bytearray | memoryview, at: int = 0) -> tuple[int, bytes, int] | None:
@@ -100,52 +100,27 @@ def parse_moov(moov: bytes) -> tuple[list[TrackInfo], dict[int, tuple[int, int]]
     return tracks, trex
 
 
-def parse_moof(moof: bytes, trex: dict[int, tuple[int, int]]) -> list[TrackRun]:
-    """One TrackRun per ``traf`` in a movie fragment."""
-    return [_parse_traf(traf, trex) for traf in find(moof, b"traf")]
+def parse_moof(moof: bytes, trex: dict[int, tuple[int, int]], moof_at: int = 0) -> list[RunSamples]:
+    """Every track run of a movie fragment whose ``moof`` starts at file offset ``moof_at``."""
+    runs: list[RunSamples] = []
+    for traf in find(moof, b"traf"):
+        runs += parse_traf(
+            traf, trex, moof_at, runs[-1].offset + runs[-1].data_size if runs else None
+        )
+    return runs
 
 
-def _parse_traf(traf: bytes, trex: dict[int, tuple[int, int]]) -> TrackRun:
-    tfhd = next(find(traf, b"tfhd"))
-    flags = int.from_bytes(tfhd[1:4], "big")
-    track_id = struct.unpack_from(">I", tfhd, 4)[0]
-    default_duration, default_flags = trex.get(track_id, (0, 0))
-    at = 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
-    if flags & 0x08:
-        default_duration = struct.unpack_from(">I", tfhd, at)[0]
-        at += 4
-    at += 4 if flags & 0x10 else 0
-    if flags & 0x20:
-        default_flags = struct.unpack_from(">I", tfhd, at)[0]
-    start = 0
-    for tfdt in find(traf, b"tfdt"):
-        start = struct.unpack_from(">Q" if tfdt[0] == 1 else ">I", tfdt, 4)[0]
-    duration, first_flags = 0, None
-    for trun in find(traf, b"trun"):
-        run_duration, run_flags = _parse_trun(trun, default_duration, default_flags)
-        duration += run_duration
-        first_flags = run_flags if first_flags is None else first_flags
-    keyframe = first_flags is not None and not first_flags & _NON_SYNC
-    return TrackRun(track_id, start, duration, keyframe)
-
-
-def _parse_trun(trun: bytes, default_duration: int, default_flags: int) -> tuple[int, int]:
-    """(sum of sample durations, first sample's flags) of one track run."""
-    flags = int.from_bytes(trun[1:4], "big")
-    (count,) = struct.unpack_from(">I", trun, 4)
-    at = 8 + (4 if flags & 0x001 else 0)
-    first_flags = default_flags
-    if flags & 0x004:
-        first_flags = struct.unpack_from(">I", trun, at)[0]
-        at += 4
-    fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
-    if not fields:
-        return count * default_duration, first_flags
-    per_sample = struct.iter_unpack(f">{len(fields)}I", trun[at : at + 4 * len(fields) * count])
-    total = 0
-    for n, values in enumerate(per_sample):
-        sample = dict(zip(fields, values, strict=True))
-        total += sample.get(0x100, default_duration)
-        if n == 0 and not flags & 0x004:
-            first_flags = sample.get(0x400, default_flags)
-    return total, first_flags
+def summarize(runs: list[RunSamples]) -> list[TrackRun]:
+    """One TrackRun per track of a fragment: its start, duration, and first sample's sync."""
+    out: dict[int, TrackRun] = {}
+    for run in runs:
+        duration = int(run.durations.sum(dtype=np.int64))
+        old = out.get(run.track_id)
+        if old is None:
+            key = bool(run.sync[0]) if len(run.sync) else False
+            out[run.track_id] = TrackRun(run.track_id, run.start, duration, key)
+        else:
+            out[run.track_id] = TrackRun(
+                old.track_id, old.start, old.duration + duration, old.keyframe
+            )
+    return list(out.values())

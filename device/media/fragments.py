@@ -20,9 +20,11 @@ from device.media.boxes import (
     box_header,
     parse_moof,
     parse_moov,
+    summarize,
 )
+from device.media.samples import RunSamples, SampleTable, TrackSamples
 
-_INDEX_VERSION = 1
+_INDEX_VERSION = 2  # 2 adds the per-sample tables; 1 (no tables) is still read
 _PARSED = (b"ftyp", b"moov", b"moof")  # boxes kept whole; everything else is skipped
 _MAX_PARSED_BOX = 64 * 1024 * 1024  # a moov/moof bigger than this is not ours
 _TO_END = 1 << 62  # size 0 means "runs to the end of the file"
@@ -42,12 +44,26 @@ class Fragment:
 
 @dataclass(slots=True)
 class FragmentIndex:
-    """Init segment range, tracks and complete fragments, in file order."""
+    """Init segment range, tracks and complete fragments, in file order; with each
+    track's sample tables (empty when read from a version 1 index)."""
 
     init_offset: int = 0
     init_size: int = 0
     tracks: tuple[TrackInfo, ...] = ()
     fragments: list[Fragment] = field(default_factory=list)
+    samples: dict[int, TrackSamples] = field(default_factory=dict)
+
+    def add(self, fragment: Fragment, runs: list[RunSamples]) -> None:
+        """A complete fragment, and its runs' samples."""
+        self.fragments.append(fragment)
+        for run in runs:
+            self.samples.setdefault(run.track_id, TrackSamples()).add(run)
+
+    def sample_tables(self) -> dict[int, SampleTable] | None:
+        """Each track's samples, or None if this index does not hold them (version 1)."""
+        if self.fragments and not self.samples:
+            return None
+        return {tid: samples.table() for tid, samples in self.samples.items()}
 
     @property
     def video(self) -> TrackInfo | None:
@@ -80,6 +96,7 @@ class FragmentIndex:
                     ]
                     for f in self.fragments
                 ],
+                "samples": {str(tid): s.table().to_json() for tid, s in self.samples.items()},
             },
             separators=(",", ":"),
         )
@@ -88,7 +105,7 @@ class FragmentIndex:
     def from_json(cls, text: str | bytes) -> FragmentIndex:
         try:
             data: dict[str, Any] = json.loads(text)
-            if not isinstance(data, dict) or data.get("v") != _INDEX_VERSION:
+            if not isinstance(data, dict) or data.get("v") not in (1, _INDEX_VERSION):
                 raise MediaFormatError("the fragment index has an unknown layout")
             return cls(
                 init_offset=data["init"][0],
@@ -98,6 +115,10 @@ class FragmentIndex:
                     Fragment(o, s, tuple(TrackRun(t, st, d, bool(k)) for t, st, d, k in runs))
                     for o, s, runs in data["fragments"]
                 ],
+                samples={
+                    int(tid): TrackSamples(SampleTable.from_json(table))
+                    for tid, table in data.get("samples", {}).items()
+                },
             )
         except (ValueError, KeyError, TypeError, IndexError) as e:
             if isinstance(e, MediaFormatError):
@@ -116,7 +137,7 @@ class FragmentScanner:
         self._box_start = 0
         self._kind, self._size = b"", 0
         self._trex: dict[int, tuple[int, int]] = {}
-        self._moof: tuple[int, int, list[TrackRun]] | None = None  # offset, size, runs
+        self._moof: tuple[int, int, list[RunSamples]] | None = None  # offset, size, runs
 
     @property
     def skippable(self) -> int:
@@ -189,11 +210,13 @@ class FragmentScanner:
             idx.tracks = tuple(tracks)
             idx.init_size = start + size - idx.init_offset
         elif kind == b"moof" and payload is not None:
-            self._moof = (start, size, parse_moof(payload, self._trex))
+            self._moof = (start, size, parse_moof(payload, self._trex, start))
         elif kind == b"mdat" and self._moof is not None:
             moof_at, moof_size, runs = self._moof
+            if any(r.offset < start or r.offset + r.data_size > start + size for r in runs):
+                raise MediaFormatError("a fragment's samples lie outside its mdat box")
             if moof_at + moof_size == start:
-                idx.fragments.append(Fragment(moof_at, moof_size + size, tuple(runs)))
+                idx.add(Fragment(moof_at, moof_size + size, tuple(summarize(runs))), runs)
             self._moof = None
 
 

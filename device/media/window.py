@@ -77,7 +77,7 @@ def open_window(
         spans.append(Span(at, fragment.offset, fragment.size))
         at += fragment.size
     layout = VirtualLayout(
-        header=init, init_size=len(init), spans=tuple(spans), segments=(), size=at, duration_s=0
+        header=init, init_size=len(init), spans=tuple(spans), size=at, duration_s=0
     )
     return VirtualMp4(layout, source)
 

@@ -47,10 +47,25 @@ def test_scanning_the_file_gives_the_live_index(five_seconds: Recording) -> None
 def test_json_round_trip(five_seconds: Recording) -> None:
     text = five_seconds.index.to_json()
     assert FragmentIndex.from_json(text) == five_seconds.index
-    assert len(text) < 120 * len(five_seconds.index.fragments) + 200  # compact
+    samples = sum(len(t.sizes) for t in (five_seconds.index.sample_tables() or {}).values())
+    assert samples > 5 * 30
+    # compact: the per-sample tables are packed (zlib), a few bytes a sample at most
+    assert len(text) < 120 * len(five_seconds.index.fragments) + 4 * samples + 1000
 
 
-@pytest.mark.parametrize("text", ["", "[]", '{"v": 99}', '{"v": 1, "init": [0]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "[]",
+        '{"v": 99}',
+        '{"v": 1, "init": [0]}',
+        '{"v": 2, "init": [0, 1], "tracks": [], "fragments": [], "samples": {"1": {}}}',
+        '{"v": 2, "init": [0, 1], "tracks": [], "fragments": [], "samples": {"1": '
+        '{"offsets": "!!", "counts": "", "starts": "", "sizes": "", "durations": "",'
+        ' "cts": "", "sync": ""}}}',
+    ],
+)
 def test_damaged_json_is_a_media_format_error(text: str) -> None:
     with pytest.raises(MediaFormatError):
         FragmentIndex.from_json(text)

@@ -30,9 +30,8 @@ from device.commands.office_serve import load_key
 from device.errors import ChunkAuthError, NoIdentityMatch
 from device.library import DataDir
 from device.library.thumbs import save_thumbnails
-from device.media import FragmentIndex
+from device.media import FragmentIndex, open_virtual_mp4
 from device.media.thumbnails import make_thumbnails
-from device.media.virtual import open_virtual_mp4
 from device.office.archive import open_archive
 from device.office.recordings import ArchiveRecordings
 from device.office.verify import verify

@@ -1,8 +1,9 @@
 """Opening a recorded film for playback, decrypted on the fly and only in memory.
 
-The phone is served a *virtual* MP4: the recorded init segment, a ``sidx``
-with the true duration, then the fragments, read through ``age.Reader`` from the
-encrypted ``.mp4.age``. The fragment index comes from the encrypted index file.
+The phone is served a *virtual* progressive MP4 (issue #13): ``ftyp``, a ``moov`` built
+in memory from the fragment index's sample tables, then an ``mdat`` whose bytes are the
+recorded samples, read through ``age.Reader`` from the encrypted ``.mp4.age``. The
+fragment index comes from the encrypted index file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import av
 from device import age
 from device.errors import VigKitError
 from device.library import Library, require_finished
-from device.media import FragmentIndex, VirtualMp4
+from device.media import FragmentIndex, VirtualMp4, progressive
 from device.media.virtual import VirtualLayout
 from web.common.errors import Missing
 
@@ -175,7 +176,7 @@ def open_film_file(
             except OSError as e:
                 raise gone() from e
             index = FragmentIndex.from_json(age.decrypt_bytes(index_file, [identity]))
-            plan = VirtualLayout.build(index, reader)
+            plan = progressive.build(index, reader)
             if layouts is not None:
                 layouts.put(key, plan)
         film = VirtualMp4(plan, reader, close_source=True)
