@@ -15,15 +15,18 @@ cd "$(dirname "$0")/.."
 # what we write), shellcheck and systemd-analyze (lint), PortAudio + PulseAudio + ALSA
 # plugins (the real-time fake microphone), Debian's Chromium (browser tests), rclone
 # (sync, and `rclone serve sftp|webdav` as the office server in tests), zbar (decoding
-# the Wi-Fi label's QR code in tests), GStreamer's tools and demuxers (a second,
-# independent player of the served film: discoverer's duration and a real seek).
+# the Wi-Fi label's QR code in tests), GStreamer's tools, demuxers and its Python
+# bindings for the system interpreter (a second, independent player of the served film:
+# discoverer's duration, and a real seek by tests/web/gst_seek.py).
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential make git
   age ffmpeg shellcheck systemd
   libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   chromium rclone zbar-tools
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
+  gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 )
 
 missing=()
