@@ -3,7 +3,8 @@
 ``FragmentScanner`` watches the muxer's bytes go by (``IndexingWriter`` puts it between
 the muxer and the encrypting writer), so the index costs no extra pass and no plaintext.
 ``scan_file`` builds the same index from a readable, seekable file — a decrypting reader
-over an interrupted recording. Playback later builds a ``sidx``/virtual MP4 from it.
+over an interrupted recording. Each complete fragment's per-sample tables are kept too
+(``samples``), so playback plans its progressive MP4 (``progressive``) from the index alone.
 """
 
 from __future__ import annotations

@@ -104,13 +104,17 @@ def test_an_hour_long_film_opens_and_seeks_with_few_requests(page: Page, served:
     assert sum(r.sent for r in opened) < 2_000_000, opened
 
     films.clear()
-    page.locator("video").evaluate(
-        """v => new Promise(done => {
-             v.addEventListener('seeked', done, { once: true }); v.currentTime = 1800; })"""
+    seek_ms = page.locator("video").evaluate(
+        """v => new Promise(done => { const t0 = performance.now();
+             v.addEventListener('seeked', () => done(performance.now() - t0), { once: true });
+             v.currentTime = 1800; })"""
     )
     seek = films.snapshot()
     assert 1 <= len(seek) <= 5, seek
     assert all(r.status.startswith("206") for r in seek), seek
+    print(f"far seek (cold, after the first open): {seek_ms:.0f} ms")
+    # the target is 150 ms (issue #13); a loaded 2-CPU test machine gets some slack
+    assert seek_ms < 1000
 
 
 def test_tapping_a_thumbnail_goes_to_that_moment(page: Page, served: ServedKit) -> None:

@@ -1,6 +1,7 @@
-// The film player: a plain <video> over the kit's virtual MP4 (true duration, instant
-// seeking through HTTP ranges). Other film tools (marks, clips, stills) import seek()
-// and onTime() from here rather than touching the element themselves.
+// The film player: a plain <video> over the kit's virtual progressive MP4 (moov first:
+// true duration, instant seeking through HTTP ranges in every engine). Other film tools
+// (marks, clips, stills) import seek() and onTime() from here rather than touching the
+// element themselves.
 
 export function player() {
   return document.querySelector("[data-player]");
