@@ -6,6 +6,7 @@ through pipes; the synthetic camera's frame counter says which frame is shown.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,6 +86,19 @@ def test_stream_copy_relies_on_its_edit_list_and_exact_does_not(
     assert exact.frames == copied.frames == len(expected)
     streams = {s["codec_type"] for s in probe(copied.mp4)["streams"]}
     assert streams == {"video", "audio"}
+    for clip in (copied, exact):  # progressive, moov first: every engine plays it at once
+        assert top_level(clip.mp4) == [b"ftyp", b"moov", b"mdat"]
+
+
+def top_level(mp4: bytes) -> list[bytes]:
+    kinds, at = [], 0
+    while at < len(mp4):
+        size, kind = struct.unpack_from(">I4s", mp4, at)
+        if size == 1:
+            (size,) = struct.unpack_from(">Q", mp4, at + 8)
+        kinds.append(kind)
+        at += size
+    return [k for k in kinds if k != b"free"]
 
 
 @pytest.mark.parametrize(
