@@ -1,8 +1,8 @@
 """Readers for the few ISO BMFF (MP4) boxes the fragment index needs.
 
-Only what a fragmented MP4 from FFmpeg's ``mov`` muxer uses: ``moov`` (track ids,
-timescales, handler kinds, ``trex`` defaults) and ``moof`` (``tfhd``, ``tfdt``, ``trun``).
-Field layouts follow ISO/IEC 14496-12 §8.8.
+Box headers and children, and what a fragmented MP4 from FFmpeg's ``mov`` muxer says in
+its ``moov`` (track ids, timescales, handler kinds, ``trex`` defaults); the ``moof``
+boxes are read by ``samples``. Field layouts follow ISO/IEC 14496-12 §8.8.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
-
 from device.errors import MediaFormatError
-from device.media.samples import RunSamples, parse_traf
 
 
 def box_header(data: bytes | bytearray | memoryview, at: int = 0) -> tuple[int, bytes, int] | None:
@@ -98,29 +95,3 @@ def parse_moov(moov: bytes) -> tuple[list[TrackInfo], dict[int, tuple[int, int]]
         track_id, _, duration, _, flags = struct.unpack_from(">5I", box, 4)
         trex[track_id] = (duration, flags)
     return tracks, trex
-
-
-def parse_moof(moof: bytes, trex: dict[int, tuple[int, int]], moof_at: int = 0) -> list[RunSamples]:
-    """Every track run of a movie fragment whose ``moof`` starts at file offset ``moof_at``."""
-    runs: list[RunSamples] = []
-    for traf in find(moof, b"traf"):
-        runs += parse_traf(
-            traf, trex, moof_at, runs[-1].offset + runs[-1].data_size if runs else None
-        )
-    return runs
-
-
-def summarize(runs: list[RunSamples]) -> list[TrackRun]:
-    """One TrackRun per track of a fragment: its start, duration, and first sample's sync."""
-    out: dict[int, TrackRun] = {}
-    for run in runs:
-        duration = int(run.durations.sum(dtype=np.int64))
-        old = out.get(run.track_id)
-        if old is None:
-            key = bool(run.sync[0]) if len(run.sync) else False
-            out[run.track_id] = TrackRun(run.track_id, run.start, duration, key)
-        else:
-            out[run.track_id] = TrackRun(
-                old.track_id, old.start, old.duration + duration, old.keyframe
-            )
-    return list(out.values())

@@ -15,15 +15,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from device.errors import MediaFormatError
-from device.media.boxes import (
-    TrackInfo,
-    TrackRun,
-    box_header,
-    parse_moof,
-    parse_moov,
-    summarize,
-)
-from device.media.samples import RunSamples, SampleTable, TrackSamples
+from device.media.boxes import TrackInfo, TrackRun, box_header, parse_moov
+from device.media.samples import RunSamples, SampleTable, TrackSamples, parse_moof, summarize
 
 _INDEX_VERSION = 2  # 2 adds the per-sample tables; 1 (no tables) is still read
 _PARSED = (b"ftyp", b"moov", b"moof")  # boxes kept whole; everything else is skipped

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from device.errors import MediaFormatError
+from device.media.boxes import TrackRun, children, find
 
 # sample_is_non_sync_sample in the 32-bit sample flags (ISO/IEC 14496-12 §8.8.3.1)
 NON_SYNC = 0x00010000
@@ -82,6 +83,32 @@ def parse_traf(
     return runs
 
 
+def parse_moof(moof: bytes, trex: dict[int, tuple[int, int]], moof_at: int = 0) -> list[RunSamples]:
+    """Every track run of a movie fragment whose ``moof`` starts at file offset ``moof_at``."""
+    runs: list[RunSamples] = []
+    for traf in find(moof, b"traf"):
+        runs += parse_traf(
+            traf, trex, moof_at, runs[-1].offset + runs[-1].data_size if runs else None
+        )
+    return runs
+
+
+def summarize(runs: list[RunSamples]) -> list[TrackRun]:
+    """One TrackRun per track of a fragment: its start, duration, and first sample's sync."""
+    out: dict[int, TrackRun] = {}
+    for run in runs:
+        duration = int(run.durations.sum(dtype=np.int64))
+        old = out.get(run.track_id)
+        if old is None:
+            key = bool(run.sync[0]) if len(run.sync) else False
+            out[run.track_id] = TrackRun(run.track_id, run.start, duration, key)
+        else:
+            out[run.track_id] = TrackRun(
+                old.track_id, old.start, old.duration + duration, old.keyframe
+            )
+    return list(out.values())
+
+
 def _parse_trun(
     trun: bytes, track_id: int, start: int, base: int, defaults: tuple[int, int, int]
 ) -> RunSamples:
@@ -128,7 +155,6 @@ def _cts(raw: npt.NDArray[Any], version: int) -> I64:
 
 
 def _all(parent: bytes, kind: bytes) -> list[bytes]:
-    from device.media.boxes import children
 
     return [payload for k, payload in children(parent) if k == kind]
 

@@ -24,9 +24,9 @@ from werkzeug.wrappers import Response
 from device import age
 from device.library import DataDir
 from tests.media.media_helpers import record
-from web.films import Layouts, open_film_file
-from web.ranges import serve_file_like
-from web.serving import make_server
+from web.common.films import Layouts, open_film_file
+from web.common.ranges import serve_file_like
+from web.common.serving import make_server
 
 SECONDS = 12.0
 REC_ID = "20260101T000000Z-abcd"
