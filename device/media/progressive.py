@@ -63,8 +63,9 @@ def build(index: FragmentIndex, source: RangeSource) -> VirtualLayout:
     if not index.fragments:
         raise MediaFormatError("the recording has no complete fragment to play")
     tables = index.sample_tables()
-    if tables is None:  # a version 1 index: read every moof again (one age chunk each)
-        index = scan_file(_Seekable(source))
+    if tables is None:  # a version 1 index: read every moof again; small reads, so each
+        # moof (at the start of an age chunk, see SealingTap) costs one chunk, not two
+        index = scan_file(_Seekable(source), chunk=4096)
         tables = index.sample_tables() or {}
     init = read_exactly(source, index.init_offset, index.init_size)
     return from_tables(init, {tid: Track.of(t) for tid, t in tables.items()})
@@ -83,10 +84,12 @@ def from_tables(init: bytes, tracks: dict[int, Track]) -> VirtualLayout:
     spans, chunk_at, payload = _mdat_plan(tracks)
     wide = payload > stbl.U32_MAX - _WIDE_MARGIN
     mdat_head = 16 if payload + 8 > stbl.U32_MAX else 8
-    draft = _moov(moov, tracks, {tid: at * 0 for tid, at in chunk_at.items()}, wide)
-    base = len(FTYP) + len(draft) + mdat_head
-    offsets = {tid: at + base for tid, at in chunk_at.items()}
-    new_moov = _moov(moov, tracks, offsets, wide)
+    # the tables but the chunk offsets, once; the moov's size does not depend on the
+    # offsets' values, so a first build with offsets from 0 tells where the mdat starts
+    fixed = {tid: _fixed_tables(track) for tid, track in tracks.items()}
+    plan = _Plan(tracks, fixed, chunk_at, wide)
+    base = len(FTYP) + len(_moov(moov, plan, 0)) + mdat_head
+    new_moov = _moov(moov, plan, base)
     if mdat_head == 16:
         header = struct.pack(">I4sQ", 1, b"mdat", payload + 16)
     else:
@@ -145,7 +148,22 @@ def _mdat_plan(
     return spans, chunk_at, int(size.sum())
 
 
-def _moov(moov: bytes, tracks: dict[int, Track], offsets: dict[int, I64], wide: bool) -> bytes:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every trak is rebuilt from: samples, the tables but chunk offsets, and where
+    each chunk lies in the mdat's payload."""
+
+    tracks: dict[int, Track]
+    fixed: dict[int, bytes]
+    chunk_at: dict[int, I64]
+    wide: bool
+
+    def tables(self, tid: int, base: int) -> bytes:
+        at = self.chunk_at.get(tid, np.zeros(0, np.int64))
+        return self.fixed.get(tid, _NO_TABLES) + stbl.chunk_offsets(at + base, self.wide)
+
+
+def _moov(moov: bytes, plan: _Plan, base: int) -> bytes:
     """The recorded moov with durations, edit lists and sample tables; no ``mvex``."""
     mvhd = next(find(moov, b"mvhd"), None)
     if mvhd is None:
@@ -154,7 +172,7 @@ def _moov(moov: bytes, tracks: dict[int, Track], offsets: dict[int, I64], wide: 
     traks, lengths = [], []
     for kind, payload in children(moov):
         if kind == b"trak":
-            trak, length = _trak(payload, tracks, offsets, movie_scale, wide)
+            trak, length = _trak(payload, plan, base, movie_scale)
             traks.append(trak)
             lengths.append(length)
     movie = max(lengths, default=0)
@@ -163,22 +181,16 @@ def _moov(moov: bytes, tracks: dict[int, Track], offsets: dict[int, I64], wide: 
     return stbl.box(b"moov", body + rest)
 
 
-def _trak(
-    trak: bytes,
-    tracks: dict[int, Track],
-    offsets: dict[int, I64],
-    movie_scale: int,
-    wide: bool,
-) -> tuple[bytes, int]:
+def _trak(trak: bytes, plan: _Plan, base: int, movie_scale: int) -> tuple[bytes, int]:
     """One trak rebuilt, and its length in the movie's timescale."""
     tid = track_id(next(find(trak, b"tkhd")))
     scale = timescale(next(find(trak, b"mdia", b"mdhd")))
-    track = tracks.get(tid)
+    track = plan.tracks.get(tid)
     media = track.duration if track is not None else 0
     edits = _edits(trak, track, movie_scale, scale)
     length = sum(d for d, _ in edits) if edits else round(media * movie_scale / scale)
     edts = stbl.box(b"edts", stbl.elst(edits)) if edits else b""
-    tables = _stbl_tail(track, offsets.get(tid, np.zeros(0, np.int64)), wide)
+    tables = plan.tables(tid, base)
     minf = {b"stbl": lambda p: rebuild(p, {}, drop=_TABLES) + tables}
     mdia = {
         b"mdhd": lambda p: set_duration(p, media, MVHD_MDHD),
@@ -215,12 +227,12 @@ def _edits(trak: bytes, track: Track | None, movie_scale: int, scale: int) -> li
     ]
 
 
-def _stbl_tail(track: Track | None, offsets: I64, wide: bool) -> bytes:
-    if track is None:
-        empty = np.zeros(0, np.int64)
-        return (
-            stbl.stts(empty) + stbl.stsc(empty) + stbl.stsz(empty) + stbl.chunk_offsets(empty, wide)
-        )
+_EMPTY = np.zeros(0, np.int64)
+_NO_TABLES = stbl.stts(_EMPTY) + stbl.stsc(_EMPTY) + stbl.stsz(_EMPTY)  # a track with no samples
+
+
+def _fixed_tables(track: Track) -> bytes:
+    """A track's sample tables, all but the chunk offsets (``stco``/``co64``, last)."""
     t = track.table
     parts = [
         stbl.stts(track.durations),
@@ -228,7 +240,6 @@ def _stbl_tail(track: Track | None, offsets: I64, wide: bool) -> bytes:
         stbl.stss(t.sync),
         stbl.stsc(t.counts),
         stbl.stsz(t.sizes),
-        stbl.chunk_offsets(offsets, wide),
     ]
     return b"".join(p for p in parts if p is not None)
 
