@@ -6,7 +6,9 @@ frames before it get negative times, and FFmpeg's ``mov`` muxer then writes an e
 list (``elst`` with a media time) that starts presentation at the chosen frame. Audio
 is copied the same way, trimmed by its own edit list. It costs no decoding at all.
 
-Some players ignore edit lists and would show the run-up from the keyframe, so
+Chromium and WebKitGTK 2.50 honour that edit list (checked by reading the frame number
+shown at 0 s and at the end of a clip cut mid-GOP: both show the chosen frame and the
+edit list's duration). Some players ignore edit lists and would show the run-up, so
 ``exact=True`` decodes from the keyframe and re-encodes the chosen frames with libx264
 (no B-frames, so no edit list is needed for reordering); audio is copied from the
 first packet at or after the in point.
