@@ -24,8 +24,7 @@ APT_PACKAGES=(
   libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   chromium rclone zbar-tools
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
-  gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-libav
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 )
 
