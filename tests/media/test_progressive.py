@@ -249,3 +249,26 @@ def test_build_reads_the_init_segment_through_the_source(film: Film) -> None:
     with film.reader() as reader:
         layout = progressive.build(film.recording.index, reader)
     assert layout.duration_s == pytest.approx(SECONDS, abs=0.02)
+
+
+def test_a_film_with_b_frames_keeps_its_composition_offsets() -> None:
+    """The kit's camera sends no B-frames, but a film from elsewhere may: FFmpeg's
+    fragmented MP4 of libx264 with B-frames, made in memory, through the same path."""
+    mp4 = subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=4"),
+            *("-f", "lavfi", "-i", "sine=d=4", "-c:v", "libx264", "-bf", "2", "-g", "30"),
+            *("-c:a", "aac", "-movflags", "frag_keyframe+empty_moov+default_base_moof"),
+            *("-f", "mp4", "pipe:1"),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    index = scan_file(io.BytesIO(mp4))
+    tables = index.sample_tables()
+    assert tables is not None and tables[1].cts.max() > 0  # B-frames: shown after decoding
+    with open_virtual_mp4(index, io.BytesIO(mp4)) as virtual:
+        progressive_mp4 = virtual.read()
+    assert b"ctts" in progressive_mp4[: virtual.layout.init_size]
+    assert ffmpeg_decodes(progressive_mp4) == (0, "")
+    assert framemd5(progressive_mp4) == framemd5(mp4)
