@@ -2,35 +2,90 @@
 
 Every error the kit raises on purpose is shown as one line of what happened and one of
 what to do next; a stack trace means a bug.
+
+Starting is kept cheap: the table below declares every subcommand by name, module and
+help line, and only the module of the subcommand being run is imported (the others get
+a bare parser, enough for ``vigkit --help``). So ``vigkit office decrypt`` never loads
+PyAV, numpy or Flask, which the kit's own commands need.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from device import __version__
-from device.commands import demo, office, record, run, setup, sync
 from device.errors import VigKitError
 
+DESCRIPTION = "VIG Kit: the kit (run, demo, record, recover) and the office's tools."
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vigkit", description=__doc__)
+
+class Command(NamedTuple):
+    name: str
+    module: str  # device.commands.<module>, imported only when this command runs
+    adder: str  # the module's function that adds the arguments to the command's parser
+    help: str
+
+
+COMMANDS = (
+    Command(
+        "run", "run", "add_arguments", "the kit: recorder, button and phone page (systemd runs it)"
+    ),
+    Command("demo", "demo", "add_arguments", "try the phone page with a synthetic camera"),
+    Command(
+        "record",
+        "record",
+        "add_record_arguments",
+        "record a film with no web page (tests, bench checks)",
+    ),
+    Command(
+        "recover",
+        "record",
+        "add_recover_arguments",
+        "seal every interrupted recording in a data dir",
+    ),
+    Command(
+        "office",
+        "office",
+        "add_arguments",
+        "the office's tools: keys, decryption, verify and export",
+    ),
+    Command("setup", "setup", "add_arguments", "set up a kit: keys, passphrase, Wi-Fi, label"),
+    Command("sync", "sync", "add_arguments", "send recordings to the office's storage, verified"),
+)
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the named subcommand's module is imported."""
+    parser = argparse.ArgumentParser(prog="vigkit", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"vigkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run.add_parser(sub)
-    demo.add_parser(sub)
-    record.add_parsers(sub)
-    office.add_parser(sub)
-    setup.add_parser(sub)
-    sync.add_parser(sub)
+    chosen = None if argv is None else _chosen(argv)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        if argv is None or command.name == chosen:
+            _adder(command)(p)
     return parser
 
 
+def _adder(command: Command) -> Callable[[argparse.ArgumentParser], None]:
+    module = importlib.import_module(f"device.commands.{command.module}")
+    adder: Callable[[argparse.ArgumentParser], None] = getattr(module, command.adder)
+    return adder
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

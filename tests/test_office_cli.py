@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from device import age
-from tests.recording.conftest import vigkit
+from tests.recording.conftest import VIGKIT, vigkit
 
 
 def _public(key_file: Path) -> str:
@@ -74,3 +75,112 @@ def test_kit_identity_opens_with_its_passphrase(tmp_path: Path, passphrase_ok: b
     else:
         assert done.returncode == 1 and "passphrase" in done.stderr.lower()
         assert "Traceback" not in done.stderr
+
+
+def test_encrypt_makes_files_the_real_age_opens(tmp_path: Path) -> None:
+    key = tmp_path / "org.key"
+    vigkit("office", "keygen", "-o", key)
+    other = age.X25519Identity.generate()
+    recipients = tmp_path / "recipients.txt"
+    recipients.write_text(f"# another office\n{other.recipient()}\n")
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(bytes(range(256)) * 1000 + b"tail")  # 3 full chunks and a short one
+    sealed = tmp_path / "plain.bin.age"
+    vigkit("office", "encrypt", "-r", _public(key), "-R", recipients, "-o", sealed, plain)
+    assert sealed.stat().st_mode & 0o777 == 0o600
+    other_key = tmp_path / "other.key"
+    other_key.write_text(f"{other}\n")
+    for identity_file in (key, other_key):  # each recipient opens it, with the real age
+        opened = subprocess.run(
+            ["age", "-d", "-i", identity_file, sealed], capture_output=True, check=True
+        )
+        assert opened.stdout == plain.read_bytes()
+    armored = subprocess.run(
+        [*VIGKIT, "office", "encrypt", "-a", "-r", _public(key)],
+        input=b"from stdin",
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert armored.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----\n")
+    assert age.decrypt_bytes(armored, age.load_identities(key)) == b"from stdin"
+
+
+def test_encrypt_refuses_bad_keys_in_plain_words(tmp_path: Path) -> None:
+    out = tmp_path / "x.age"
+    done = vigkit("office", "encrypt", "-r", "age1notakey", "-o", out, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("vigkit: ") and "recipient" in done.stderr
+    nothing = vigkit("office", "encrypt", "-o", out, check=False)
+    assert nothing.returncode == 1 and "at least one public key" in nothing.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("passphrase_ok", [True, False])
+def test_decrypt_opens_a_passphrase_file_as_age_does(tmp_path: Path, passphrase_ok: bool) -> None:
+    phrase = "quiet harbour lanterns at dawn"
+    sealed = tmp_path / "note.age"
+    sealed.write_bytes(age.encrypt_bytes(b"by passphrase", [age.ScryptRecipient(phrase, 10)]))
+    pw = tmp_path / "pw"
+    pw.write_text(f"{phrase}\n" if passphrase_ok else "not the passphrase at all\n")
+    out = tmp_path / "note.txt"
+    done = vigkit("office", "decrypt", "--passphrase-file", pw, "-o", out, sealed, check=False)
+    if passphrase_ok:
+        assert done.returncode == 0, done.stderr
+        assert out.read_bytes() == b"by passphrase"
+    else:
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "the passphrase does not open this file" in done.stderr
+        assert not out.exists()
+
+
+def test_decrypt_says_what_is_missing(tmp_path: Path) -> None:
+    scrypt_file = tmp_path / "p.age"
+    scrypt_file.write_bytes(age.encrypt_bytes(b"x", [age.ScryptRecipient("a b c d e f g h", 10)]))
+    key = tmp_path / "org.key"
+    vigkit("office", "keygen", "-o", key)
+    keyed = tmp_path / "k.age"
+    keyed.write_bytes(age.encrypt_bytes(b"x", [age.X25519Identity.generate().recipient()]))
+    pw = tmp_path / "pw"
+    pw.write_text("a b c d e f g h\n")
+    cases = [
+        ([scrypt_file], "decrypt needs a key file or a passphrase"),
+        (["-i", key, scrypt_file], "this file is protected by a passphrase"),
+        (["--passphrase-file", pw, keyed], "this file is encrypted to keys, not to a passphrase"),
+        (["-i", key, keyed], "none of the given keys can open this file"),
+    ]
+    for args, words in cases:
+        done = vigkit("office", "decrypt", *args, check=False)
+        assert done.returncode == 1, args
+        assert done.stderr.startswith(f"vigkit: {words}"), done.stderr
+        assert len(done.stderr.splitlines()) == 2  # what happened, then what to do
+
+
+HEAVY = {"av", "numpy", "flask", "werkzeug", "jinja2", "waitress", "PIL", "sqlite3"}
+
+
+def _imported(*args: str | Path) -> set[str]:
+    """The top-level packages a whole ``vigkit`` process imports (python -X importtime)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "device.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines[1:]}
+
+
+def test_help_and_office_decrypt_import_nothing_heavy(tmp_path: Path) -> None:
+    key = tmp_path / "org.key"
+    vigkit("office", "keygen", "-o", key)
+    sealed = tmp_path / "x.age"
+    sealed.write_bytes(age.encrypt_bytes(b"x", [age.X25519Recipient.parse(_public(key))]))
+    for args in (["--help"], ["office", "decrypt", "--help"], ["office", "encrypt", "--help"]):
+        found = _imported(*args)
+        assert "device" in found and not found & (HEAVY | {"cryptography"}), (args, found)
+    out = tmp_path / "x.txt"
+    found = _imported("office", "decrypt", "-i", key, "-o", out, sealed)
+    assert "cryptography" in found and not found & HEAVY, found
+    found = _imported("office", "encrypt", "-r", _public(key), "-o", tmp_path / "y.age", out)
+    assert "cryptography" in found and not found & HEAVY, found

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from device import age
-from device.errors import AgeError, VigKitError
+from device.errors import AgeError, ConfigError, VigKitError
 
 
 def read_passphrase_file(path: Path) -> str:
@@ -35,3 +36,14 @@ def load_identity_files(
                 hint="Check the path given with -i.",
             ) from e
     return identities
+
+
+def read_recipient_args(strings: Sequence[str], files: Sequence[Path]) -> list[age.Recipient]:
+    """The public keys given with ``-r age1…`` and in ``-R`` recipients files, as age reads them."""
+    recipients = [r for s in strings for r in age.parse_recipients(s)]
+    for f in files:
+        try:
+            recipients += age.parse_recipients(f.read_text())
+        except OSError as e:
+            raise ConfigError(f"cannot read the recipients file {f}: {e.strerror}") from e
+    return recipients

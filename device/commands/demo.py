@@ -37,8 +37,7 @@ NOTE = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser("demo", help="try the phone page with a synthetic camera")
+def add_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--data", type=Path, default=Path("demo-data"), help="the demo's folder")
     demo.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1")
     demo.add_argument("--passphrase-file", type=Path, help="use this passphrase (first run only)")

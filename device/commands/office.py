@@ -1,50 +1,27 @@
-"""``vigkit office …``: what the organisation's office runs (keygen, decrypt, verify, export,
-serve)."""
+"""``vigkit office …``: what the organisation's office runs (keygen, decrypt, encrypt,
+verify, export, serve).
+
+Each command imports what it needs when it runs: ``decrypt`` and ``encrypt`` must start
+as fast as ``age`` does, so this module loads nothing heavy at import.
+"""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
-
-from device import age
-from device.commands.common import load_identity_files
-from device.errors import ArchiveError, VigKitError
-from device.library import atomic_writer
-from device.sync.progress import Bar
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    office = sub.add_parser(
-        "office", help="the office's tools: keys, decryption, verify and export"
-    )
+def add_arguments(office: argparse.ArgumentParser) -> None:
     osub = office.add_subparsers(dest="office_command", metavar="COMMAND", required=True)
 
     keygen = osub.add_parser("keygen", help="make an organisation key (readable by age)")
     keygen.add_argument("-o", "--output", type=Path, help="write the key here (not stdout)")
     keygen.set_defaults(func=keygen_command)
 
-    dec = osub.add_parser("decrypt", help="decrypt a file, like age -d")
-    dec.add_argument(
-        "-i",
-        "--identity",
-        type=Path,
-        action="append",
-        required=True,
-        help="a key file (repeatable); the kit's own key file needs a passphrase",
-    )
-    dec.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
-    dec.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
-    dec.add_argument(
-        "--salvage",
-        action="store_true",
-        help="keep every complete part of a file that was cut short",
-    )
-    dec.add_argument("input", type=Path, nargs="?", help="the .age file (default: stdin)")
-    dec.set_defaults(func=decrypt_command)
+    _add_decrypt(osub)
+    _add_encrypt(osub)
 
     ver = osub.add_parser("verify", help="check a synced archive is complete and untouched")
     ver.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
@@ -78,7 +55,76 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     srv.set_defaults(func=serve_command)
 
 
+def _add_decrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dec = osub.add_parser(
+        "decrypt",
+        help="decrypt a file, like age -d",
+        description="Decrypt an age file, as age -d does: with a key file, or with the "
+        "passphrase of a passphrase-encrypted file.",
+    )
+    dec.add_argument(
+        "-i",
+        "--identity",
+        type=Path,
+        action="append",
+        help="a key file (repeatable): the office key, or the kit's key with its passphrase",
+    )
+    dec.add_argument(
+        "--passphrase-file",
+        type=Path,
+        help="a file holding a passphrase: it opens a passphrase-encrypted file (as age -d "
+        "asks for one), or else the passphrase-protected key file given with -i",
+    )
+    dec.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
+    dec.add_argument(
+        "--salvage",
+        action="store_true",
+        help="keep every complete part of a file that was cut short",
+    )
+    dec.add_argument("input", type=Path, nargs="?", help="the .age file (default: stdin)")
+    dec.set_defaults(func=decrypt_command)
+
+
+def _add_encrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    enc = osub.add_parser("encrypt", help="encrypt a file to public keys, like age -r")
+    enc.add_argument(
+        "-r",
+        "--recipient",
+        action="append",
+        default=[],
+        help="an age1… public key to encrypt to (repeatable)",
+    )
+    enc.add_argument(
+        "-R",
+        "--recipients-file",
+        type=Path,
+        action="append",
+        default=[],
+        help="a recipients file, as age reads it (repeatable)",
+    )
+    enc.add_argument("-a", "--armor", action="store_true", help="write ASCII armor (text)")
+    enc.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
+    enc.add_argument("input", type=Path, nargs="?", help="the file (default: stdin)")
+    enc.set_defaults(func=encrypt_command)
+
+
+def decrypt_command(args: argparse.Namespace) -> int:
+    from device.commands import crypt
+
+    return crypt.decrypt_command(args)
+
+
+def encrypt_command(args: argparse.Namespace) -> int:
+    from device.commands import crypt
+
+    return crypt.encrypt_command(args)
+
+
 def keygen_command(args: argparse.Namespace) -> int:
+    from device import age
+    from device.errors import VigKitError
+    from device.library import atomic_writer
+
     identity = age.X25519Identity.generate()
     public = str(identity.recipient())
     text = (
@@ -101,47 +147,10 @@ def keygen_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def decrypt_command(args: argparse.Namespace) -> int:
-    identities = load_identity_files(args.identity, args.passphrase_file)
-    src: BinaryIO
-    src = args.input.open("rb") if args.input else sys.stdin.buffer
-    try:
-        if args.output is None:
-            return _decrypt_into(src, sys.stdout.buffer, identities, args.salvage)
-        with atomic_writer(args.output, 0o600) as out:  # no partial OUT on failure
-            return _decrypt_into(src, out, identities, args.salvage)
-    except OSError as e:
-        raise VigKitError(f"cannot read or write the file: {e.strerror}") from e
-    finally:
-        if args.input:
-            src.close()
-
-
-def _decrypt_into(
-    src: BinaryIO, out: BinaryIO, identities: list[age.Identity], salvage: bool
-) -> int:
-    if not salvage:
-        age.decrypt(src, identities, out)
-        return 0
-    if not src.seekable():
-        raise VigKitError(
-            "--salvage needs a file, not standard input", hint="Name the .age file to salvage."
-        )
-    reader = age.Reader(src, identities, allow_unfinished=True)
-    shutil.copyfileobj(reader, out, 1 << 20)
-    if reader.complete:
-        print(f"vigkit: the file was complete; decrypted {reader.size:,} bytes", file=sys.stderr)
-    else:
-        print(
-            f"vigkit: the file was cut short; kept the {reader.size:,} bytes that authenticated",
-            file=sys.stderr,
-        )
-    return 0
-
-
 def verify_command(args: argparse.Namespace) -> int:
     from device.office.archive import open_archive
     from device.office.verify import FLAGGED, OK, PROBLEMS, verify
+    from device.sync.progress import Bar
 
     kits = open_archive(args.archive)
     bar = Bar()
@@ -169,9 +178,12 @@ def verify_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     # imported here: the PDF library is only needed at the office, not by every vigkit
+    from device.commands.common import load_identity_files
+    from device.errors import ArchiveError
     from device.office.archive import open_archive
     from device.office.contact_sheet import write_html, write_pdf
     from device.office.export import check_output, export, plan
+    from device.sync.progress import Bar
 
     check_output(args.output, args.force)  # before any decryption: fail fast
     identities = load_identity_files(args.identity, args.passphrase_file)

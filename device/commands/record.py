@@ -11,16 +11,15 @@ from pathlib import Path
 from types import FrameType
 
 from device import config
-from device.commands.common import load_identity_files
+from device.commands.common import load_identity_files, read_recipient_args
 from device.errors import VigKitError
-from device.kit.assembly import load_recipients, open_kit, read_recipient_args
+from device.kit.assembly import load_recipients, open_kit
 from device.library import Library
 from device.recording.recorder import RecorderState
 from device.recording.recovery import seal_interrupted
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rec = sub.add_parser("record", help="record a film with no web page (tests, bench checks)")
+def add_record_arguments(rec: argparse.ArgumentParser) -> None:
     rec.add_argument("--data", type=Path, required=True, help="the data folder")
     rec.add_argument("--seconds", type=float, required=True, help="length of film to record")
     rec.add_argument("--camera", choices=["synthetic", "picamera2"], default="synthetic")
@@ -56,7 +55,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     rec.set_defaults(func=record_command)
 
-    recover = sub.add_parser("recover", help="seal every interrupted recording in a data dir")
+
+def add_recover_arguments(recover: argparse.ArgumentParser) -> None:
     recover.add_argument("--data", type=Path, required=True)
     recover.add_argument(
         "-i",

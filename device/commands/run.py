@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_REASON = "the kit is shutting down"
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = sub.add_parser("run", help="the kit: recorder, button and phone page (systemd runs it)")
+def add_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--config", type=Path, help="a TOML settings file, e.g. /etc/vigkit/vigkit.toml"
     )

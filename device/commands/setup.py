@@ -33,8 +33,7 @@ PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  
 PASSWORD_LENGTH = 16  # about 93 bits
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("setup", help="set up a kit: keys, passphrase, Wi-Fi, label")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--office-recipient", metavar="AGE1…", help="the office's public key")
     p.add_argument("--passphrase-file", type=Path, help="the practitioner's passphrase")
     p.add_argument("--kit-name", help="the kit's name, shown on the page and the label")

@@ -29,8 +29,7 @@ PHASES = {
 }
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sync = sub.add_parser("sync", help="send recordings to the office's storage, verified")
+def add_arguments(sync: argparse.ArgumentParser) -> None:
     sync.add_argument(
         "--config", type=Path, help="a TOML settings file, e.g. /etc/vigkit/vigkit.toml"
     )

@@ -6,6 +6,6 @@ button and LED to the recorder; ``power`` shuts the Pi down safely; ``wall_clock
 and sets the kit's date from a phone; ``label`` draws the kit's label and Wi-Fi QR code.
 """
 
-from device.kit.assembly import Kit, load_recipients, open_kit, read_recipient_args
+from device.kit.assembly import Kit, load_recipients, open_kit
 
-__all__ = ["Kit", "load_recipients", "open_kit", "read_recipient_args"]
+__all__ = ["Kit", "load_recipients", "open_kit"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from device import age
 from device.config import Config
-from device.errors import ConfigError, MicrophoneError, VigKitError
+from device.errors import MicrophoneError, VigKitError
 from device.hardware import open_camera, open_microphone
 from device.hardware.base import Camera, Microphone
 from device.library import Library, atomic_write
@@ -55,16 +55,6 @@ def load_recipients(library: Library, extra: Sequence[age.Recipient] = ()) -> li
     recipients += [r for r in extra if str(r) not in known]
     if not recipients:
         raise VigKitError(f"{path} lists no keys", hint="Add the office's age1… public key.")
-    return recipients
-
-
-def read_recipient_args(strings: Sequence[str], files: Sequence[Path]) -> list[age.Recipient]:
-    recipients = [r for s in strings for r in age.parse_recipients(s)]
-    for f in files:
-        try:
-            recipients += age.parse_recipients(f.read_text())
-        except OSError as e:
-            raise ConfigError(f"cannot read the recipients file {f}: {e.strerror}") from e
     return recipients
 
 

@@ -1,0 +1,157 @@
+"""``vigkit office decrypt`` and ``vigkit office encrypt``: what ``age -d`` and ``age -r`` do.
+
+These run in a process that loads :mod:`device.age` and nothing else of the kit (no
+PyAV, numpy, Flask or SQLite): the office decrypts whole films with them, and a process
+start that imported the whole kit took longer than the decryption (docs/performance.md).
+For the same reason the output file is written here, not with
+:func:`device.library.atomic_writer`: importing the ``device.library`` package loads
+SQLite and the notes store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, cast
+
+from device import age
+from device.commands.common import load_identity_files, read_passphrase_file, read_recipient_args
+from device.errors import AgeError, NoIdentityMatch, VigKitError, WrongPassphrase
+
+BLOCK = 1 << 20  # read size for encrypting: 16 chunks per call keeps Python out of the way
+
+
+class FileOpener:
+    """The identity ``decrypt`` uses, choosing as ``age -d`` does once it sees the header.
+
+    A passphrase-encrypted (scrypt) file is opened with the passphrase itself; any other
+    file with the ``-i`` key files, where a protected one (the kit's key) is unlocked with
+    the same passphrase. Key files are read only when needed.
+    """
+
+    def __init__(self, key_files: list[Path], passphrase_file: Path | None) -> None:
+        self._key_files = key_files
+        self._passphrase_file = passphrase_file
+
+    def unwrap(self, stanzas: tuple[age.Stanza, ...]) -> bytes | None:
+        if any(s.type == "scrypt" for s in stanzas):
+            return self._with_passphrase(stanzas)
+        if not self._key_files:
+            raise NoIdentityMatch(
+                "this file is encrypted to keys, not to a passphrase, and no key file was given",
+                hint="Give the office key (or the kit's key and its passphrase) with -i.",
+            )
+        for identity in load_identity_files(self._key_files, self._passphrase_file):
+            file_key = identity.unwrap(stanzas)
+            if file_key is not None:
+                return file_key
+        return None
+
+    def _with_passphrase(self, stanzas: tuple[age.Stanza, ...]) -> bytes:
+        if self._passphrase_file is None:
+            raise AgeError(
+                "this file is protected by a passphrase",
+                hint="Put the passphrase in a file and give it with --passphrase-file.",
+            )
+        file_key = age.ScryptIdentity(read_passphrase_file(self._passphrase_file)).unwrap(stanzas)
+        if file_key is None:
+            raise WrongPassphrase("the passphrase does not open this file")
+        return file_key
+
+
+@contextlib.contextmanager
+def output(path: Path | None) -> Iterator[BinaryIO]:
+    """Standard output, or a new file that appears at ``path`` only once it is complete.
+
+    It is written beside ``path`` under a hidden name and renamed when done (after an
+    fsync, as every file the kit writes); on any error it is removed, so a failed
+    decryption leaves nothing behind.
+    """
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _input(path: Path | None) -> Iterator[BinaryIO]:
+    if path is None:
+        yield sys.stdin.buffer
+        return
+    with path.open("rb", buffering=0) as f:
+        yield f  # a raw FileIO: readinto without a second copy
+
+
+@contextlib.contextmanager
+def _plain_errors() -> Iterator[None]:
+    try:
+        yield
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        raise VigKitError(f"cannot read or write the file{where}: {e.strerror}") from e
+
+
+def decrypt_command(args: argparse.Namespace) -> int:
+    if not args.identity and args.passphrase_file is None:
+        raise VigKitError(
+            "decrypt needs a key file or a passphrase",
+            hint="Give the office key with -i, or a passphrase file with --passphrase-file.",
+        )
+    opener = FileOpener(args.identity or [], args.passphrase_file)
+    with _plain_errors(), _input(args.input) as src, output(args.output) as out:
+        if not args.salvage:
+            age.decrypt(src, [opener], out)
+            return 0
+        return _salvage(src, out, opener)
+
+
+def _salvage(src: BinaryIO, out: BinaryIO, opener: FileOpener) -> int:
+    if not src.seekable():
+        raise VigKitError(
+            "--salvage needs a file, not standard input", hint="Name the .age file to salvage."
+        )
+    reader = age.Reader(src, [opener], allow_unfinished=True)
+    shutil.copyfileobj(reader, out, BLOCK)
+    if reader.complete:
+        print(f"vigkit: the file was complete; decrypted {reader.size:,} bytes", file=sys.stderr)
+    else:
+        print(
+            f"vigkit: the file was cut short; kept the {reader.size:,} bytes that authenticated",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def encrypt_command(args: argparse.Namespace) -> int:
+    recipients = read_recipient_args(args.recipient, args.recipients_file)
+    if not recipients:
+        raise VigKitError(
+            "encrypt needs at least one public key",
+            hint="Give the office's age1… key with -r, or a recipients file with -R.",
+        )
+    buf = memoryview(bytearray(BLOCK))
+    with (
+        _plain_errors(),
+        _input(args.input) as src,
+        output(args.output) as out,
+        age.Writer(out, recipients, armor=args.armor, close_output=False) as writer,
+    ):
+        while n := cast("io.RawIOBase", src).readinto(buf):  # FileIO or stdin's buffer
+            writer.write(buf[:n])
+    return 0
