@@ -1,11 +1,16 @@
-"""Encryption and decryption throughput of device.age against the real age CLI.
+"""``vigkit office decrypt`` / ``encrypt`` against ``age -d`` / ``age -r``, as whole processes.
 
-Both encrypt and decrypt the same 256 MiB random file (in a temporary folder, in RAM when
-/dev/shm has room, removed afterwards), several times, interleaved. Ratios are age's time
-divided by ours, i.e. our throughput over age's: 1.0 or more means ours is at least as
-fast. Ours is measured in-process (as the kit uses it); age's includes its process start.
-Then the peak RSS of a process that only runs our writer, over 64 MiB and over 256 MiB
-of input, shows that the writer's memory does not grow with the file.
+Both tools are run as the office runs them, each a fresh process writing its output file
+(``-o``): ours is the venv's ``vigkit`` command, so its time includes starting Python and
+importing what the command needs. Over the same 256 MiB random file (in RAM when
+/dev/shm has room, removed afterwards), in rounds whose order alternates, with ``sync``
+before every run; both decrypt the same file, made by age. Each figure is the median of
+the rounds: wall time, and CPU (user + sys of that process, from ``wait4``), which a busy
+shared machine disturbs less. A **ratio** is age's time over ours, so 1.00 or more means
+ours is at least as fast. Then the start-up: ``vigkit --help`` and
+``vigkit office decrypt --help`` against ``age --version`` and a bare ``python -c pass``.
+RSS is the peak of our encrypt process over 64 MiB and over 256 MiB of input: the
+memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import cryptography
 
@@ -26,9 +32,33 @@ from device import age
 
 MIB = 1 << 20
 SIZE = 256 * MIB
-REPEATS = 5
-BLOCK = MIB  # what a muxer hands over at most per write is far smaller; 1 MiB is generous
+ROUNDS = 7
+STARTS = 15
 DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+
+
+class Run(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # user + sys seconds of the process
+    rss_mib: float  # its peak resident set
+
+
+def run(command: list[str]) -> Run:
+    """Run ``command`` to the end (its output discarded); what it cost."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{command} failed with exit {proc.returncode}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def vigkit() -> list[str]:
+    """The ``vigkit`` command of this interpreter's environment (what the office types)."""
+    script = Path(sys.executable).with_name("vigkit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "device.cli"]
 
 
 def make_input(path: Path, size: int) -> None:
@@ -37,61 +67,51 @@ def make_input(path: Path, size: int) -> None:
             f.write(os.urandom(MIB))
 
 
-def encrypt_ours(src: Path, dst: Path, recipient: age.X25519Recipient, limit: int = -1) -> None:
-    buf = memoryview(bytearray(BLOCK))
-    left = limit if limit >= 0 else 1 << 62
-    with src.open("rb", buffering=0) as f, age.Writer(dst.open("wb"), [recipient]) as writer:
-        while left > 0 and (n := f.readinto(buf[: min(BLOCK, left)])):
-            writer.write(buf[:n])
-            left -= n
+def pairs(ours: list[str], theirs: list[str], out: Path, rounds: int) -> dict[str, list[Run]]:
+    """``rounds`` runs of each, alternating which goes first; ``out`` removed before each."""
+    runs: dict[str, list[Run]] = {"ours": [], "age": []}
+    for i in range(rounds):
+        order = [("ours", ours), ("age", theirs)]
+        for name, command in order if i % 2 == 0 else order[::-1]:
+            out.unlink(missing_ok=True)
+            os.sync()
+            runs[name].append(run(command))
+    out.unlink(missing_ok=True)
+    return runs
 
 
-def decrypt_ours(src: Path, dst: Path, identity: age.X25519Identity) -> None:
-    with src.open("rb") as f, dst.open("wb") as out:
-        age.decrypt(f, [identity], out)
+def throughput(work: Path, key: Path, recipient: str) -> dict[str, dict[str, list[Run]]]:
+    plain, sealed, out = work / "plain", work / "sealed.age", work / "out"
+    subprocess.run(["age", "-r", recipient, "-o", sealed, plain], check=True)
+    ours, office = vigkit(), [*vigkit(), "office"]
+    return {
+        "decrypt": pairs(
+            [*office, "decrypt", "-i", str(key), "-o", str(out), str(sealed)],
+            ["age", "-d", "-i", str(key), "-o", str(out), str(sealed)],
+            out,
+            ROUNDS,
+        ),
+        "encrypt": pairs(
+            [*office, "encrypt", "-r", recipient, "-o", str(out), str(plain)],
+            ["age", "-r", recipient, "-o", str(out), str(plain)],
+            out,
+            ROUNDS,
+        ),
+        "help": pairs([*ours, "--help"], ["age", "--version"], out, STARTS),
+        "decrypt --help": pairs(
+            [*office, "decrypt", "--help"], [sys.executable, "-c", "pass"], out, STARTS
+        ),
+    }
 
 
-def timed(output: Path, action: object, *args: object) -> float:
-    output.unlink(missing_ok=True)  # every run starts with no output file, like a new film
-    start = time.perf_counter()
-    action(*args)  # type: ignore[operator]
-    return time.perf_counter() - start
-
-
-def age_cli(*args: str | Path) -> None:
-    subprocess.run(["age", *map(str, args)], check=True)
-
-
-def throughput(work: Path, identity: age.X25519Identity, key: Path) -> dict[str, list[float]]:
-    plain, ours, theirs, out = (work / n for n in ("plain", "ours.age", "age.age", "out"))
-    recipient = identity.recipient()
-    times: dict[str, list[float]] = {k: [] for k in ("enc_ours", "enc_age", "dec_ours", "dec_age")}
-    for _ in range(REPEATS):
-        times["enc_ours"].append(timed(ours, encrypt_ours, plain, ours, recipient))
-        times["enc_age"].append(timed(theirs, age_cli, "-r", str(recipient), "-o", theirs, plain))
-        times["dec_ours"].append(timed(out, decrypt_ours, theirs, out, identity))
-        times["dec_age"].append(timed(out, age_cli, "-d", "-i", key, "-o", out, ours))
-    return times
-
-
-def peak_rss_kib(plain: Path, mib: int) -> int:
-    """Peak RSS of a fresh process that encrypts ``mib`` MiB with our writer."""
-    worker = (
-        "import sys, resource, subprocess;"
-        f"subprocess.run([sys.executable, '-m', 'bench.crypto', 'rss-worker', {str(plain)!r},"
-        f" '{mib}'], check=True);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", worker], cwd=root, capture_output=True, text=True, check=True
-    )
-    return int(done.stdout.strip())
-
-
-def rss_worker(plain: str, mib: int) -> None:
-    recipient = age.X25519Identity.generate().recipient()
-    encrypt_ours(Path(plain), Path(os.devnull), recipient, limit=mib * MIB)
+def encrypt_rss(work: Path, recipient: str, mib: int) -> float:
+    part, out = work / f"plain{mib}", work / "out"
+    with (work / "plain").open("rb") as f:
+        part.write_bytes(f.read(mib * MIB))
+    rss = run([*vigkit(), "office", "encrypt", "-r", recipient, "-o", str(out), str(part)])
+    part.unlink()
+    out.unlink()
+    return rss.rss_mib
 
 
 def machine() -> str:
@@ -113,48 +133,67 @@ def versions() -> str:
     )
 
 
-def report(times: dict[str, list[float]], rss: dict[int, int]) -> list[str]:
-    best = {k: min(v) for k, v in times.items()}
-    med = {k: statistics.median(v) for k, v in times.items()}
-    speed = {k: SIZE / MIB / t for k, t in best.items()}
-    row = (
-        f"| {datetime.now(UTC):%Y-%m-%d} | {machine()}; {versions()} | {speed['enc_ours']:.0f} | "
-        f"{speed['enc_age']:.0f} | **{best['enc_age'] / best['enc_ours']:.2f}** | "
-        f"{speed['dec_ours']:.0f} | {speed['dec_age']:.0f} | "
-        f"**{best['dec_age'] / best['dec_ours']:.2f}** | {rss[64] / 1024:.1f} | "
-        f"{rss[256] / 1024:.1f} |"
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in runs)
+
+
+def report(times: dict[str, dict[str, list[Run]]], rss: dict[int, float]) -> list[str]:
+    med = {
+        (job, who, f): median(runs, f)
+        for job, by in times.items()
+        for who, runs in by.items()
+        for f in ("wall", "cpu")
+    }
+
+    def ratio(job: str, field: str) -> float:
+        return med[job, "age", field] / med[job, "ours", field]
+
+    def ms(job: str, who: str) -> str:
+        return f"{med[job, who, 'wall'] * 1000:.0f}"
+
+    cells = [f"{datetime.now(UTC):%Y-%m-%d}", f"{machine()}; {versions()}"]
+    lines = []
+    for job in ("decrypt", "encrypt"):
+        ours, theirs = med[job, "ours", "wall"], med[job, "age", "wall"]
+        cells += [f"{ours:.2f}", f"{theirs:.2f}", f"**{ratio(job, 'wall'):.2f}**"]
+        cells += [f"{ratio(job, 'cpu'):.2f}"]
+        lines.append(
+            f"{job} 256 MiB, whole processes: ours {ours:.3f} s, age {theirs:.3f} s -> "
+            f"ratio {ratio(job, 'wall'):.2f} (CPU: ours {med[job, 'ours', 'cpu']:.3f} s, "
+            f"age {med[job, 'age', 'cpu']:.3f} s -> {ratio(job, 'cpu'):.2f})"
+        )
+    cells += [ms("help", "ours"), ms("decrypt --help", "ours"), ms("help", "age")]
+    cells += [ms("decrypt --help", "age"), f"{rss[64]:.1f}", f"{rss[256]:.1f}"]
+    lines.append(
+        f"start-up: vigkit --help {ms('help', 'ours')} ms, vigkit office decrypt --help "
+        f"{ms('decrypt --help', 'ours')} ms, age --version {ms('help', 'age')} ms, "
+        f"python -c pass {ms('decrypt --help', 'age')} ms"
     )
-    lines = [
-        f"encrypt 256 MiB: ours {speed['enc_ours']:.0f} MiB/s, age {speed['enc_age']:.0f} MiB/s"
-        f" -> age/ours time ratio {best['enc_age'] / best['enc_ours']:.2f}"
-        f" (median {med['enc_age'] / med['enc_ours']:.2f})",
-        f"decrypt 256 MiB: ours {speed['dec_ours']:.0f} MiB/s, age {speed['dec_age']:.0f} MiB/s"
-        f" -> age/ours time ratio {best['dec_age'] / best['dec_ours']:.2f}"
-        f" (median {med['dec_age'] / med['dec_ours']:.2f})",
-        f"writer peak RSS: 64 MiB input {rss[64] / 1024:.1f} MiB, "
-        f"256 MiB input {rss[256] / 1024:.1f} MiB",
-    ]
-    return [*lines, row]
+    lines.append(f"encrypt peak RSS: 64 MiB input {rss[64]:.1f} MiB, 256 MiB {rss[256]:.1f} MiB")
+    return [*lines, "| " + " | ".join(cells) + " |"]
 
 
 HEADER = """
 ## Crypto
 
-`python -m bench crypto` (bench/crypto.py). Throughput is the best of {repeats} runs over the
-same 256 MiB random file; a **ratio** is age's time over ours (our throughput over age's),
-so 1.00 or more means ours is at least as fast. Ours runs in-process; age's time includes
-its process start. Speeds in MiB/s; RSS is the peak (MiB) of a fresh process running only
-our writer over 64 MiB and over 256 MiB of input.
+`python -m bench crypto` (bench/crypto.py): `vigkit office decrypt|encrypt` against
+`age -d|-r`, each a whole process writing a file, over the same 256 MiB random file in
+/dev/shm; medians of {rounds} alternating rounds (start-up: of {starts}). A **ratio** is
+age's time over ours: 1.00 or more means ours is at least as fast. Times in seconds
+(start-up in ms); CPU ratio from each process's user + sys time; RSS is the peak (MiB) of
+our encrypt process over 64 MiB and 256 MiB of input.
 
-| date | machine | enc ours | enc age | enc ratio | dec ours | dec age | dec ratio | RSS 64|RSS 256|
-|---|---|---|---|---|---|---|---|---|---|
+| date | machine | dec ours | dec age | dec ratio | dec CPU ratio | enc ours | enc age | \
+enc ratio | enc CPU ratio | `vigkit --help` | `office decrypt --help` | `age --version` | \
+`python -c pass` | RSS 64 | RSS 256 |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 """
 
 
 def record(row: str) -> None:
     text = DOC.read_text() if DOC.exists() else "# Performance\n"
     if "\n## Crypto\n" not in text:
-        text = text.rstrip("\n") + "\n" + HEADER.format(repeats=REPEATS)
+        text = text.rstrip("\n") + "\n" + HEADER.format(rounds=ROUNDS, starts=STARTS)
     lines = text.splitlines()
     start = lines.index("## Crypto")
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), None)
@@ -168,7 +207,7 @@ def scratch_dir() -> str | None:
     shm = Path("/dev/shm")
     if shm.is_dir():
         stat = os.statvfs(shm)
-        if stat.f_bavail * stat.f_frsize > 5 * SIZE:
+        if stat.f_bavail * stat.f_frsize > 4 * SIZE:
             return str(shm)
     return None
 
@@ -176,14 +215,15 @@ def scratch_dir() -> str | None:
 def main() -> None:
     identity = age.X25519Identity.generate()
     where = scratch_dir()
-    print(f"scratch files in {where or tempfile.gettempdir()}")
+    print(f"scratch files in {where or tempfile.gettempdir()}; {' '.join(vigkit())}")
     with tempfile.TemporaryDirectory(prefix="vigkit-bench-", dir=where) as tmp:
         work = Path(tmp)
         key = work / "key.txt"
         key.write_text(f"{identity}\n")
         make_input(work / "plain", SIZE)
-        times = throughput(work, identity, key)
-        rss = {mib: peak_rss_kib(work / "plain", mib) for mib in (64, 256)}
+        recipient = str(identity.recipient())
+        times = throughput(work, key, recipient)
+        rss = {mib: encrypt_rss(work, recipient, mib) for mib in (64, 256)}
     *lines, row = report(times, rss)
     print("\n".join(lines))
     print(versions())
@@ -192,7 +232,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["rss-worker"]:
-        rss_worker(sys.argv[2], int(sys.argv[3]))
-    else:
-        main()
+    main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from device.errors import HeaderError, KeyFormatError
 
@@ -53,7 +52,7 @@ class X25519Recipient:
 
     def wrap(self, file_key: bytes) -> list[Stanza]:
         ephemeral = X25519PrivateKey.generate()
-        share = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        share = ephemeral.public_key().public_bytes_raw()
         secret = ephemeral.exchange(self._key)
         key = hkdf(secret, share + self._bytes, _LABEL)
         return [Stanza("X25519", (b64encode(share).decode(),), wrap_key(key, file_key))]
@@ -66,7 +65,7 @@ class X25519Identity:
         if len(private_bytes) != 32:
             raise KeyFormatError("an X25519 secret key is 32 bytes")
         self._key = X25519PrivateKey.from_private_bytes(private_bytes)
-        self._public = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self._public = self._key.public_key().public_bytes_raw()
 
     @classmethod
     def generate(cls) -> X25519Identity:

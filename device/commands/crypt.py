@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import io
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,6 +125,8 @@ def _salvage(src: BinaryIO, out: BinaryIO, opener: FileOpener) -> int:
         raise VigKitError(
             "--salvage needs a file, not standard input", hint="Name the .age file to salvage."
         )
+    import shutil  # only here: it loads the archive modules (bz2, lzma) too
+
     reader = age.Reader(src, [opener], allow_unfinished=True)
     shutil.copyfileobj(reader, out, BLOCK)
     if reader.complete:

@@ -175,6 +175,33 @@ def test_a_damaged_chunk_is_named_and_earlier_chunks_are_released(bad: int) -> N
     assert released.getvalue() == data[: bad * CHUNK_SIZE]
 
 
+# decrypt reads one chunk, then 16 at a time: these sizes end on, just past and just short
+# of a batch's end (1 + 16 chunks), and damage falls in the middle of the second batch.
+BATCH_EDGES = [17 * CHUNK_SIZE, 17 * CHUNK_SIZE + 1, 33 * CHUNK_SIZE - 1, 33 * CHUNK_SIZE]
+
+
+@pytest.mark.parametrize("size", BATCH_EDGES)
+def test_sequential_decryption_across_batches(size: int) -> None:
+    data = plaintext(size, 3)
+    ciphertext = encrypt(data, splits=[CHUNK_SIZE // 3, 5 * CHUNK_SIZE])
+    out = io.BytesIO()
+    assert age.decrypt(io.BytesIO(ciphertext), [ME], out) == size
+    assert out.getvalue() == data
+    full_final = size % CHUNK_SIZE == 0  # else the extra byte lengthens the short final chunk
+    with pytest.raises(PayloadError, match="after the file's final part" if full_final else None):
+        age.decrypt(io.BytesIO(ciphertext + b"x"), [ME], io.BytesIO())
+    whole = payload_start(ciphertext) + (size // CHUNK_SIZE) * ENC_CHUNK_SIZE
+    with pytest.raises(TruncatedError):  # cut after a whole chunk, final one lost
+        age.decrypt(io.BytesIO(ciphertext[: min(whole, len(ciphertext) - 1)]), [ME], io.BytesIO())
+    damaged = bytearray(ciphertext)
+    damaged[payload_start(ciphertext) + 10 * ENC_CHUNK_SIZE + 7] ^= 1
+    released = io.BytesIO()
+    with pytest.raises(ChunkAuthError) as caught:
+        age.decrypt(io.BytesIO(bytes(damaged)), [ME], released)
+    assert caught.value.chunk == 10
+    assert released.getvalue() == data[: 10 * CHUNK_SIZE]
+
+
 def test_damaged_final_chunk_is_a_payload_error() -> None:
     damaged = bytearray(encrypt(plaintext(CHUNK_SIZE + 10)))
     damaged[-3] ^= 1
