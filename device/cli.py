@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from device import __version__
 from device.errors import VigKitError
@@ -23,11 +23,16 @@ from device.errors import VigKitError
 DESCRIPTION = "VIG Kit: the kit (run, demo, record, recover) and the office's tools."
 
 
-class Command(NamedTuple):
-    name: str
-    module: str  # device.commands.<module>, imported only when this command runs
-    adder: str  # the module's function that adds the arguments to the command's parser
-    help: str
+class Command:
+    """A subcommand: its name, its module, the module's function that adds its arguments
+    to its parser, and its help line. (A plain class: importing typing for a NamedTuple
+    would cost more start-up time than the whole parser.)"""
+
+    def __init__(self, name: str, module: str, adder: str, help: str) -> None:
+        self.name = name
+        self.module = module  # in device.commands, imported only when this command runs
+        self.adder = adder
+        self.help = help
 
 
 COMMANDS = (
@@ -58,6 +63,27 @@ COMMANDS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, telling its help formatter the terminal's width: left to find
+    it out, the formatter imports shutil, and with it bz2 and lzma (a third of the
+    time ``vigkit --help`` took). Subcommands' parsers are of this class too."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return argparse.HelpFormatter(self.prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    """The width shutil.get_terminal_size would give: $COLUMNS, the terminal's, or 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def _chosen(argv: Sequence[str]) -> str | None:
     """The subcommand named on the command line (the first word that is not an option)."""
     return next((word for word in argv if not word.startswith("-")), None)
@@ -65,7 +91,7 @@ def _chosen(argv: Sequence[str]) -> str | None:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; with ``argv``, only the named subcommand's module is imported."""
-    parser = argparse.ArgumentParser(prog="vigkit", description=DESCRIPTION)
+    parser = _Parser(prog="vigkit", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"vigkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = None if argv is None else _chosen(argv)

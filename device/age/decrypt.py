@@ -18,7 +18,6 @@ from .envelope import open_header
 from .stream import CHUNK_SIZE, ENC_CHUNK_SIZE, NONCE_SIZE, ChunkCipher, payload_key
 
 _PEEK = 2048
-_BATCH = 16  # chunks per read and write once a file is larger than one chunk
 
 
 def decrypt(
@@ -26,49 +25,22 @@ def decrypt(
 ) -> int:
     """Decrypt ``src`` into ``out``; return the plaintext size.
 
-    ``armored`` None means: detect ASCII armor from the first bytes. The first read is of
-    one chunk, so a small file needs no more memory; a larger one is then read, opened
-    and written ``_BATCH`` chunks at a time, which saves system calls.
+    ``armored`` None means: detect ASCII armor from the first bytes.
     """
     payload, cipher = open_payload(src, identities, armored=armored)
     enc = memoryview(bytearray(ENC_CHUNK_SIZE))
     plain = memoryview(bytearray(CHUNK_SIZE))
     index = total = 0
-    last = False
-    while not last:
-        got = payload.readinto(enc)  # fewer bytes than asked only at the end of the file
-        opened, size, last = _open_batch(cipher, index, enc[:got], plain, out)
-        index += opened
-        total += size
-        if last and got == len(enc) and payload.readinto(memoryview(bytearray(1))):
-            raise PayloadError("there is data after the file's final part")
-        if len(enc) == ENC_CHUNK_SIZE:
-            enc = memoryview(bytearray(_BATCH * ENC_CHUNK_SIZE))
-            plain = memoryview(bytearray(_BATCH * CHUNK_SIZE))
-    return total
-
-
-def _open_batch(
-    cipher: ChunkCipher, index: int, sealed: memoryview, plain: memoryview, out: Sink
-) -> tuple[int, int, bool]:
-    """Open the chunks in ``sealed`` (the first is chunk ``index``) and write them out.
-
-    Returns (chunks opened, plaintext bytes, whether the final chunk was among them).
-    When a chunk fails, the plaintext before it is still written, then the error raised.
-    """
-    opened = size = 0
-    last = False
-    try:
-        for start in range(0, max(len(sealed), 1), ENC_CHUNK_SIZE):
-            if last:
-                raise PayloadError("there is data after the file's final part")
-            piece = sealed[start : start + ENC_CHUNK_SIZE]
-            got, last = _open_chunk(cipher, index + opened, piece, plain[size:])
-            opened += 1
-            size += got
-    finally:
+    while True:
+        got = payload.readinto(enc)
+        size, last = _open_chunk(cipher, index, enc[:got], plain)
         write_all(out, plain[:size])
-    return opened, size, last
+        total += size
+        index += 1
+        if last:
+            if payload.readinto(memoryview(bytearray(1))):
+                raise PayloadError("there is data after the file's final part")
+            return total
 
 
 def open_payload(

@@ -175,13 +175,12 @@ def test_a_damaged_chunk_is_named_and_earlier_chunks_are_released(bad: int) -> N
     assert released.getvalue() == data[: bad * CHUNK_SIZE]
 
 
-# decrypt reads one chunk, then 16 at a time: these sizes end on, just past and just short
-# of a batch's end (1 + 16 chunks), and damage falls in the middle of the second batch.
-BATCH_EDGES = [17 * CHUNK_SIZE, 17 * CHUNK_SIZE + 1, 33 * CHUNK_SIZE - 1, 33 * CHUNK_SIZE]
+# Longer files than the property tests make: whole chunks only, one byte more, one less.
+MANY_CHUNKS = [17 * CHUNK_SIZE, 17 * CHUNK_SIZE + 1, 33 * CHUNK_SIZE - 1, 33 * CHUNK_SIZE]
 
 
-@pytest.mark.parametrize("size", BATCH_EDGES)
-def test_sequential_decryption_across_batches(size: int) -> None:
+@pytest.mark.parametrize("size", MANY_CHUNKS)
+def test_sequential_decryption_of_many_chunks(size: int) -> None:
     data = plaintext(size, 3)
     ciphertext = encrypt(data, splits=[CHUNK_SIZE // 3, 5 * CHUNK_SIZE])
     out = io.BytesIO()
