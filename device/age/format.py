@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from device.errors import HeaderError
 
@@ -44,8 +44,9 @@ def b64decode(text: bytes) -> bytes:
     return data
 
 
-@dataclass(frozen=True)
-class Stanza:
+# NamedTuples, not dataclasses: importing dataclasses (and inspect with it) was about a
+# tenth of what ``vigkit office decrypt`` imports; typing is loaded anyway.
+class Stanza(NamedTuple):
     """One recipient stanza: a type, string arguments and a binary body."""
 
     type: str
@@ -60,13 +61,12 @@ class Stanza:
         return STANZA_PREFIX + b" " + words + b"\n" + b"".join(line + b"\n" for line in lines)
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """A parsed header: its stanzas, its MAC and the exact bytes the MAC covers."""
 
     stanzas: tuple[Stanza, ...]
     mac: bytes
-    signed: bytes = field(repr=False)  # from the intro up to and including "---"
+    signed: bytes  # from the intro up to and including "---"
 
     def encode(self) -> bytes:
         return self.signed + b" " + b64encode(self.mac) + b"\n"

@@ -7,7 +7,6 @@ The kit's secret key is kept only as an age file encrypted to a passphrase (scry
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from pathlib import Path
 
 from device.errors import KeyFormatError, WeakPassphrase, WrongPassphrase
@@ -73,6 +72,8 @@ def _weakness(passphrase: str) -> str | None:
 
 def identity_file_text(identity: X25519Identity) -> str:
     """An identity file as age-keygen writes it."""
+    from datetime import UTC, datetime  # only here: decrypting needs no clock
+
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     return f"# created: {created}\n# public key: {identity.recipient()}\n{identity}\n"
 

@@ -8,7 +8,7 @@ never edited. The caller writes ``out`` to a new file and renames it into place.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._crypto import Identity, Recipient
 from .reader import Reader, SeekableSource
@@ -16,8 +16,7 @@ from .stream import CHUNK_SIZE
 from .writer import Output, Writer
 
 
-@dataclass(frozen=True)
-class SalvageReport:
+class SalvageReport(NamedTuple):
     """What :func:`salvage` kept."""
 
     chunks_kept: int

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -121,6 +120,8 @@ def encrypt_command(args: argparse.Namespace) -> int:
 
 
 def keygen_command(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from device import age
     from device.errors import VigKitError
     from device.library import atomic_writer
