@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Protocol
 
 from ._crypto import Recipient
-from ._io import Sink, write_all
+from ._io import Sink, Source, readinto_full, write_all
 from .armor import ArmorWriter
 from .envelope import seal_header
 from .stream import CHUNK_SIZE, ENC_CHUNK_SIZE, NONCE_SIZE, Buffer, ChunkCipher, payload_key
@@ -44,6 +44,7 @@ class Writer:
         self._close_output = close_output
         self._cipher = ChunkCipher(payload_key(file_key, nonce))
         self._plain = bytearray(CHUNK_SIZE)  # the one chunk of plaintext we may hold
+        self._spare: bytearray | None = None  # write_from's next chunk, read ahead
         self._fill = 0
         self._sealed = memoryview(bytearray(ENC_CHUNK_SIZE))
         self._index = 0
@@ -95,6 +96,33 @@ class Writer:
             self._fill = size - pos
         self._written += size
         return size
+
+    def write_from(self, src: Source) -> int:
+        """Encrypt everything ``src`` has left; return how many bytes that was.
+
+        For encrypting a whole file: each chunk is read straight into the writer's own
+        buffer (no copy through the caller's), and the next one into a spare buffer, so
+        a full chunk is sealed as soon as it is known not to be the last.
+        """
+        self._check_open()
+        if self._spare is None:
+            self._spare = bytearray(CHUNK_SIZE)
+        start = self._written
+        while True:
+            if self._fill < CHUNK_SIZE:  # top up the held chunk; short only at the end
+                n = readinto_full(src, memoryview(self._plain)[self._fill :])
+                self._fill += n
+                self._written += n
+                if self._fill < CHUNK_SIZE:
+                    break
+            n = readinto_full(src, memoryview(self._spare))
+            if not n:
+                break
+            self._seal(memoryview(self._plain), last=False)
+            self._plain, self._spare = self._spare, self._plain
+            self._fill = n
+            self._written += n
+        return self._written - start
 
     def flush(self) -> None:
         self._check_open()

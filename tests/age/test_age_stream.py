@@ -201,6 +201,37 @@ def test_sequential_decryption_of_many_chunks(size: int) -> None:
     assert released.getvalue() == data[: 10 * CHUNK_SIZE]
 
 
+class Trickle(io.RawIOBase):
+    """A pipe-like source: it hands out at most ``step`` bytes per read."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data, self._pos, self._step = data, 0, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: memoryview) -> int:  # type: ignore[override]  # narrower buffer
+        n = min(len(buf), self._step, len(self._data) - self._pos)
+        buf[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, *MANY_CHUNKS[:2]])
+@pytest.mark.parametrize("already", [0, 10, CHUNK_SIZE])
+def test_write_from_encrypts_the_rest_of_a_source(size: int, already: int) -> None:
+    data = plaintext(already + size, 5)
+    sink = NoSeekSink()
+    writer = age.Writer(sink, [ME.recipient()])
+    writer.write(data[:already])  # bytes held before, as a caller may have written
+    assert writer.write_from(Trickle(data[already:], 10_000)) == size
+    assert writer.tell() == len(data) and writer.buffered() <= CHUNK_SIZE
+    writer.close()
+    assert age.decrypt_bytes(bytes(sink.data), [ME]) == data
+    chunks = max(1, -(-len(data) // CHUNK_SIZE))
+    assert len(sink.data) - payload_start(bytes(sink.data)) == len(data) + 16 * chunks
+
+
 def test_damaged_final_chunk_is_a_payload_error() -> None:
     damaged = bytearray(encrypt(plaintext(CHUNK_SIZE + 10)))
     damaged[-3] ^= 1
