@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -184,3 +187,29 @@ def test_help_and_office_decrypt_import_nothing_heavy(tmp_path: Path) -> None:
     assert "cryptography" in found and not found & HEAVY, found
     found = _imported("office", "encrypt", "-r", _public(key), "-o", tmp_path / "y.age", out)
     assert "cryptography" in found and not found & HEAVY, found
+
+
+def test_output_that_is_not_a_regular_file_is_written_to_not_replaced(tmp_path: Path) -> None:
+    """-o follows a link to its file and writes into a pipe (or /dev/null) as age does:
+    renaming a finished file over them would replace the link, or the device itself."""
+    key = tmp_path / "org.key"
+    vigkit("office", "keygen", "-o", key)
+    recipient = age.X25519Recipient.parse(_public(key))
+    sealed = tmp_path / "x.age"
+    sealed.write_bytes(age.encrypt_bytes(b"through the pipe" * 10_000, [recipient]))
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    vigkit("office", "decrypt", "-i", key, "-o", pipe, sealed)
+    reader.join(timeout=60)
+    assert received == [b"through the pipe" * 10_000]
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "link.txt"
+    link.symlink_to(elsewhere / "real.txt")
+    vigkit("office", "decrypt", "-i", key, "-o", link, sealed)
+    assert link.is_symlink() and (elsewhere / "real.txt").read_bytes() == received[0]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["real.txt"]

@@ -67,22 +67,28 @@ class FileOpener:
 def output(path: Path | None) -> Iterator[BinaryIO]:
     """Standard output, or a new file that appears at ``path`` only once it is complete.
 
-    It is written beside ``path`` under a hidden name and renamed when done (after an
-    fsync, as every file the kit writes); on any error it is removed, so a failed
-    decryption leaves nothing behind.
+    A file is written beside ``path`` under a hidden name and renamed when done (after
+    an fsync, as every file the kit writes); on any error it is removed, so a failed
+    decryption leaves nothing behind. A symbolic link is followed, and what is not a
+    regular file (``/dev/null``, a named pipe) is written to as it is, never replaced.
     """
     if path is None:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    target = path.resolve()
+    if target.exists() and not target.is_file():
+        with target.open("wb", buffering=0) as f:
+            yield f
+        return
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb", buffering=0) as f:  # whole chunks: no buffer needed
             yield f
             f.flush()
             os.fsync(f.fileno())
-        tmp.replace(path)
+        tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
