@@ -2,7 +2,8 @@
 
 The first run makes a data folder with a demo office key, a kit key wrapped with a
 passphrase, and the recipients file. The demo writes its passphrase down so later runs
-can print it again; a real kit never does this.
+can print it again; a real kit never does this. Setting "the kit's clock" on the demo's
+Settings page corrects the demo's own clock only, never this computer's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from device import age
 from device.commands.common import read_passphrase_file
 from device.config import Config
 from device.kit.assembly import open_kit
+from device.kit.wall_clock import OwnClock
 from device.library import DataDir, atomic_write
 
 _WORD_LIST = (
@@ -69,7 +71,7 @@ def prepare(data: Path, passphrase_file: Path | None) -> str:
 
 def demo_command(args: argparse.Namespace) -> int:
     from web.common.serving import make_server
-    from web.kit import create_app  # the web package is needed by this command only
+    from web.kit import PageSettings, create_app  # the web package: this command only
 
     passphrase = prepare(args.data, args.passphrase_file)
     cfg = Config(
@@ -84,7 +86,8 @@ def demo_command(args: argparse.Namespace) -> int:
     )
     kit = open_kit(cfg)
     try:
-        app = create_app(kit)
+        clock = OwnClock()  # the demo never sets this computer's clock
+        app = create_app(kit, settings=PageSettings(set_clock=clock, wall=clock.now))
         server = make_server(app, "127.0.0.1", args.port)
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -100,7 +103,7 @@ def demo_command(args: argparse.Namespace) -> int:
             print("Stopping: saving any film being recorded…", file=sys.stderr, flush=True)
         finally:
             server.close()
-            app.extensions["vigkit.close"]()
+            app.close()
     finally:
         kit.close()
     return 0

@@ -159,6 +159,6 @@ def serve(
         server.serve()
     finally:
         server.close()
-        app.extensions["vigkit.close"]()
+        app.close()
     print("Stopped.", file=out, flush=True)
     return 0

@@ -25,6 +25,7 @@ from device.config import Config
 from device.hardware.gpio import GpioControls
 from device.kit.assembly import Kit, open_kit
 from device.kit.panel import Panel
+from device.kit.wall_clock import TimedatectlSetter
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,9 @@ class Appliance:
     def __init__(
         self, cfg: Config, *, shutdown: Callable[[], None], pin_factory: Any = None
     ) -> None:
+        # the page's packages are loaded by the commands that serve
         from web.common.serving import FullPriority, make_server
-        from web.kit import create_app  # the page's packages are loaded by the commands that serve
-        from web.kit.settings import PageSettings
-        from web.kit.settings import configure as configure_settings_page
-        from web.kit.sync import SyncSettings
-        from web.kit.sync import configure as configure_sync
+        from web.kit import PageSettings, SyncSettings, create_app
 
         self.kit: Kit = open_kit(cfg)
         self._closers: list[Callable[[], None]] = [self.kit.close]
@@ -69,29 +67,24 @@ class Appliance:
             Panel(controls=self.controls, recorder=self.kit.recorder, shutdown=shutdown)
             self.app = create_app(
                 self.kit,
-                idle_timeout_s=cfg.lock_minutes * 60,
-                control=control,
-                kit_name=cfg.kit_name,
-                allow_downloads=cfg.allow_downloads,
-            )
-            self._closers.append(self.app.extensions["vigkit.close"])
-            configure_settings_page(
-                self.app,
-                PageSettings(
+                settings=PageSettings(
+                    set_clock=TimedatectlSetter(),  # the kit's own clock, through timedated
                     wifi_name=cfg.wifi_name,
                     wifi_password=cfg.wifi_password,
                     lock_minutes=cfg.lock_minutes,
                 ),
-            )
-            configure_sync(
-                self.app,
-                SyncSettings(
+                sync=SyncSettings(
                     remote=cfg.sync_remote,
                     rclone_config=Path(cfg.rclone_config) if cfg.rclone_config else None,
                     retention_days=cfg.retention_days,
                     stall_s=cfg.sync_stall_seconds,
                 ),
+                idle_timeout_s=cfg.lock_minutes * 60,
+                control=control,
+                kit_name=cfg.kit_name,
+                allow_downloads=cfg.allow_downloads,
             )
+            self._closers.append(self.app.close)
             self.server = make_server(self.app, cfg.http_host, cfg.http_port)
             self._closers.append(self.server.close)
         except BaseException:

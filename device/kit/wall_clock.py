@@ -81,6 +81,24 @@ class TimedatectlSetter:
         raise ClockError(f"the kit's clock could not be set: {said or done.returncode}")
 
 
+class OwnClock:
+    """A clock of this process's own, for the demo: it starts at this computer's time,
+    and setting it moves only itself, never the computer's clock (no ``timedatectl``).
+
+    ``now`` is the Settings page's ``wall``; the clock itself is its ``set_clock``.
+    """
+
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        self._wall = wall
+        self._offset_s = 0.0
+
+    def now(self) -> float:
+        return self._wall() + self._offset_s
+
+    def __call__(self, when: datetime) -> None:
+        self._offset_s = when.timestamp() - self._wall()
+
+
 @dataclass(frozen=True)
 class ClockCheck:
     kit: datetime

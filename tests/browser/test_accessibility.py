@@ -20,7 +20,7 @@ def review_ready(served: ServedKit) -> str:
     """The long film with a mark, an exported clip and a still: every list on the film
     page and the shared review have something in them."""
     kit = served.appliance.kit
-    store = served.appliance.app.extensions["vigkit.notes"]
+    store = served.appliance.app.services.notes
     rec_id = served.long_film_id
     keys = [age.unwrap_identity(kit.library.data.kit_identity_file.read_bytes(), PASSPHRASE)]
     notes = store.apply(
@@ -78,7 +78,7 @@ def test_every_page_passes_axe(
     page.get_by_role("button", name="Unlock").click()
     expect(page.get_by_role("alert")).to_be_visible()
     found["unlock, wrong passphrase"] = axe_violations(page)
-    keyring = served.appliance.app.extensions["vigkit.keyring"]
+    keyring = served.appliance.app.services.keyring
     wait_until(lambda: time.monotonic() >= keyring._not_before, 5, "the back-off")
 
     assert {name: v for name, v in found.items() if v} == {}

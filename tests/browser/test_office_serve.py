@@ -39,7 +39,7 @@ def office_url(served_archive: Path, office_key: OfficeKey) -> Iterator[str]:
         server.stop()
         thread.join(10)
         server.close()
-        app.extensions["vigkit.close"]()
+        app.close()
 
 
 @pytest.fixture

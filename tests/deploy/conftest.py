@@ -11,14 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
 from tests.recording.conftest import OfficeKey
 from tests.web.web_helpers import make_kit, unlock
-from web.kit import create_app
-from web.kit.settings import PageSettings, configure
+from web.kit import KitApp, PageSettings, create_app
 
 WIFI_NAME = 'Kit; "A":b\\'
 WIFI_PASSWORD = 'p@ss;w,rd:"x"\\y'
@@ -49,23 +47,24 @@ def setter() -> FakeSetter:
     return FakeSetter()
 
 
-@pytest.fixture
-def app(kit: Kit, setter: FakeSetter) -> Iterator[Flask]:
-    app = create_app(kit, secret_key="test", idle_timeout_s=60, thumbnails=False)
-    configure(
-        app,
-        PageSettings(
-            wifi_name=WIFI_NAME, wifi_password=WIFI_PASSWORD, lock_minutes=15.0, set_clock=setter
-        ),
+def settings_app(kit: Kit, settings: PageSettings) -> KitApp:
+    return create_app(
+        kit, settings=settings, secret_key="test", idle_timeout_s=60, thumbnails=False
     )
-    yield app
-    close = app.extensions.get("vigkit.close")
-    if close is not None:
-        close()
 
 
 @pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
+def app(kit: Kit, setter: FakeSetter) -> Iterator[KitApp]:
+    settings = PageSettings(
+        set_clock=setter, wifi_name=WIFI_NAME, wifi_password=WIFI_PASSWORD, lock_minutes=15.0
+    )
+    app = settings_app(kit, settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def client(app: KitApp) -> Iterator[FlaskClient]:
     with app.test_client() as client:
         yield client
 

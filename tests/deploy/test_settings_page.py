@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask
 from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
 from device.kit.wall_clock import ClockBook, ClockError, start_time
-from tests.deploy.conftest import WIFI_NAME, WIFI_PASSWORD, FakeSetter
-from tests.web.web_helpers import csrf
+from tests.deploy.conftest import WIFI_NAME, WIFI_PASSWORD, FakeSetter, settings_app
+from tests.web.web_helpers import csrf, unlock
 from web.common.security import CSP
+from web.kit import PageSettings
 
 HOUR_MS = 3_600_000
 
@@ -110,10 +110,13 @@ def test_setting_the_clock_needs_the_csrf_token(unlocked: FlaskClient, setter: F
     assert setter.calls == []
 
 
-def test_the_wifi_details_can_be_missing(unlocked: FlaskClient, app: Flask) -> None:
-    from web.kit.settings import PageSettings, configure
-
-    configure(app, PageSettings())
-    text = unlocked.get("/settings").get_data(as_text=True)
+def test_the_wifi_details_can_be_missing(kit: Kit, setter: FakeSetter) -> None:
+    app = settings_app(kit, PageSettings(set_clock=setter))
+    try:
+        with app.test_client() as client:
+            assert unlock(client) == 302
+            text = client.get("/settings").get_data(as_text=True)
+    finally:
+        app.close()
     assert "<svg" not in text and "label on the kit" in text
     assert WIFI_NAME not in text and WIFI_PASSWORD not in text

@@ -88,7 +88,7 @@ def client(served_archive: Path, office_key: OfficeKey) -> Iterator[FlaskClient]
         with app.test_client() as c:
             yield c
     finally:
-        app.extensions["vigkit.close"]()  # the film readers kept open for seeking
+        app.close()  # the film readers kept open for seeking
 
 
 def enter(client: FlaskClient) -> None:

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
-from tests.web.web_helpers import FakeClock, make_kit, unlock
-from web.kit import create_app
+from tests.web.web_helpers import FakeClock, make_kit, page_settings, unlock
+from web.kit import KitApp, create_app
 
 
 @pytest.fixture
@@ -28,14 +27,16 @@ def kit(tmp_path: Path) -> Iterator[Kit]:
 
 
 @pytest.fixture
-def app(kit: Kit, clock: FakeClock) -> Iterator[Flask]:
-    app = create_app(kit, secret_key="test", idle_timeout_s=60, clock=clock)
+def app(kit: Kit, clock: FakeClock) -> Iterator[KitApp]:
+    app = create_app(
+        kit, settings=page_settings(), secret_key="test", idle_timeout_s=60, clock=clock
+    )
     yield app
-    app.extensions["vigkit.close"]()  # the thumbnail thread, before the kit closes
+    app.close()  # the thumbnail thread, before the kit closes
 
 
 @pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
+def client(app: KitApp) -> Iterator[FlaskClient]:
     with app.test_client() as client:
         yield client
 

@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 from device.kit.assembly import Kit
 from tests.web.web_helpers import csrf, wait_until
 from web.common.assets import CACHE_CHECK, CACHE_FOREVER
+from web.kit import KitApp
+from web.kit.services import KitServices
 from web.kit.status import level_dbfs
+
+
+def _services(client: FlaskClient) -> KitServices:
+    app = client.application
+    assert isinstance(app, KitApp)
+    return app.services
 
 
 def test_static_urls_carry_a_content_hash(client: FlaskClient) -> None:
@@ -79,14 +87,14 @@ def test_thumbnails_are_made_after_unlock_and_served_from_memory(
 
     assert unlocked.post("/lock", data={"csrf_token": token}).status_code == 302
     assert unlocked.get(f"/recordings/{row.id}/thumbs/1.jpg").status_code == 401
-    assert unlocked.application.extensions["vigkit.thumbnailer"]._cache is None
+    assert _services(unlocked).thumbnailer._cache is None
 
 
 def test_no_thumbnails_yet_says_so(unlocked: FlaskClient, kit: Kit) -> None:
     kit.recorder.start(max_seconds=1.5)
     assert kit.recorder.wait(30)
     (row,) = kit.library.index.all()
-    thumbnailer = unlocked.application.extensions["vigkit.thumbnailer"]
+    thumbnailer = _services(unlocked).thumbnailer
     thumbnailer.close()  # nothing is made in the background in this test
     kit.library.data.derived(row.id, "thumbs").unlink(missing_ok=True)
     page = unlocked.get(f"/recordings/{row.id}").get_data(as_text=True)

@@ -1,14 +1,20 @@
-"""``vigkit demo`` as a person runs it: a server on a port, a page, Ctrl-C to stop."""
+"""``vigkit demo`` as a person runs it: a server on a port, a page, Ctrl-C to stop; and
+setting "the kit's clock" in the demo corrects the demo's own clock, never this computer's."""
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.web.web_helpers import HttpSession, wait_until
 
 # Until device/cli.py lists ``demo``, the module runs it exactly as ``vigkit demo`` would.
 DEMO = [sys.executable, "-m", "device.cli", "demo"]
@@ -56,3 +62,59 @@ def _run_until_ctrl_c(proc: subprocess.Popen[str], port: int) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _stand_in(folder: Path, name: str, calls: Path) -> None:
+    """A program that only writes down that it was called (and how), then succeeds."""
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\n')
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def _kit_ms(page: str) -> int:
+    found = re.search(r'data-kit-ms="(\d+)"', page)
+    assert found, "the Settings page shows the kit's clock"
+    return int(found.group(1))
+
+
+def test_setting_the_clock_in_the_demo_never_touches_this_computer(tmp_path: Path) -> None:
+    port = _free_port()
+    calls = tmp_path / "calls.txt"
+    stand_ins = tmp_path / "bin"
+    for name in ("timedatectl", "date", "hwclock"):
+        _stand_in(stand_ins, name, calls)
+    pass_file = tmp_path / "pass.txt"
+    pass_file.write_text(PASSPHRASE + "\n")
+    cmd = [*DEMO, "--data", str(tmp_path / "demo"), "--port", str(port)]
+    env = {**os.environ, "PATH": f"{stand_ins}:{os.environ.get('PATH', '')}"}
+    with subprocess.Popen(
+        [*cmd, "--passphrase-file", str(pass_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as proc:
+        try:
+            phone = HttpSession(f"http://127.0.0.1:{port}")
+            wait_until(lambda: _answers(phone), timeout=30, what="the demo's page")
+            assert phone.unlock(PASSPHRASE) == 302
+            two_hours_ahead = int(time.time() * 1000) + 2 * 3_600_000
+            status, answer = phone.post_json("/settings/clock", {"phone_ms": str(two_hours_ahead)})
+            assert status == 200 and answer["set"] is True, answer
+            shown = _kit_ms(phone.page("/settings"))
+            assert abs(shown - two_hours_ahead) < 60_000, "the page shows the corrected time"
+            status, check = phone.post_json("/settings/clock", {"phone_ms": str(two_hours_ahead)})
+            assert status == 200 and check["set"] is False, "already right: nothing to set"
+        finally:
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 0
+    assert not calls.exists(), calls.read_text()
+    assert abs(time.time() * 1000 - two_hours_ahead) > 3_600_000, "this computer's clock held"
+
+
+def _answers(phone: HttpSession) -> bool:
+    try:
+        return phone.request("/unlock")[0] == 200
+    except OSError:
+        return False

@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
-from tests.web.web_helpers import FakeClock, csrf, make_kit, unlock
+from tests.web.web_helpers import FakeClock, csrf, make_kit, page_settings, unlock
 from web.common.films import Layouts
-from web.kit import create_app
+from web.kit import KitApp, create_app
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(film_kit: tuple[Kit, str], clock: FakeClock) -> Iterator[Flask]:
-    app = create_app(film_kit[0], secret_key="readers", idle_timeout_s=60, clock=clock)
+    app = create_app(
+        film_kit[0], settings=page_settings(), secret_key="readers", idle_timeout_s=60, clock=clock
+    )
     yield app
-    app.extensions["vigkit.close"]()
+    app.close()
 
 
 @pytest.fixture
@@ -50,7 +52,9 @@ def client(app: Flask) -> Iterator[FlaskClient]:
 
 
 def _layouts(client: FlaskClient) -> Layouts:
-    layouts: Layouts = client.application.extensions["vigkit.layouts"]
+    app = client.application
+    assert isinstance(app, KitApp)
+    layouts: Layouts = app.services.layouts
     return layouts
 
 

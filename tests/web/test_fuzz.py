@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from device.kit.assembly import Kit
-from tests.web.web_helpers import FakeClock, HttpSession, csrf, make_kit, unlock
+from tests.web.web_helpers import FakeClock, HttpSession, csrf, make_kit, page_settings, unlock
 from web.common.serving import make_server
-from web.kit import create_app
+from web.kit import KitApp, create_app
 
 PATHS = [
     "/",
@@ -106,10 +105,16 @@ def fuzz_kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kit, st
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(fuzz_kit: tuple[Kit, str]) -> Iterator[Flask]:
-    app = create_app(fuzz_kit[0], secret_key="fuzz", idle_timeout_s=60, clock=FakeClock())
+def fuzz_app(fuzz_kit: tuple[Kit, str]) -> Iterator[KitApp]:
+    app = create_app(
+        fuzz_kit[0],
+        settings=page_settings(),
+        secret_key="fuzz",
+        idle_timeout_s=60,
+        clock=FakeClock(),
+    )
     yield app
-    app.extensions["vigkit.close"]()
+    app.close()
 
 
 def _check(response_status: int, body: bytes) -> None:
@@ -136,7 +141,7 @@ def _check(response_status: int, body: bytes) -> None:
     query=st.sampled_from(["", "?v=1", "?t=%00", "?" + "x" * 3000]),
 )
 def test_any_request_gets_a_plain_answer(
-    fuzz_app: Flask,
+    fuzz_app: KitApp,
     fuzz_kit: tuple[Kit, str],
     path: str,
     rec_id: str,
@@ -151,7 +156,7 @@ def test_any_request_gets_a_plain_answer(
     kit, real_id = fuzz_kit
     with fuzz_app.test_client() as client:
         if unlocked:
-            fuzz_app.extensions["vigkit.keyring"]._clock.now += 61  # past any back-off
+            fuzz_app.services.keyring._clock.now += 61  # past any back-off
             assert unlock(client) == 302
         good = csrf(client, "/" if unlocked else "/unlock")
         headers = {"Accept": accept}
@@ -205,11 +210,11 @@ OPS = st.fixed_dictionaries(
     ),
 )
 def test_any_json_to_the_notes_gets_a_plain_answer(
-    fuzz_app: Flask, fuzz_kit: tuple[Kit, str], body: object, path: str
+    fuzz_app: KitApp, fuzz_kit: tuple[Kit, str], body: object, path: str
 ) -> None:
     """Hostile or random notes operations: a sentence (400/404), never a 500."""
     with fuzz_app.test_client() as client:
-        fuzz_app.extensions["vigkit.keyring"]._clock.now += 61
+        fuzz_app.services.keyring._clock.now += 61
         assert unlock(client) == 302
         response = client.post(
             path.replace("{id}", fuzz_kit[1]),
@@ -221,8 +226,8 @@ def test_any_json_to_the_notes_gets_a_plain_answer(
         assert response.get_json()
 
 
-def test_expired_session_and_stale_cookies(fuzz_app: Flask, fuzz_kit: tuple[Kit, str]) -> None:
-    clock: FakeClock = fuzz_app.extensions["vigkit.keyring"]._clock
+def test_expired_session_and_stale_cookies(fuzz_app: KitApp, fuzz_kit: tuple[Kit, str]) -> None:
+    clock: FakeClock = fuzz_app.services.keyring._clock
     with fuzz_app.test_client() as client:
         assert unlock(client) == 302
         token = csrf(client, "/")
@@ -244,7 +249,7 @@ def test_expired_session_and_stale_cookies(fuzz_app: Flask, fuzz_kit: tuple[Kit,
         _check(client.get("/status").status_code, b"")
 
 
-def test_oversized_form_is_a_413(fuzz_app: Flask) -> None:
+def test_oversized_form_is_a_413(fuzz_app: KitApp) -> None:
     with fuzz_app.test_client() as client:
         response = client.post("/unlock", data={"passphrase": "p" * 100_000})
         assert response.status_code == 413
@@ -252,7 +257,7 @@ def test_oversized_form_is_a_413(fuzz_app: Flask) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(fuzz_app: Flask) -> Iterator[int]:
+def live(fuzz_app: KitApp) -> Iterator[int]:
     server = make_server(fuzz_app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from device import age
 from device.kit.assembly import Kit
-from tests.web.web_helpers import PASSPHRASE, FakeClock, csrf, make_kit, unlock
-from web.kit import create_app
+from tests.web.web_helpers import PASSPHRASE, FakeClock, csrf, make_kit, page_settings, unlock
+from web.kit import KitApp, create_app
 
 FILM_S = 4
 
@@ -33,23 +32,29 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kit, str]]:
     kit.close()
 
 
-def _app(kit: Kit, **options: Any) -> Flask:
+def _app(kit: Kit, **options: Any) -> KitApp:
     return create_app(
-        kit, secret_key="notes", idle_timeout_s=60, clock=FakeClock(), thumbnails=False, **options
+        kit,
+        settings=page_settings(),
+        secret_key="notes",
+        idle_timeout_s=60,
+        clock=FakeClock(),
+        thumbnails=False,
+        **options,
     )
 
 
 @pytest.fixture(scope="module")
-def app(film: tuple[Kit, str]) -> Iterator[Flask]:
+def app(film: tuple[Kit, str]) -> Iterator[KitApp]:
     app = _app(film[0])
     yield app
-    app.extensions["vigkit.close"]()
+    app.close()
 
 
 class Phone:
     """One browser session: unlocked, with its CSRF token, speaking JSON."""
 
-    def __init__(self, app: Flask, rec_id: str) -> None:
+    def __init__(self, app: KitApp, rec_id: str) -> None:
         self.client: FlaskClient = app.test_client()
         self.rec_id = rec_id
         assert unlock(self.client) == 302
@@ -80,7 +85,7 @@ class Phone:
 
 
 @pytest.fixture
-def phone(app: Flask, film: tuple[Kit, str]) -> Phone:
+def phone(app: KitApp, film: tuple[Kit, str]) -> Phone:
     return Phone(app, film[1])
 
 
@@ -142,7 +147,7 @@ def test_refusals_are_sentences_and_change_nothing(phone: Phone, body: Any, word
 
 
 def test_every_change_needs_the_csrf_token_and_an_unlocked_kit(
-    phone: Phone, app: Flask, film: tuple[Kit, str]
+    phone: Phone, app: KitApp, film: tuple[Kit, str]
 ) -> None:
     before = phone.notes()["revision"]
     for token in ("", "forged"):
@@ -166,7 +171,7 @@ def test_every_change_needs_the_csrf_token_and_an_unlocked_kit(
 
 
 def test_two_phones_editing_at_once_both_keep_their_edits(
-    app: Flask, film: tuple[Kit, str]
+    app: KitApp, film: tuple[Kit, str]
 ) -> None:
     first, second = Phone(app, film[1]), Phone(app, film[1])
     seen_by_first = first.notes()  # the first phone's page, now out of date
@@ -302,7 +307,7 @@ def test_downloads_are_off_unless_allowed_and_each_one_is_audited(
         assert [(r.event, r.recording) for r in rows] == [("download", rec_id)]
         assert rows[0].detail["file"].startswith("still-")
     finally:
-        allowing.extensions["vigkit.close"]()
+        allowing.close()
 
 
 def test_the_list_shows_case_cycle_consent_and_filters_by_case(

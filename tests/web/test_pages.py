@@ -13,8 +13,16 @@ from device.library import State
 from tests.media.media_helpers import ffprobe
 from tests.web.web_helpers import FakeClock, csrf, unlock
 from web.common.security import CSP
+from web.kit import KitApp
+from web.kit.services import KitServices
 
 EXTERNAL_URL = re.compile(r"""(?:https?:)?//[a-z0-9.-]+""", re.I)
+
+
+def _services(client: FlaskClient) -> KitServices:
+    app = client.application
+    assert isinstance(app, KitApp)
+    return app.services
 
 
 def _check_html(response_text: str, headers: dict[str, str]) -> None:
@@ -175,7 +183,7 @@ def test_lock_forgets_the_identity(unlocked: FlaskClient, app: object) -> None:
     token = csrf(unlocked, "/")
     assert unlocked.post("/lock", data={"csrf_token": token}).status_code == 302
     assert unlocked.get("/").status_code == 302
-    ring = unlocked.application.extensions["vigkit.keyring"]
+    ring = _services(unlocked).keyring
     assert not ring.is_unlocked
     assert ring._unlock is None
 
@@ -187,7 +195,7 @@ def test_idle_timeout_forgets_the_identity(unlocked: FlaskClient, clock: FakeClo
     unlocked.get("/status")  # polling is not activity
     clock.now += 2
     assert unlocked.get("/").status_code == 302
-    assert not unlocked.application.extensions["vigkit.keyring"].is_unlocked
+    assert not _services(unlocked).keyring.is_unlocked
 
 
 def test_every_page_has_the_headers(unlocked: FlaskClient) -> None:

@@ -8,7 +8,7 @@ exactly as on a kit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,19 @@ from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
 from device.sync.manifest import manifest_name
-from tests.web.web_helpers import FakeClock, csrf, free_port, make_kit, unlock, wait_until
-from web.kit import create_app
-from web.kit.sync import SyncSettings, configure, runner
+from tests.web.web_helpers import (
+    FakeClock,
+    csrf,
+    free_port,
+    make_kit,
+    page_settings,
+    unlock,
+    wait_until,
+)
+from web.kit import KitApp, SyncSettings, create_app
+from web.kit.sync_runner import SyncRunner
+
+PhoneFor = Callable[[SyncSettings | None], FlaskClient]
 
 
 @pytest.fixture
@@ -37,20 +47,37 @@ def film_kit(bare_kit: Kit) -> Kit:
     return bare_kit
 
 
-@pytest.fixture
-def app(bare_kit: Kit) -> Iterator[Flask]:
-    app = create_app(
-        bare_kit, secret_key="sync", idle_timeout_s=60, clock=FakeClock(), thumbnails=False
+def _app(kit: Kit, sync: SyncSettings | None) -> KitApp:
+    return create_app(
+        kit,
+        settings=page_settings(),
+        sync=sync,
+        secret_key="sync",
+        idle_timeout_s=60,
+        clock=FakeClock(),
+        thumbnails=False,
     )
-    yield app
-    app.extensions["vigkit.close"]()
 
 
 @pytest.fixture
-def phone(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as client:
+def phone_for(bare_kit: Kit) -> Iterator[PhoneFor]:
+    """An unlocked phone on a page with the given sync settings (None: not set up)."""
+    apps: list[KitApp] = []
+
+    def phone(sync: SyncSettings | None) -> FlaskClient:
+        apps.append(_app(bare_kit, sync))
+        client = apps[-1].test_client()
         assert unlock(client) == 302
-        yield client
+        return client
+
+    yield phone
+    for app in apps:
+        app.close()
+
+
+def runner(app: Flask) -> SyncRunner:
+    assert isinstance(app, KitApp)
+    return app.services.sync
 
 
 def _local(tmp_path: Path) -> SyncSettings:
@@ -72,9 +99,9 @@ def _text(html: str) -> str:
 
 
 def test_sync_now_sends_the_films_and_the_badge_says_synced(
-    phone: FlaskClient, film_kit: Kit, tmp_path: Path
+    phone_for: PhoneFor, film_kit: Kit, tmp_path: Path
 ) -> None:
-    configure(phone.application, _local(tmp_path))
+    phone = phone_for(_local(tmp_path))
     (row,) = film_kit.library.index.all()
     assert "Waiting to sync" in phone.get("/recordings").get_data(as_text=True)
     page = _text(phone.get("/settings").get_data(as_text=True))
@@ -97,13 +124,13 @@ def test_sync_now_sends_the_films_and_the_badge_says_synced(
 
 
 def test_unreachable_office_shows_the_cause_in_plain_words(
-    phone: FlaskClient, film_kit: Kit, tmp_path: Path
+    phone_for: PhoneFor, film_kit: Kit, tmp_path: Path
 ) -> None:
     conf = tmp_path / "rclone.conf"
     conf.write_text(
         f"[office]\ntype = sftp\nhost = 127.0.0.1\nport = {free_port()}\nuser = office\n"
     )  # nothing listens on that port: the office server is switched off
-    configure(phone.application, SyncSettings(remote="office:vigkit", rclone_config=conf))
+    phone = phone_for(SyncSettings(remote="office:vigkit", rclone_config=conf))
     _sync_now(phone)
     page = _text(phone.get("/settings").get_data(as_text=True))
     assert "The last sync did not finish: The office server cannot be reached." in page
@@ -113,17 +140,15 @@ def test_unreachable_office_shows_the_cause_in_plain_words(
     assert list(film.glob("*.mp4.age")), "nothing is removed from the kit"
 
 
-def test_missing_rclone_config_is_a_clear_error(phone: FlaskClient, tmp_path: Path) -> None:
-    configure(
-        phone.application,
-        SyncSettings(remote="office:vigkit", rclone_config=tmp_path / "nowhere.conf"),
-    )
+def test_missing_rclone_config_is_a_clear_error(phone_for: PhoneFor, tmp_path: Path) -> None:
+    phone = phone_for(SyncSettings(remote="office:vigkit", rclone_config=tmp_path / "nowhere.conf"))
     _sync_now(phone)
     page = _text(phone.get("/settings").get_data(as_text=True))
     assert "nowhere.conf does not exist" in page and "Check rclone_config" in page
 
 
-def test_not_set_up_says_so_and_does_nothing(phone: FlaskClient) -> None:
+def test_not_set_up_says_so_and_does_nothing(phone_for: PhoneFor) -> None:
+    phone = phone_for(None)
     page = _text(phone.get("/settings").get_data(as_text=True))
     assert "Sync is not set up on this kit" in page and "Sync now" not in page
     assert "sync" not in phone.get("/recordings").get_data(as_text=True).lower()
@@ -137,8 +162,8 @@ def test_not_set_up_says_so_and_does_nothing(phone: FlaskClient) -> None:
     assert not runner(phone.application).running
 
 
-def test_never_while_recording(phone: FlaskClient, bare_kit: Kit, tmp_path: Path) -> None:
-    configure(phone.application, _local(tmp_path))
+def test_never_while_recording(phone_for: PhoneFor, bare_kit: Kit, tmp_path: Path) -> None:
+    phone = phone_for(_local(tmp_path))
     bare_kit.recorder.start(max_seconds=30)
     try:
         page = _text(phone.get("/settings").get_data(as_text=True))
@@ -157,11 +182,12 @@ def test_never_while_recording(phone: FlaskClient, bare_kit: Kit, tmp_path: Path
     assert not (tmp_path / "usb").exists(), "nothing was sent while recording"
 
 
-def test_sync_now_needs_the_csrf_token_and_the_unlock(app: Flask, tmp_path: Path) -> None:
-    configure(app, _local(tmp_path))
+def test_sync_now_needs_the_csrf_token_and_the_unlock(bare_kit: Kit, tmp_path: Path) -> None:
+    app = _app(bare_kit, _local(tmp_path))
     with app.test_client() as client:
         assert client.post("/settings/sync").status_code in (400, 401)
         assert client.get("/settings/sync").status_code == 401
         assert unlock(client) == 302
         assert client.post("/settings/sync").status_code == 400
     assert not runner(app).running and not (tmp_path / "usb").exists()
+    app.close()

@@ -19,6 +19,8 @@ from flask.testing import FlaskClient
 
 from device import age, config
 from device.kit.assembly import Kit, open_kit
+from device.kit.wall_clock import OwnClock
+from web.kit import PageSettings
 
 PASSPHRASE = "quiet otter paints blue harbours"
 
@@ -29,6 +31,12 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def page_settings(**fields: Any) -> PageSettings:
+    """The Settings page's settings for a test: a clock of its own, never the machine's."""
+    clock = OwnClock()
+    return PageSettings(set_clock=clock, wall=clock.now, **fields)
 
 
 def make_kit(data: Path, *, fast: bool = False) -> Kit:

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Response, request
 
 HASH_CHARS = 12
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -47,13 +47,3 @@ class Assets:
         fresh = current is not None and request.args.get("v") == current
         response.headers["Cache-Control"] = CACHE_FOREVER if fresh else CACHE_CHECK
         return response
-
-
-def register(app: Flask) -> Assets:
-    folder = app.static_folder
-    if folder is None:  # pragma: no cover - the package always has one
-        raise RuntimeError("the web package has no static folder")
-    assets = Assets(Path(folder))
-    app.url_defaults(assets.add_hash)
-    app.extensions["vigkit.assets"] = assets
-    return assets

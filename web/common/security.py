@@ -1,4 +1,4 @@
-"""Per-request protections: the CSRF token, the unlock check and the response headers.
+"""Per-request protections both pages share: the CSRF token and the response headers.
 
 Every POST carries the session's CSRF token (a form field, or the ``X-CSRF-Token``
 header from the page's script). Every response forbids inline script and outside
@@ -11,25 +11,15 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Response, abort, current_app, request, session
+from flask import Response, abort, request, session
 
-from device import age
 from web.common.assets import Assets
-from web.common.keyring import Keyring
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# Polling, the preview and thumbnails are not "activity": a page left open must still
-# lock itself.
-PASSIVE_ENDPOINTS = frozenset({"pages.status", "pages.preview", "pages.thumb", "static"})
-
-
-def keyring() -> Keyring:
-    ring: Keyring = current_app.extensions["vigkit.keyring"]
-    return ring
 
 
 def csrf_token() -> str:
@@ -52,25 +42,16 @@ def check_csrf() -> None:
         abort(400, description="csrf")
 
 
-def current_identity() -> age.X25519Identity | None:
-    token = session.get("unlock")
-    return keyring().identity(
-        token if isinstance(token, str) else None,
-        touch=request.endpoint not in PASSIVE_ENDPOINTS,
-    )
-
-
 def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" or request.path == "/status"
 
 
-def add_headers(response: Response) -> Response:
+def add_headers(response: Response, assets: Assets) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     if request.endpoint == "static" and response.status_code in (200, 304):
-        assets: Assets = current_app.extensions["vigkit.assets"]
         return assets.cache_headers(response)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,28 +1,28 @@
-"""The phone web page: unlock, record and stop, the list of recordings, and playback.
+"""The kit's phone page: unlock, record and stop, the list of recordings, and playback.
 
-``create_app`` is given an open :class:`device.kit.assembly.Kit`; it reads no config and no
-environment. The kit's identity is unlocked into this process's memory only.
+``create_app`` is given an open :class:`device.kit.Kit` and everything else the page
+needs as typed keyword arguments; it reads no config and no environment, and there is no
+second step. The kit's identity is unlocked into this process's memory only.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from flask import Flask, redirect, request, url_for
+from flask import redirect, request, url_for
 from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
-from device.kit.assembly import Kit
+from device.kit import Kit
 from device.library import NotesStore
-from web.common import assets, errors
-from web.common.display import clock_text
 from web.common.films import Layouts
 from web.common.keyring import Keyring
-from web.common.security import add_headers, check_csrf, csrf_token, current_identity, wants_json
+from web.common.security import wants_json
 from web.kit import auth, media, notes_api, pages, probes, review, settings, sync
+from web.kit.services import Control, KitApp, KitServices, PageSettings, current_identity
+from web.kit.sync_runner import SyncRunner, SyncSettings
 from web.kit.thumbnailer import Thumbnailer
 
 __all__ = ["create_app"]
@@ -33,7 +33,7 @@ PUBLIC_ENDPOINTS = (
 HTML_PAGES = frozenset(
     {"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"}
 )
-MAX_FORM_BYTES = 16 * 1024
+BLUEPRINTS = (auth, pages, notes_api, media, review, settings, sync, probes)
 T = TypeVar("T")
 
 
@@ -44,27 +44,23 @@ def _direct(call: Callable[[], T]) -> T:
 def create_app(
     kit: Kit,
     *,
+    settings: PageSettings,
+    sync: SyncSettings | None = None,
     secret_key: bytes | str | None = None,
     idle_timeout_s: float = 900,
     clock: Callable[[], float] = time.monotonic,
-    control: Callable[[Callable[[], Any]], Any] = _direct,
+    control: Control = _direct,
     kit_name: str = "VIG Kit",
     thumbnails: bool = True,
     allow_downloads: bool = False,
-) -> Flask:
-    """The page over ``kit``. ``control`` runs the recorder's start and stop (``vigkit run``
-    passes a full-priority thread, see ``web.common.serving``); ``thumbnails`` makes missing
-    thumbnails in the background while the kit is unlocked and idle. Close the background
-    work with ``app.extensions["vigkit.close"]()``. ``allow_downloads`` lets a phone save
-    decrypted clips and stills (off by default; each download is in the audit log)."""
-    app = Flask("web")  # the web package: its static files and templates, shared with the office
-    app.config.update(
-        SECRET_KEY=secret_key or secrets.token_bytes(32),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_NAME="vigkit",
-        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
-    )
+) -> KitApp:
+    """The page over ``kit``. ``settings``: the Settings page's Wi-Fi details and the
+    clock it reads and sets; ``sync``: where "Sync now" sends (None: not set up).
+    ``control`` runs the recorder's start and stop (``vigkit run`` passes a full-priority
+    thread, see ``web.common.serving``); ``thumbnails`` makes missing thumbnails in the
+    background while the kit is unlocked and idle; ``allow_downloads`` lets a phone save
+    decrypted clips and stills (off by default; each download is in the audit log).
+    ``app.close()`` stops the background work."""
     layouts = Layouts()
     keyring = Keyring(
         kit.library.data.kit_identity_file,
@@ -72,39 +68,21 @@ def create_app(
         clock=clock,
         on_forget=layouts.clear,
     )
-    thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
-    app.extensions["vigkit.kit"] = kit
-    app.extensions["vigkit.keyring"] = keyring
-    app.extensions["vigkit.control"] = control
-    app.extensions["vigkit.thumbnailer"] = thumbnailer
-    app.extensions["vigkit.layouts"] = layouts
-    app.extensions["vigkit.notes"] = NotesStore(
-        kit.library.data, kit.library.index, kit.library.audit
+    services = KitServices(
+        kit=kit,
+        keyring=keyring,
+        control=control,
+        thumbnailer=Thumbnailer(kit, keyring, enabled=thumbnails),
+        layouts=layouts,
+        notes=NotesStore(kit.library.data, kit.library.index, kit.library.audit),
+        sync=SyncRunner(kit, sync or SyncSettings()),
+        settings=settings,
+        allow_downloads=allow_downloads,
     )
-    app.extensions["vigkit.allow_downloads"] = allow_downloads
-
-    def close() -> None:
-        sync.runner(app).close()
-        thumbnailer.close()
-        layouts.clear()  # the film readers kept open between range requests
-
-    app.extensions["vigkit.close"] = close
-    assets.register(app)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["kit_name"] = kit_name
-    app.jinja_env.globals["clock_text"] = clock_text
-    app.before_request(check_csrf)
+    app = KitApp(services, title=kit_name, secret_key=secret_key)
     app.before_request(_require_unlock)
-    app.after_request(add_headers)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(notes_api.bp)
-    app.register_blueprint(media.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(settings.bp)
-    app.register_blueprint(sync.bp)
-    app.register_blueprint(probes.bp)
-    errors.register(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint.bp)
     return app
 
 

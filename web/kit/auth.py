@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from device.errors import WrongPassphrase
-from device.recording.recovery import seal_interrupted
+from device.recording import seal_interrupted
 from web.common.keyring import TooManyTries
-from web.common.security import current_identity, keyring
+from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
 
 bp = Blueprint("auth", __name__)
@@ -25,7 +25,7 @@ def unlock_page() -> Response | str:
 def unlock() -> Response | tuple[str, int]:
     passphrase = request.form.get("passphrase", "")
     try:
-        token = keyring().unlock(passphrase)
+        token = current_kit().keyring.unlock(passphrase)
     except (WrongPassphrase, TooManyTries) as e:
         problem = (
             "That passphrase did not open the kit. Check it (it is case sensitive) and try again."
@@ -36,17 +36,17 @@ def unlock() -> Response | tuple[str, int]:
         return render_template("unlock.html", status=recorder_status(), problem=problem), status
     session.clear()  # a fresh session (and CSRF token) for the unlocked browser
     session["unlock"] = token
-    kit = current_app.extensions["vigkit.kit"]
+    page = current_kit()
     identity = current_identity()
     if identity is not None:
-        seal_interrupted(kit.library, [identity], kit.recipients)
-        current_app.extensions["vigkit.thumbnailer"].kick()
+        seal_interrupted(page.kit.library, [identity], page.kit.recipients)
+        page.thumbnailer.kick()
     return redirect(url_for("pages.home"))
 
 
 @bp.post("/lock")
 def lock() -> Response:
-    keyring().lock()  # which forgets the open films too (see create_app)
-    current_app.extensions["vigkit.thumbnailer"].forget()
+    current_kit().keyring.lock()  # which forgets the open films too (see create_app)
+    current_kit().thumbnailer.forget()
     session.clear()
     return redirect(url_for("auth.unlock_page"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from device import age
 from web.common.errors import Missing, Refused
 from web.common.ranges import serve_file_like
 from web.kit.notes_api import identity, kit, load_notes
+from web.kit.services import current_kit
 
 bp = Blueprint("media", __name__)
 
@@ -26,7 +27,7 @@ CLIP_RANGE_BYTES = 1 << 20  # as for the film: each answer ends quickly (web.kit
 
 
 def downloads_allowed() -> bool:
-    return bool(current_app.extensions.get("vigkit.allow_downloads", False))
+    return current_kit().allow_downloads
 
 
 def exported(rec_id: str, kind: str, item_id: str) -> tuple[str, dict[str, Any]]:

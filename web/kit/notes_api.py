@@ -14,17 +14,17 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest, Unauthorized
 from werkzeug.wrappers import Response
 
 from device import age
 from device.errors import NotesError
-from device.kit.assembly import Kit
+from device.kit import Kit
 from device.library import Notes, NotesStore, check_recording_id, exports
 from device.library.notes import load_principles
 from web.common.errors import Missing
-from web.common.security import current_identity
+from web.kit.services import current_identity, current_kit
 
 bp = Blueprint("notes", __name__)
 
@@ -36,13 +36,11 @@ _LISTS = {"marks": "mark", "clips": "clip", "stills": "still"}
 
 
 def kit() -> Kit:
-    found: Kit = current_app.extensions["vigkit.kit"]
-    return found
+    return current_kit().kit
 
 
 def store() -> NotesStore:
-    found: NotesStore = current_app.extensions["vigkit.notes"]
-    return found
+    return current_kit().notes
 
 
 def identity() -> age.X25519Identity:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from flask import (
     Blueprint,
     abort,
-    current_app,
     jsonify,
     redirect,
     render_template,
@@ -22,18 +21,17 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from device.errors import VigKitError
-from device.kit.assembly import Kit
 from device.kit.wall_clock import ClockBook, Correction, start_time
-from device.library import FINISHED, Notes, NotesStore, RecordingRow, State, check_recording_id
+from device.library import FINISHED, Notes, RecordingRow, State, check_recording_id
 from device.library.notes import MARK_PREROLL_S, load_principles
 from device.recording.recorder import RecorderState
 from web.common.display import clock_text
-from web.common.films import Layouts, film_fps, open_film
+from web.common.films import film_fps, open_film
 from web.common.ranges import serve_file_like
-from web.common.security import current_identity, wants_json
+from web.common.security import wants_json
+from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
 from web.kit.sync import badges as sync_badges
-from web.kit.thumbnailer import Thumbnailer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
@@ -50,20 +48,10 @@ BADGES = {
 }
 
 
-def _kit() -> Kit:
-    kit: Kit = current_app.extensions["vigkit.kit"]
-    return kit
-
-
 def _control(call: Callable[[], object]) -> None:
     """Start or stop through the app's control runner (a full-priority thread in
     ``vigkit run``), so the recorder's threads never inherit a page thread's priority."""
-    current_app.extensions["vigkit.control"](call)
-
-
-def _thumbnailer() -> Thumbnailer:
-    thumbnailer: Thumbnailer = current_app.extensions["vigkit.thumbnailer"]
-    return thumbnailer
+    current_kit().control(call)
 
 
 @bp.get("/")
@@ -78,7 +66,7 @@ def status() -> Response:
 
 @bp.post("/record")
 def record() -> Response:
-    recorder = _kit().recorder
+    recorder = current_kit().kit.recorder
     action = request.form.get("action", "")
     if action not in ("start", "stop"):
         abort(400)
@@ -94,7 +82,7 @@ def record() -> Response:
 
 @bp.get("/preview.jpg")
 def preview() -> Response:
-    jpeg = _kit().camera.preview_jpeg()
+    jpeg = current_kit().kit.camera.preview_jpeg()
     if jpeg is None:
         return Response("The picture is not ready yet.\n", 503, mimetype="text/plain")
     return Response(jpeg, mimetype="image/jpeg")
@@ -103,7 +91,8 @@ def preview() -> Response:
 @bp.get("/recordings")
 def recordings() -> str:
     corrections = _corrections()
-    cards = [_card(r, _notes_or_none(r.id), corrections) for r in _kit().library.index.all()]
+    rows = current_kit().kit.library.index.all()
+    cards = [_card(r, _notes_or_none(r.id), corrections) for r in rows]
     synced = sync_badges()
     for card in cards:
         card["sync"] = synced.get(str(card["id"]))
@@ -117,30 +106,31 @@ def recordings() -> str:
 
 @bp.get("/recordings/<rec_id>")
 def film(rec_id: str) -> str:
-    row = _kit().library.index.get(check_recording_id(rec_id))
+    page = current_kit()
+    library = page.kit.library
+    row = library.index.get(check_recording_id(rec_id))
     identity = current_identity()
     if identity is None:  # the guard runs first; this only satisfies the type checker
         abort(401)
-    notes = _notes_store().load(row.id, [identity])
+    notes = page.notes.load(row.id, [identity])
     card = _card(row, notes, _corrections())
-    strip = _thumbnailer().strip(row.id) if card["playable"] else None
+    strip = page.thumbnailer.strip(row.id) if card["playable"] else None
     thumbs = [
         (t.t_s, clock_text(t.t_s), url_for("pages.thumb", rec_id=row.id, n=n))
         for n, t in enumerate(strip or [])
     ]
-    layouts: Layouts = current_app.extensions["vigkit.layouts"]
-    fps = film_fps(_kit().library, row.id, identity, layouts) if card["playable"] else 30.0
+    fps = film_fps(library, row.id, identity, page.layouts) if card["playable"] else 30.0
     return render_template(
         "film.html",
         film=card,
         thumbs=thumbs,
         thumbs_ready=strip is not None,
         notes=notes.to_json(),
-        principles=load_principles(_kit().library.data, [identity]),
+        principles=load_principles(library.data, [identity]),
         fps=fps,
         preroll_s=MARK_PREROLL_S,
         duration_s=row.duration_s or 0.0,
-        downloads=bool(current_app.extensions.get("vigkit.allow_downloads", False)),
+        downloads=page.allow_downloads,
     )
 
 
@@ -149,23 +139,18 @@ def film_mp4(rec_id: str) -> Response:
     identity = current_identity()
     if identity is None:  # the guard runs first; this only satisfies the type checker
         abort(401)
-    layouts: Layouts = current_app.extensions["vigkit.layouts"]
-    virtual = open_film(_kit().library, check_recording_id(rec_id), identity, layouts)
+    page = current_kit()
+    virtual = open_film(page.kit.library, check_recording_id(rec_id), identity, page.layouts)
     return serve_file_like(request, virtual, virtual.size, max_range=FILM_RANGE_BYTES)
 
 
 @bp.get("/recordings/<rec_id>/thumbs/<int:n>.jpg")
 def thumb(rec_id: str, n: int) -> Response:
     """One timeline picture, decrypted in memory (never cached: see ``add_headers``)."""
-    strip = _thumbnailer().strip(check_recording_id(rec_id)) or []
+    strip = current_kit().thumbnailer.strip(check_recording_id(rec_id)) or []
     if n >= len(strip):
         abort(404)
     return Response(strip[n].jpeg, mimetype="image/jpeg")
-
-
-def _notes_store() -> NotesStore:
-    store: NotesStore = current_app.extensions["vigkit.notes"]
-    return store
 
 
 def _notes_or_none(rec_id: str) -> Notes | None:
@@ -174,7 +159,7 @@ def _notes_or_none(rec_id: str) -> Notes | None:
     if identity is None:
         return None
     try:
-        return _notes_store().load(rec_id, [identity])
+        return current_kit().notes.load(rec_id, [identity])
     except VigKitError:  # a damaged sidecar must not hide the other films
         return None
 
@@ -182,7 +167,7 @@ def _notes_or_none(rec_id: str) -> Notes | None:
 def _corrections() -> list[Correction]:
     """Clock corrections for the start times; an unreadable record shows the kit's own clock."""
     try:
-        return ClockBook(_kit().library.data).load()
+        return ClockBook(current_kit().kit.library.data).load()
     except VigKitError as e:
         log.warning("%s", e.message)
         return []

@@ -1,28 +1,25 @@
 """The Settings page: the kit's name, a Wi-Fi join code for a second phone, the kit's clock
 against the phone's (and setting it), storage left and the lock timeout.
 
-What the page needs beyond the kit (the Wi-Fi details, the clock setter) is handed in by
-the composition root with :func:`configure`; ``create_app`` registers the blueprint.
+What the page needs beyond the kit (the Wi-Fi details, the clock it reads and sets) is
+the ``PageSettings`` given to ``create_app``.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, jsonify, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from device.kit import wall_clock
-from device.kit.assembly import Kit
+from device.kit import Kit, wall_clock
 from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
 from device.library.notes import load_principles, save_principles
-from web.common.security import current_identity, wants_json
+from web.common.security import wants_json
+from web.kit.services import PageSettings, current_identity, current_kit
 from web.kit.sync import summary as sync_summary
 
 bp = Blueprint("settings", __name__)
@@ -32,30 +29,12 @@ EARLIEST = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 
-@dataclass(frozen=True)
-class PageSettings:
-    """What ``vigkit run`` tells the page: from the config, and the real clock setter."""
-
-    wifi_name: str = ""
-    wifi_password: str = ""
-    lock_minutes: float | None = None
-    set_clock: wall_clock.ClockSetter = field(default_factory=wall_clock.TimedatectlSetter)
-    wall: Callable[[], float] = time.time
-
-
-def configure(app: Flask, settings: PageSettings) -> None:
-    """Give the Settings page its Wi-Fi details and clock setter (call after create_app)."""
-    app.extensions["vigkit.settings"] = settings
-
-
 def _settings() -> PageSettings:
-    found = current_app.extensions.get("vigkit.settings")
-    return found if isinstance(found, PageSettings) else PageSettings()
+    return current_kit().settings
 
 
 def _kit() -> Kit:
-    kit: Kit = current_app.extensions["vigkit.kit"]
-    return kit
+    return current_kit().kit
 
 
 @bp.get("/settings")

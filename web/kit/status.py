@@ -5,11 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import current_app
-
 from device.hardware.monotonic import monotonic_us
-from device.kit.assembly import Kit
-from device.recording.recorder import RecorderState
+from device.recording import RecorderState
+from web.kit.services import current_kit
 
 SILENCE_DBFS = -90.0
 WORDS = {
@@ -21,7 +19,7 @@ WORDS = {
 
 
 def recorder_status() -> dict[str, Any]:
-    kit: Kit = current_app.extensions["vigkit.kit"]
+    kit = current_kit().kit
     status = kit.recorder.status
     elapsed = None
     if status.state == RecorderState.RECORDING and status.started_us is not None:

@@ -4,6 +4,7 @@
 code (``Gate``), ``pages`` the list and film pages, ``comments`` a supervisor's comments.
 """
 
+from web.office.access import OfficeApp
 from web.office.app import Gate, create_office_app
 
-__all__ = ["Gate", "create_office_app"]
+__all__ = ["Gate", "OfficeApp", "create_office_app"]

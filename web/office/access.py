@@ -24,8 +24,11 @@ from device.media.thumbnails import Thumbnail
 from device.office.recordings import ArchiveRecordings
 from web.common.films import Layouts
 from web.common.keyring import MAX_BACKOFF_S, TooManyTries
+from web.common.page import PageApp
 
-__all__ = ["AnyIdentity", "Gate", "Office", "office"]
+MAX_FORM_BYTES = 48 * 1024  # a comment of 4,000 characters, URL-encoded, fits
+
+__all__ = ["AnyIdentity", "Gate", "Office", "OfficeApp", "office"]
 
 
 class AnyIdentity:
@@ -88,7 +91,7 @@ class Gate:
 
 @dataclass
 class Office:
-    """What the office page holds while it runs (``app.extensions["vigkit.office"]``)."""
+    """What the office page holds while it runs (``OfficeApp.office``)."""
 
     recordings: ArchiveRecordings
     identities: list[age.Identity]
@@ -119,6 +122,25 @@ class Office:
             self._thumbs = (key, thumbs)
 
 
+class OfficeApp(PageApp):
+    """The office's page: a :class:`PageApp` holding the office's key and archive."""
+
+    def __init__(self, held: Office, *, title: str, secret_key: bytes | None) -> None:
+        super().__init__(
+            cookie_name="vigkit_office",  # not the kit's: cookies ignore the port
+            max_form_bytes=MAX_FORM_BYTES,
+            title=title,
+            secret_key=secret_key,
+        )
+        self.office = held
+
+    def close(self) -> None:
+        self.office.layouts.clear()  # the films kept open for seeking
+
+
 def office() -> Office:
-    found: Office = current_app.extensions["vigkit.office"]
-    return found
+    """What the office page holds, in a request to the office's page."""
+    app = current_app
+    if not isinstance(app, OfficeApp):  # a blueprint registered on the wrong app
+        raise TypeError("this view belongs to the office's page (web.office.create_office_app)")
+    return app.office

@@ -16,19 +16,10 @@ one. The kit's protections all hold: CSRF tokens, the CSP, ``no-store``, ``nosni
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    Flask,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
@@ -36,17 +27,15 @@ from werkzeug.wrappers import Response
 from device import age
 from device.errors import NotesError, NotFound, VigKitError
 from device.office.recordings import ArchiveRecordings, NotInArchive
-from web.common import assets, errors
-from web.common.display import clock_text
+from web.common import errors
 from web.common.keyring import TooManyTries
-from web.common.security import add_headers, check_csrf, csrf_token, wants_json
+from web.common.security import wants_json
 from web.office import pages as office_pages
-from web.office.access import Gate, Office, office
+from web.office.access import Gate, Office, OfficeApp, office
 
 __all__ = ["Gate", "create_office_app"]
 
 SESSION_KEY = "office"
-MAX_FORM_BYTES = 48 * 1024  # a comment of 4,000 characters, URL-encoded, fits
 TEMPLATES = Path(__file__).parent.parent / "templates"
 PUBLIC_ENDPOINTS = frozenset({"gate.page", "gate.enter", "static"})
 
@@ -60,40 +49,24 @@ def create_office_app(
     *,
     secret_key: bytes | None = None,
     title: str = "VIG Kit office",
-) -> Flask:
+) -> OfficeApp:
     """The office's read-only review page over ``recordings``, opened with ``identities``.
-    Close the films it keeps open with ``app.extensions["vigkit.close"]()``."""
+    ``app.close()`` forgets the films it keeps open for seeking."""
     if not any(isinstance(i, age.X25519Identity) for i in identities):
         raise VigKitError(
             "the office page needs the organisation's key (AGE-SECRET-KEY-1…)",
             hint="Give the office key file with -i.",
         )
-    app = Flask("web")  # the web package: its static files and templates
-    app.config.update(
-        SECRET_KEY=secret_key or secrets.token_bytes(32),  # new each run: old cookies fail
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_NAME="vigkit_office",  # not the kit's: cookies ignore the port
-        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,
-    )
+    app = OfficeApp(Office(recordings, list(identities), gate), title=title, secret_key=secret_key)
     # The office's own templates first; its error.html replaces the kit's, which links to
     # the kit's home page.
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(TEMPLATES / "office"), FileSystemLoader(TEMPLATES)]
     )
-    held = Office(recordings, list(identities), gate)
-    app.extensions["vigkit.office"] = held
-    app.extensions["vigkit.close"] = held.layouts.clear  # the films kept open for seeking
-    assets.register(app)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["kit_name"] = title
-    app.jinja_env.globals["clock_text"] = clock_text
-    app.before_request(check_csrf)
     app.before_request(_require_entry)
-    app.after_request(add_headers)
     app.register_blueprint(bp)
     app.register_blueprint(office_pages.bp)
-    errors.register(app)  # then the office's own words for what differs from the kit
+    # the shared error answers, then the office's own words for what differs from the kit
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(VigKitError, _office_error)
     return app

@@ -1,0 +1,94 @@
+"""What the kit's page works with, built once by ``create_app`` and typed.
+
+A request handler asks for :func:`current_kit` (the kit, its key ring, the film readers,
+the notes, the thumbnails, the sync, the page's settings) and :func:`current_identity`
+(the kit's key when this browser has unlocked it); there is no other lookup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request, session
+
+from device import age
+from device.kit import Kit
+from device.kit.wall_clock import ClockSetter
+from device.library import NotesStore
+from web.common.films import Layouts
+from web.common.keyring import Keyring
+from web.common.page import PageApp
+from web.kit.sync_runner import SyncRunner
+from web.kit.thumbnailer import Thumbnailer
+
+# Runs the recorder's start and stop: ``vigkit run`` passes a full-priority thread.
+Control = Callable[[Callable[[], Any]], Any]
+# Polling, the preview and thumbnails are not "activity": a page left open must still
+# lock itself.
+PASSIVE_ENDPOINTS = frozenset({"pages.status", "pages.preview", "pages.thumb", "static"})
+MAX_FORM_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageSettings:
+    """What the Settings page shows and does beyond the kit: from the kit's settings, and
+    the clock it reads and sets (``vigkit run``: the system's; the demo: its own)."""
+
+    set_clock: ClockSetter
+    wall: Callable[[], float] = time.time
+    wifi_name: str = ""
+    wifi_password: str = ""
+    lock_minutes: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class KitServices:
+    kit: Kit
+    keyring: Keyring
+    control: Control
+    thumbnailer: Thumbnailer
+    layouts: Layouts
+    notes: NotesStore
+    sync: SyncRunner
+    settings: PageSettings
+    allow_downloads: bool
+
+    def close(self) -> None:
+        self.sync.close()
+        self.thumbnailer.close()
+        self.layouts.clear()  # the film readers kept open between range requests
+
+
+class KitApp(PageApp):
+    """The kit's page: a :class:`PageApp` holding the kit's services."""
+
+    def __init__(
+        self, services: KitServices, *, title: str, secret_key: bytes | str | None
+    ) -> None:
+        super().__init__(
+            cookie_name="vigkit", max_form_bytes=MAX_FORM_BYTES, title=title, secret_key=secret_key
+        )
+        self.services = services
+
+    def close(self) -> None:
+        self.services.close()
+
+
+def current_kit() -> KitServices:
+    """The kit's services, in a request to the kit's page."""
+    app = current_app
+    if not isinstance(app, KitApp):  # a blueprint registered on the wrong app
+        raise TypeError("this view belongs to the kit's page (web.kit.create_app)")
+    return app.services
+
+
+def current_identity() -> age.X25519Identity | None:
+    """The kit's key if this browser has unlocked it (and the idle timeout has not passed)."""
+    token = session.get("unlock")
+    return current_kit().keyring.identity(
+        token if isinstance(token, str) else None,
+        touch=request.endpoint not in PASSIVE_ENDPOINTS,
+    )
