@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from device import age
 from web.common.errors import Missing, Refused
 from web.common.ranges import serve_file_like
-from web.kit.notes_api import identity, kit, load_notes
+from web.kit.notes_api import identity, load_notes
 from web.kit.services import current_kit
 
 bp = Blueprint("media", __name__)
@@ -44,7 +44,7 @@ def exported(rec_id: str, kind: str, item_id: str) -> tuple[str, dict[str, Any]]
 
 
 def _open(rec_id: str, item: dict[str, Any]) -> age.Reader:
-    path = kit().library.data.derived(rec_id, str(item["file"]))
+    path = current_kit().kit.library.data.derived(rec_id, str(item["file"]))
     try:
         source = path.open("rb")
     except OSError as e:
@@ -87,7 +87,7 @@ def download(rec_id: str, kind: str, item_id: str) -> Response:
     name = str(item["file"])  # clip-2.mp4: no case code, no name
     # one row per download, not per range request of it (a resumed download asks again)
     if request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
-        kit().library.audit.append("download", rec_id, file=name)
+        current_kit().kit.library.audit.append("download", rec_id, file=name)
     reader = _open(rec_id, item)
     mimetype = "video/mp4" if kind == "clips" else "image/jpeg"
     response = serve_file_like(request, reader, reader.size, mimetype=mimetype)

@@ -20,8 +20,7 @@ from werkzeug.wrappers import Response
 
 from device import age
 from device.errors import NotesError
-from device.kit import Kit
-from device.library import Notes, NotesStore, check_recording_id, exports
+from device.library import Notes, check_recording_id, exports
 from device.library.notes import load_principles
 from web.common.errors import Missing
 from web.kit.services import current_identity, current_kit
@@ -35,14 +34,6 @@ MAX_NOTES_BYTES = 62 * 1024
 _LISTS = {"marks": "mark", "clips": "clip", "stills": "still"}
 
 
-def kit() -> Kit:
-    return current_kit().kit
-
-
-def store() -> NotesStore:
-    return current_kit().notes
-
-
 def identity() -> age.X25519Identity:
     found = current_identity()
     if found is None:  # the unlock guard runs first; this only satisfies the type checker
@@ -53,8 +44,8 @@ def identity() -> age.X25519Identity:
 def load_notes(rec_id: str) -> Notes:
     """The notes of a recording the kit knows (404 otherwise), decrypted in memory."""
     rec_id = check_recording_id(rec_id)
-    kit().library.index.get(rec_id)
-    return store().load(rec_id, [identity()])
+    current_kit().kit.library.index.get(rec_id)
+    return current_kit().notes.load(rec_id, [identity()])
 
 
 def answer(notes: Notes) -> Response:
@@ -64,7 +55,7 @@ def answer(notes: Notes) -> Response:
 @bp.get("/recordings/<rec_id>/notes")
 def read(rec_id: str) -> Response:
     notes = load_notes(rec_id)
-    principles = load_principles(kit().library.data, [identity()])
+    principles = load_principles(current_kit().kit.library.data, [identity()])
     return jsonify(notes=notes.to_json(), revision=notes.revision, principles=principles)
 
 
@@ -77,9 +68,9 @@ def change(rec_id: str) -> Response:
     if not isinstance(ops, list) or not ops or len(ops) > MAX_OPS:
         raise NotesError(f"send the changes as a list of 1 to {MAX_OPS} operations")
     rec_id = check_recording_id(rec_id)
-    kit().library.index.get(rec_id)
+    current_kit().kit.library.index.get(rec_id)
     try:
-        notes = store().apply(rec_id, ops, [identity()], kit().recipients)
+        notes = current_kit().notes.apply(rec_id, ops, [identity()], current_kit().kit.recipients)
     except NotesError:
         _missing_item(rec_id, ops)  # an id that is not there is a 404, not a bad request
         raise
@@ -95,8 +86,15 @@ def export_clip(rec_id: str, clip_id: str) -> Response:
         raise NotesError("exact must be yes or no (true or false)")
     notes = load_notes(rec_id)
     _item_or_404(notes, "clips", clip_id)
+    page = current_kit()
     done = exports.export_clip(
-        kit().library, store(), notes.rec_id, clip_id, [identity()], kit().recipients, exact=exact
+        page.kit.library,
+        page.notes,
+        notes.rec_id,
+        clip_id,
+        [identity()],
+        page.kit.recipients,
+        exact=exact,
     )
     return answer(done)
 
@@ -112,13 +110,14 @@ def add_still(rec_id: str) -> Response:
     if not isinstance(caption, str):
         raise NotesError("the caption must be text")
     notes = load_notes(rec_id)
+    page = current_kit()
     done = exports.export_still(
-        kit().library,
-        store(),
+        page.kit.library,
+        page.notes,
         notes.rec_id,
         float(t),
         [identity()],
-        kit().recipients,
+        page.kit.recipients,
         caption=caption,
     )
     return answer(done)
@@ -147,7 +146,7 @@ def _item_or_404(notes: Notes, kind: str, item_id: str) -> dict[str, Any]:
 
 def _missing_item(rec_id: str, ops: Sequence[Any]) -> None:
     """Raise Missing when an update or delete names an item the notes do not have."""
-    doc = store().load(rec_id, [identity()]).doc
+    doc = current_kit().notes.load(rec_id, [identity()]).doc
     for op in ops:
         if not isinstance(op, Mapping) or op.get("op") not in ("update", "delete"):
             continue

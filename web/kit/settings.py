@@ -15,11 +15,11 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from device.kit import Kit, wall_clock
+from device.kit import wall_clock
 from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
 from device.library.notes import load_principles, save_principles
 from web.common.security import wants_json
-from web.kit.services import PageSettings, current_identity, current_kit
+from web.kit.services import current_identity, current_kit
 from web.kit.sync import summary as sync_summary
 
 bp = Blueprint("settings", __name__)
@@ -29,18 +29,10 @@ EARLIEST = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 
-def _settings() -> PageSettings:
-    return current_kit().settings
-
-
-def _kit() -> Kit:
-    return current_kit().kit
-
-
 @bp.get("/settings")
 def page() -> str:
-    s = _settings()
-    kit = _kit()
+    s = current_kit().settings
+    kit = current_kit().kit
     qr = None
     if s.wifi_name and s.wifi_password:
         # segno's SVG: the name and password are encoded in the path, never as text.
@@ -69,7 +61,7 @@ def principles_save() -> Response:
     """The kit's tag list for marks and clips, one per line (kept encrypted, like notes).
     Marks already made keep the words they were tagged with."""
     lines = [line.strip() for line in request.form.get("principles", "").splitlines()]
-    kit = _kit()
+    kit = current_kit().kit
     save_principles(kit.library.data, [line for line in lines if line], kit.recipients)
     kit.library.audit.append("principles edited")
     return redirect("/settings", code=303)
@@ -83,17 +75,19 @@ def _identities() -> list[Any]:
 @bp.get("/settings/clock")
 def clock_check() -> Response:
     """The kit's clock against the phone's (``phone_ms``: the phone's Date.now())."""
-    s = _settings()
+    s = current_kit().settings
     found = wall_clock.check(_phone_seconds(request.args.get("phone_ms")), wall=s.wall)
     return jsonify(_clock_json(found))
 
 
 @bp.post("/settings/clock")
 def clock_set() -> Response | tuple[Response, int]:
-    s = _settings()
+    s = current_kit().settings
     phone = _phone_seconds(request.form.get("phone_ms"))
     try:
-        correction = wall_clock.set_from_phone(_kit().library, phone, s.set_clock, wall=s.wall)
+        correction = wall_clock.set_from_phone(
+            current_kit().kit.library, phone, s.set_clock, wall=s.wall
+        )
     except wall_clock.ClockError as e:
         if wants_json():
             return jsonify(error=_sentence(e.message), hint=e.hint), 409
