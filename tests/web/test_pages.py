@@ -206,3 +206,7 @@ def test_every_page_has_the_headers(unlocked: FlaskClient) -> None:
         assert response.headers["Cache-Control"] == "no-store"
     cookie = unlocked.get_cookie("vigkit")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_the_page_is_wired_by_type_not_by_string_keys(app: KitApp) -> None:
+    assert not [key for key in app.extensions if key.startswith("vigkit")]
