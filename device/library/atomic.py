@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from device.errors import LibraryError
+
 
 def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -23,7 +25,16 @@ def fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
-    """Yield a file to write; on success it replaces ``path`` durably, on error it vanishes."""
+    """Yield a file to write; on success it replaces ``path`` durably, on error it vanishes.
+
+    Only a regular file (or nothing) may be replaced: renaming over ``/dev/null``, a pipe or
+    a folder would turn a device into a file or hide the folder, so that is refused.
+    """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise LibraryError(
+            f"{path} is not a plain file, so it is not replaced",
+            hint="Give the name of a new file, or of a file to overwrite.",
+        )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:

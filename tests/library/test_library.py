@@ -86,3 +86,24 @@ def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
     assert target.read_bytes() == b"two"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["x.age"]
+
+
+@pytest.mark.parametrize("kind", ["device", "folder", "symlink"])
+def test_atomic_write_never_renames_over_what_is_not_a_plain_file(
+    tmp_path: Path, kind: str
+) -> None:
+    """A rename onto /dev/null once turned the device into a file: only plain files are replaced."""
+    target = {"device": Path("/dev/null"), "folder": tmp_path / "folder"}.get(
+        kind, tmp_path / "link"
+    )
+    if kind == "folder":
+        target.mkdir()
+    if kind == "symlink":
+        (tmp_path / "real").write_bytes(b"kept")
+        target.symlink_to(tmp_path / "real")
+    with pytest.raises(LibraryError, match="not a plain file"):
+        atomic_write(target, b"new")
+    assert Path("/dev/null").is_char_device()
+    assert not list(tmp_path.glob(".*.tmp"))
+    if kind == "symlink":
+        assert (tmp_path / "real").read_bytes() == b"kept"
