@@ -18,7 +18,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from device import __version__
-from device.errors import VigKitError
+from device.errors import ConfigError, VigKitError
+
+# sysexits.h EX_CONFIG: the settings are wrong; vigkit.service does not restart on it
+EXIT_CONFIG = 78
 
 DESCRIPTION = "VIG Kit: the kit (run, demo, record, recover) and the office's tools."
 
@@ -121,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vigkit: {e.message}", file=sys.stderr)
         if e.hint:
             print(f"vigkit: {e.hint}", file=sys.stderr)
-        return 1
+        # a bad setting will not mend itself: systemd must not restart the kit in a loop
+        return EXIT_CONFIG if isinstance(e, ConfigError) else 1
     except KeyboardInterrupt:
         return 130
 

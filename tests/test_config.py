@@ -239,7 +239,7 @@ def test_vigkit_run_with_a_bad_setting_says_so_in_one_line(
         timeout=60,
         check=False,
     )
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 78, done.stderr  # EX_CONFIG: vigkit.service won't restart on it
     first, *rest = done.stderr.splitlines()
     assert first.startswith(f"vigkit: {f}: {said}"), done.stderr
     assert "; change it, or remove it to use the default (" in first, done.stderr
@@ -248,7 +248,7 @@ def test_vigkit_run_with_a_bad_setting_says_so_in_one_line(
 
 def test_record_refuses_a_zero_reserve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["record", "--data", str(tmp_path / "kit"), "--seconds", "1", "--reserve-mb", "0"]
-    assert cli.main(args) == 1
+    assert cli.main(args) == 78
     err = capsys.readouterr().err
     assert "command line: storage_reserve_mb = 0 is not allowed: it must be at least 10 MB" in err
     assert not (tmp_path / "kit").exists()  # refused before anything was made
