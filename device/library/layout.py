@@ -10,18 +10,26 @@ from pathlib import Path
 
 from device.errors import LibraryError, NotFound
 
-# <id> is time-sortable and carries no name: 20261121T103205Z-7f3a
-RECORDING_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
+# <id> is time-sortable and carries no name: 20261121T103205Z-7f3a09c14be2. The random
+# part is 48 bits: the Pi has no real-time clock, so after the clock is set back the same
+# second comes round again (ids made before 0.x had 16 bits, and still parse). Always
+# ``fullmatch``: ``$`` would let a trailing newline through.
+RECORDING_ID = re.compile(r"\d{8}T\d{6}Z-(?:[0-9a-f]{12}|[0-9a-f]{4})")
+SUFFIX_BYTES = 6
 
 
 def new_recording_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(SUFFIX_BYTES)}"
+
+
+def is_recording_id(text: str) -> bool:
+    return RECORDING_ID.fullmatch(text) is not None
 
 
 def check_recording_id(rec_id: str) -> str:
     """Refuse anything that is not an id (path tricks included) with a plain message."""
-    if not RECORDING_ID.match(rec_id):
+    if not is_recording_id(rec_id):
         raise NotFound(f"there is no recording called {rec_id!r}")
     return rec_id
 

@@ -26,7 +26,7 @@ from device import age
 from device.errors import ArchiveError, NotesError
 from device.library import Notes
 from device.library import notes_schema as schema
-from device.library.layout import RECORDING_ID
+from device.library.layout import is_recording_id
 from device.library.thumbs import unpack_thumbnails
 from device.media.thumbnails import Thumbnail
 from device.office.archive import KitFolder, open_archive
@@ -152,7 +152,7 @@ class ArchiveRecordings:
 
     def get(self, kit: str, rec_id: str) -> ArchiveRecording:
         """The recording ``rec_id`` of kit folder ``kit``, or NotInArchive."""
-        if not RECORDING_ID.match(rec_id):
+        if not is_recording_id(rec_id):
             raise NotInArchive("there is no such recording in this archive")
         found = self._find(kit, rec_id)
         if found is None:  # perhaps it arrived since the last look

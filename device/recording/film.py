@@ -74,10 +74,17 @@ class EncryptedFilm:
         self._data = data
         self._id = rec_id
         self._recipients = list(recipients)
-        # the empty notes sidecar exists from the start: a person's words only ever go
-        # into an encrypted file
-        write_encrypted_json(data, rec_id, "notes", EMPTY_NOTES, self._recipients)
+        # the film is created exclusively before anything else of the recording is
+        # written: an id that is already taken (a clock set back) raises FileExistsError
+        # here and never touches the other recording's notes
         self._file = HashingFile(data.film(rec_id))
+        try:
+            # the empty notes sidecar exists from the start: a person's words only ever
+            # go into an encrypted file
+            write_encrypted_json(data, rec_id, "notes", EMPTY_NOTES, self._recipients)
+        except BaseException:
+            self._file.close()
+            raise
         self._writer = age.Writer(self._file, self._recipients)
         self._tap = SealingTap(self._writer)
         self.muxer = Mp4Muxer(

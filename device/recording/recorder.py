@@ -58,6 +58,7 @@ class Film(Protocol):
 
 
 FilmFactory = Callable[[str, bool], Film]  # (recording id, has audio) -> Film
+_ID_TRIES = 5  # 48 random bits: a second clash in the same second is not expected
 BYTES_PER_SECOND_GUESS = 1_100_000  # 8 Mbit/s video + AAC + overhead, for "minutes left"
 
 
@@ -142,11 +143,10 @@ class Recorder:
             return self._start(max_seconds)
 
     def _start(self, max_seconds: float | None) -> str:
-        rec_id = new_recording_id()
         has_audio = self._open_microphone()
         start_us = monotonic_us()
         self._last_take_note = None
-        film = self._film_factory(rec_id, has_audio)
+        rec_id, film = self._new_film(has_audio)
         self._library.index.add(
             rec_id, datetime.now(UTC).isoformat(timespec="seconds"), start_us, has_audio
         )
@@ -180,6 +180,19 @@ class Recorder:
             target=self._finish, args=(rec_id, capture, film), name="vigkit-finish", daemon=True
         ).start()
         return rec_id
+
+    def _new_film(self, has_audio: bool) -> tuple[str, Film]:
+        """A film under an id no other recording has: the film file is created with
+        O_EXCL, so a taken id (same second after the clock was set back, same random
+        part) is refused by the file system and another id is drawn."""
+        for _ in range(_ID_TRIES - 1):
+            rec_id = new_recording_id()
+            try:
+                return rec_id, self._film_factory(rec_id, has_audio)
+            except FileExistsError:
+                log.warning("recording id %s is taken (clock set back?): drawing another", rec_id)
+        rec_id = new_recording_id()
+        return rec_id, self._film_factory(rec_id, has_audio)
 
     def stop(self, reason: str = "stopped", wait: bool = True, timeout: float = 60) -> None:
         capture = self._capture

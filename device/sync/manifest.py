@@ -19,7 +19,7 @@ from typing import Any
 
 from device.errors import ArchiveError
 from device.library import AuditRow
-from device.library.layout import RECORDING_ID
+from device.library.layout import is_recording_id
 
 FORMAT = "vigkit-manifest/1"
 AUDIT_FORMAT = "vigkit-audit/1"
@@ -77,7 +77,7 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
     doc = _load(data, where, FORMAT)
     try:
         recording = str(doc["recording"])
-        if not RECORDING_ID.match(recording):
+        if not is_recording_id(recording):
             raise ValueError(f"{recording!r} is not a recording id")
         files = tuple(Entry(str(f["name"]), int(f["size"]), str(f["sha256"])) for f in doc["files"])
         for entry in files:

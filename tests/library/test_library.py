@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from device.errors import LibraryError, NotFound
 from device.library import Library, State, atomic_write, check_recording_id, new_recording_id
+from device.sync.manifest import FORMAT as MANIFEST_FORMAT
+from device.sync.manifest import parse_manifest
 
 
 @pytest.fixture
@@ -30,7 +34,16 @@ def test_a_second_process_cannot_share_the_data_dir(library: Library) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["../etc/passwd", "20261121T103205Z-7f3a/../x", "", "x" * 300, "20261121T103205Z-ZZZZ"]
+    "bad",
+    [
+        "../etc/passwd",
+        "20261121T103205Z-7f3a/../x",
+        "",
+        "x" * 300,
+        "20261121T103205Z-ZZZZ",
+        "20261121T103205Z-7f3a\n",  # `$` would have let the newline through
+        "20261121T103205Z-7f3a09c1",  # neither the old nor the new length
+    ],
 )
 def test_recording_ids_refuse_anything_else(bad: str) -> None:
     with pytest.raises(NotFound, match="no recording called"):
@@ -40,6 +53,18 @@ def test_recording_ids_refuse_anything_else(bad: str) -> None:
 def test_ids_are_time_sortable_and_valid() -> None:
     rec_id = new_recording_id()
     assert check_recording_id(rec_id) == rec_id
+    assert len(rec_id.rpartition("-")[2]) == 12  # 48 random bits
+    earlier = new_recording_id(datetime(2026, 11, 21, 10, 32, 5, tzinfo=UTC))
+    later = new_recording_id(datetime(2026, 11, 21, 10, 32, 6, tzinfo=UTC))
+    assert earlier < later and earlier.startswith("20261121T103205Z-")
+
+
+def test_ids_made_before_the_longer_suffix_still_parse() -> None:
+    old = "20261121T103205Z-7f3a"
+    assert check_recording_id(old) == old
+    manifest = {"format": MANIFEST_FORMAT, "kit": "k", "recording": old, "state": "complete"}
+    manifest["files"] = [{"name": f"{old}.mp4.age", "size": 1, "sha256": "0" * 64}]
+    assert parse_manifest(json.dumps(manifest).encode(), "test").recording == old
 
 
 def test_index_lists_newest_first_by_our_own_counter(library: Library) -> None:
