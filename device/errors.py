@@ -65,6 +65,10 @@ class HeaderError(AgeError, ValueError):
     hint = "The start of the file is damaged or it is not an age file. Use another copy."
 
 
+class HeaderTruncated(HeaderError):
+    """The file ends before its header does: nothing after it was ever written."""
+
+
 class HeaderMacError(HeaderError):
     hint = "The file's header was altered or damaged. Use another copy."
 
@@ -141,6 +145,13 @@ class MicrophoneError(HardwareError):
 
 class GpioError(HardwareError):
     hint = "Check the pin numbers in the settings and that the kit's user is in the gpio group."
+
+
+class SealPaused(RecordingError):
+    """A recording started while an interrupted film was being repaired: the repair
+    stops, leaves the original as it was, and starts again once the kit is idle."""
+
+    hint = "The repair starts again by itself when the recording ends."
 
 
 class MediaError(RecordingError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from device.errors import HeaderError
+from device.errors import HeaderError, HeaderTruncated
 
 from .format import MAX_HEADER, Header, parse_header
 
@@ -88,7 +88,7 @@ class _LineSource:
             more = self._src.read(4096)
             if not more:
                 what = "is empty" if not self._buf else "ends inside the header"
-                raise HeaderError(f"the file {what}")
+                raise HeaderTruncated(f"the file {what}")
             self._buf += more
 
     def leftover(self) -> bytes:

@@ -16,7 +16,7 @@ from device.errors import VigKitError
 from device.kit.assembly import load_recipients, open_kit
 from device.library import Library
 from device.recording.recorder import RecorderState
-from device.recording.recovery import seal_interrupted
+from device.recording.recovery import EMPTY, FAILED, SEALED, SealReport, seal_interrupted
 
 
 def add_record_arguments(rec: argparse.ArgumentParser) -> None:
@@ -68,6 +68,12 @@ def add_recover_arguments(recover: argparse.ArgumentParser) -> None:
     )
     recover.add_argument(
         "--passphrase-file", type=Path, help="the kit passphrase: opens keys/kit-identity.age"
+    )
+    recover.add_argument(
+        "--reserve-mb",
+        type=int,
+        default=500,
+        help="seal only while this many MB stay free besides the sealed copy (default 500)",
     )
     recover.set_defaults(func=recover_command)
 
@@ -138,11 +144,26 @@ def recover_command(args: argparse.Namespace) -> int:
                 hint="Give the office key with -i, or the kit passphrase with --passphrase-file.",
             )
         identities = load_identity_files(paths, args.passphrase_file)
-        reports = seal_interrupted(library, identities, load_recipients(library))
-        for r in reports:
-            print(f"{r.recording_id}\tsealed: kept {r.kept_s:.1f} s ({r.kept_bytes} bytes)")
-        if not reports:
-            print("No interrupted recordings: nothing to do.")
-        return 0
+        reports = seal_interrupted(
+            library,
+            identities,
+            load_recipients(library),
+            reserve_bytes=max(0, args.reserve_mb) * 1_000_000,
+        )
+        return _print_reports(reports)
     finally:
         library.close()
+
+
+def _print_reports(reports: list[SealReport]) -> int:
+    """One line a film; 1 if any could not be sealed (the others are sealed all the same)."""
+    for r in reports:
+        if r.outcome == SEALED:
+            print(f"{r.recording_id}\tsealed: kept {r.kept_s:.1f} s ({r.kept_bytes} bytes)")
+        elif r.outcome == EMPTY:
+            print(f"{r.recording_id}\t{r.problem}")
+        else:
+            print(f"vigkit: {r.recording_id} was not sealed: {r.problem}", file=sys.stderr)
+    if not reports:
+        print("No interrupted recordings: nothing to do.")
+    return 1 if any(r.outcome == FAILED for r in reports) else 0

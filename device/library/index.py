@@ -77,6 +77,7 @@ class State(StrEnum):
     INTERRUPTED = "interrupted"  # found unfinished at start-up; original untouched
     RECOVERED = "recovered"  # interrupted, then sealed by salvage
     ERASED = "erased"  # its files were removed by retention; the row stays (no personal data)
+    EMPTY = "empty"  # interrupted before its first picture: nothing was recorded
 
 
 FINISHED = (State.COMPLETE, State.RECOVERED)  # films that can be played and cut
@@ -90,6 +91,11 @@ def require_finished(state: State, hint: str) -> None:
         raise RecordingError(
             "this film has been removed from the kit after its safe copy reached the office",
             hint="The office can open it from its own storage.",
+        )
+    if state == State.EMPTY:
+        raise RecordingError(
+            "nothing was recorded: the kit stopped (a power cut?) before the first picture",
+            hint="The list of recordings shows every film that has pictures.",
         )
     raise RecordingError(
         "this film is still being recorded"

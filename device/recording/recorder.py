@@ -119,6 +119,11 @@ class Recorder:
             return None
         return self._mic.level_dbfs
 
+    @property
+    def reserve_bytes(self) -> int:
+        """The free space kept on the card (a repair of an older film keeps it too)."""
+        return self._limits.reserve_bytes
+
     def minutes_left(self) -> float:
         spare = self._library.free_bytes() - self._limits.reserve_bytes
         return max(0.0, spare / self._bytes_per_second / 60)

@@ -21,6 +21,7 @@ from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.security import wants_json
 from web.kit import auth, media, notes_api, pages, probes, review, settings, sync
+from web.kit.sealer import Sealer
 from web.kit.services import Control, KitApp, KitServices, PageSettings, current_identity
 from web.kit.sync_runner import SyncRunner, SyncSettings
 from web.kit.thumbnailer import Thumbnailer
@@ -68,11 +69,13 @@ def create_app(
         clock=clock,
         on_forget=layouts.clear,
     )
+    thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
     services = KitServices(
         kit=kit,
         keyring=keyring,
         control=control,
-        thumbnailer=Thumbnailer(kit, keyring, enabled=thumbnails),
+        thumbnailer=thumbnailer,
+        sealer=Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick),
         layouts=layouts,
         notes=NotesStore(kit.library.data, kit.library.index, kit.library.audit),
         sync=SyncRunner(kit, sync or SyncSettings()),

@@ -6,7 +6,6 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from werkzeug.wrappers import Response
 
 from device.errors import WrongPassphrase
-from device.recording import seal_interrupted
 from web.common.keyring import TooManyTries
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
@@ -36,10 +35,11 @@ def unlock() -> Response | tuple[str, int]:
         return render_template("unlock.html", status=recorder_status(), problem=problem), status
     session.clear()  # a fresh session (and CSRF token) for the unlocked browser
     session["unlock"] = token
-    page = current_kit()
-    identity = current_identity()
-    if identity is not None:
-        seal_interrupted(page.kit.library, [identity], page.kit.recipients)
+    if current_identity() is not None:
+        # interrupted films are repaired in the background (web.kit.sealer), never here:
+        # the answer takes about the scrypt time however long the films are
+        page = current_kit()
+        page.sealer.kick()
         page.thumbnailer.kick()
     return redirect(url_for("pages.home"))
 

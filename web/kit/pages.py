@@ -45,6 +45,7 @@ BADGES = {
     State.INTERRUPTED: "Interrupted",
     State.RECOVERED: "Interrupted, recovered",
     State.ERASED: "At the office only",
+    State.EMPTY: "Nothing was recorded (the kit stopped before the first picture)",
 }
 
 

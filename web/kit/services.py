@@ -21,6 +21,7 @@ from device.library import NotesStore
 from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.page import PageApp
+from web.kit.sealer import Sealer
 from web.kit.sync_runner import SyncRunner
 from web.kit.thumbnailer import Thumbnailer
 
@@ -50,6 +51,7 @@ class KitServices:
     keyring: Keyring
     control: Control
     thumbnailer: Thumbnailer
+    sealer: Sealer
     layouts: Layouts
     notes: NotesStore
     sync: SyncRunner
@@ -58,6 +60,7 @@ class KitServices:
 
     def close(self) -> None:
         self.sync.close()
+        self.sealer.close()
         self.thumbnailer.close()
         self.layouts.clear()  # the film readers kept open between range requests
 

@@ -19,7 +19,8 @@ WORDS = {
 
 
 def recorder_status() -> dict[str, Any]:
-    kit = current_kit().kit
+    page = current_kit()
+    kit, sealer = page.kit, page.sealer
     status = kit.recorder.status
     elapsed = None
     if status.state == RecorderState.RECORDING and status.started_us is not None:
@@ -31,6 +32,8 @@ def recorder_status() -> dict[str, Any]:
         "minutes_left": int(kit.recorder.minutes_left()),
         "warning": status.fault or status.warning,
         "level_dbfs": level_dbfs(kit.recorder.audio_level_dbfs()),
+        "repairing": sealer.repairing,
+        "repair_problem": next(iter(sealer.problems.values()), None),
     }
 
 

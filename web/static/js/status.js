@@ -49,6 +49,16 @@ function show(status) {
     warning.textContent = status.warning ?? "";
     warning.hidden = !status.warning;
   }
+  for (const [selector, text] of [
+    ["[data-repairing]", status.repairing],
+    ["[data-repair-problem]", status.repair_problem],
+  ]) {
+    const line = statusBox.querySelector(selector);
+    if (line) {
+      line.textContent = text ?? "";
+      line.hidden = !text;
+    }
+  }
   showLevel(status.level_dbfs);
   if (recordForm) {
     const recording = status.state === "recording";
