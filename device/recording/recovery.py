@@ -57,6 +57,15 @@ def _never() -> bool:
     return False
 
 
+def _nothing(step: str) -> None:
+    pass
+
+
+# Called after each step with its name. Only the tests set it: they kill the process
+# there (a power cut at that point) and prove that a rerun finishes the job.
+after_step: Callable[[str], None] = _nothing
+
+
 @contextmanager
 def seal_lock(data: DataDir) -> Iterator[None]:
     """One seal at a time. ``flock`` locks belong to an open file description, so two
@@ -110,6 +119,7 @@ def seal(
             return _nothing_recorded(library, rec_id, "no film file was found")
         film.rename(original)
         fsync_dir(data.recordings)
+        after_step("original moved aside")
     try:
         with original.open("rb") as src:
             index = scan_file(age.Reader(src, identities, allow_unfinished=True))
@@ -121,8 +131,10 @@ def seal(
     whole = _whole_length(index)
     size, sha = _write_sealed(data, rec_id, identities, recipients, whole, busy)
     write_encrypted(data, rec_id, "index", index.to_json().encode(), recipients)
+    after_step("fragment index written")
     kept_s = round(index.video_duration_s(), 3)
     library.index.update(rec_id, state=State.RECOVERED, duration_s=kept_s, size=size, sha256=sha)
+    after_step("index updated")
     library.audit.append("recording sealed", rec_id, kept_s=kept_s, kept_bytes=whole)
     return SealReport(rec_id, kept_s, whole)
 
@@ -168,8 +180,10 @@ def _write_sealed(
     except BaseException:
         tmp.unlink(missing_ok=True)  # a temp file never outlives a failed or paused run
         raise
+    after_step("sealed copy written")
     tmp.rename(data.film(rec_id))  # HashingFile.close fsync'd the data first
     fsync_dir(data.recordings)
+    after_step("sealed copy renamed")
     return size, sha
 
 
@@ -189,3 +203,4 @@ def _copy(src: age.Reader, dst: age.Writer, count: int, busy: Callable[[], bool]
             break
         dst.write(block)
         left -= len(block)
+        after_step("copying")
