@@ -22,7 +22,7 @@ from device import age
 from device.library import Library, State
 from device.recording.recovery import SEALED, seal_interrupted
 from tests.mediacheck import ffmpeg_decodes
-from tests.recording.conftest import OfficeKey, films, vigkit
+from tests.recording.conftest import VIGKIT, OfficeKey, films, vigkit
 from tests.recording.sealing_helpers import interrupted_film
 
 STEPS = [
@@ -123,3 +123,40 @@ def test_overlapping_seals_leave_exactly_one_sealed_film(
         library.close()
     assert outcomes == [SEALED]  # one sealed it; the others found nothing left to do
     _check_sealed(data, rec_id, office_key, original)
+
+
+def test_a_seal_without_room_for_the_film_and_the_reserve_says_so(
+    tmp_path: Path, interrupted: Path, office_key: OfficeKey
+) -> None:
+    """A 16 MB card (a private tmpfs), a 10 MB reserve and a 1.6 MB film: with a 5 MB
+    file taking the room the seal refuses in words and touches nothing; once that file
+    is gone, the same command seals."""
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to make a small private disk")
+    (film,) = films(interrupted)
+    original = film.read_bytes()
+    recover = [*VIGKIT, "recover", "--data", "$1/kit", "-i", str(office_key.path)]
+    command = " ".join(f'"{a}"' if a != "$1/kit" else '"$1/kit"' for a in recover)
+    script = (
+        'set -e; mount -t tmpfs -o size=16m tmpfs "$1"; cp -r "$3" "$1/kit"; '
+        'head -c 5000000 /dev/zero > "$1/filler"; '
+        f'{command} --reserve-mb 10 2>&1 || echo "exit $?"; ls -A "$1/kit/recordings"; '
+        f'rm "$1/filler"; {command} --reserve-mb 10 2>&1; cp -r "$1/kit" "$2"'
+    )
+    card, out = tmp_path / "card", tmp_path / "copied"
+    card.mkdir()
+    unshare = ["unshare", "--map-root-user", "--mount", "bash", "-c", script, "bash"]
+    done = subprocess.run(
+        [*unshare, str(card), str(out), str(interrupted)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    refused, _, sealed = done.stdout.partition("exit 1\n")
+    assert "not enough room on the card to repair" in refused, done.stdout
+    assert "Traceback" not in done.stdout
+    assert ".sealing" not in sealed.split("sealed: kept")[0]  # no temp file was left
+    assert "sealed: kept" in sealed
+    rec_id = film.name.split(".")[0]
+    _check_sealed(out, rec_id, office_key, original)

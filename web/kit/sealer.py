@@ -82,23 +82,33 @@ class Sealer:
                 log.info("sealing waits for the recording to end")
             except Exception:  # e.g. the library closing under it; try again on the next kick
                 log.exception("the sealing thread stopped a round")
-            finally:
                 self.repairing = None
 
     def _round(self) -> None:
         identity = self._keyring.held_identity()
         library = self._kit.library
         pending = library.index.all(State.INTERRUPTED)
-        if identity is None or not pending or self._busy():
+        if identity is None or not pending:
+            self.repairing = None
             return
-        self.repairing = (
-            "Repairing "
-            + ", ".join(_film_of(r.started_at) for r in pending)
-            + (" after a power cut…")
-        )
-        reports = seal_interrupted(
-            library, [identity], self._kit.recipients, reserve_bytes=self._reserve, busy=self._busy
-        )
+        films = ", ".join(_film_of(r.started_at) for r in pending)
+        later = f"{films[:1].upper()}{films[1:]} will be repaired once the recording ends."
+        if self._busy():
+            self.repairing = later
+            return
+        self.repairing = f"Repairing {films} after a power cut…"
+        try:
+            reports = seal_interrupted(
+                library,
+                [identity],
+                self._kit.recipients,
+                reserve_bytes=self._reserve,
+                busy=self._busy,
+            )
+        except SealPaused:
+            self.repairing = later
+            raise
+        self.repairing = None
         for r in reports:
             if r.outcome == FAILED:
                 self.problems[r.recording_id] = r.problem
