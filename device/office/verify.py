@@ -99,6 +99,11 @@ def _flag_state(report: KitReport, rec_id: str, state: str) -> None:
             f"{rec_id}: the film was interrupted and recovered; "
             f"the untouched original is {rec_id}.interrupted.mp4.age"
         )
+    elif state == "empty":
+        report.flags.append(
+            f"{rec_id}: nothing was recorded (the kit stopped before the first picture); "
+            "there is no film to open"
+        )
 
 
 def _check_audit(kit: KitFolder, report: KitReport) -> None:

@@ -41,6 +41,7 @@ RANGE_BYTES = 1 << 20  # as on the kit (web.kit.pages): each answer ends quickly
 STATES = {
     "interrupted": "Interrupted, not sealed",
     "recovered": "Interrupted, recovered",
+    "empty": "Nothing was recorded (the kit stopped before the first picture)",
 }
 
 
