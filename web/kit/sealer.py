@@ -109,11 +109,13 @@ class Sealer:
             self.repairing = later
             raise
         self.repairing = None
+        problems = dict(self.problems)  # replaced whole: the page reads it from other threads
         for r in reports:
             if r.outcome == FAILED:
-                self.problems[r.recording_id] = r.problem
+                problems[r.recording_id] = r.problem
             else:
-                self.problems.pop(r.recording_id, None)
+                problems.pop(r.recording_id, None)
+        self.problems = problems
         if any(r.outcome == SEALED for r in reports):
             self._on_sealed()
 
