@@ -17,7 +17,9 @@ cd "$(dirname "$0")/.."
 # (sync, and `rclone serve sftp|webdav` as the office server in tests), zbar (decoding
 # the Wi-Fi label's QR code in tests), GStreamer's tools, demuxers and its Python
 # bindings for the system interpreter (a second, independent player of the served film:
-# discoverer's duration, and a real seek by tests/web/gst_seek.py).
+# discoverer's duration, and a real seek by tests/web/gst_seek.py), WebKitGTK's WebDriver
+# and MiniBrowser under Xvfb, GStreamer's H.264/AAC decoders being its media backend (the
+# second browser engine the phone's playback tests use).
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential make git
   age ffmpeg shellcheck systemd
@@ -26,6 +28,7 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+  webkit2gtk-driver xvfb xauth gstreamer1.0-gl
 )
 
 missing=()

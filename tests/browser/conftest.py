@@ -14,13 +14,14 @@ and the bytes the kit sent.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -29,10 +30,10 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 from device import config
 from device.commands.run import Appliance
 from device.library import Library
-from tests.web.web_helpers import PASSPHRASE, free_port, make_keys
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+from tests.browser import engines
+from tests.browser.engines import ChromiumPhone, Phone, WebKitPhone
+from tests.browser.playback import FilmLog, StaticFilms, faststart, serve_static
+from tests.web.web_helpers import PASSPHRASE, HttpSession, free_port, make_keys
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,58 +48,6 @@ BUTTON, LED = 17, 27
 LONG_FILM_S = 3600
 SHORT_FILM_S = 12
 TIMEOUT_MS = 30_000  # a shared 2-CPU machine: generous, but every wait is for an event
-
-
-@dataclass
-class FilmRequest:
-    method: str
-    range: str | None
-    status: str = ""
-    sent: int = 0
-    path: str = ""
-
-
-@dataclass
-class FilmLog:
-    """WSGI middleware: each request for a ``.mp4``, its Range and the bytes sent."""
-
-    app: WSGIApplication
-    requests: list[FilmRequest] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not environ.get("PATH_INFO", "").endswith(".mp4"):
-            return self.app(environ, start_response)
-        entry = FilmRequest(
-            environ["REQUEST_METHOD"], environ.get("HTTP_RANGE"), path=environ["PATH_INFO"]
-        )
-        with self.lock:
-            self.requests.append(entry)
-
-        def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
-            entry.status = status
-            return start_response(status, headers, *exc)
-
-        return self._count(entry, self.app(environ, start))
-
-    @staticmethod
-    def _count(entry: FilmRequest, body: Iterable[bytes]) -> Iterator[bytes]:
-        try:
-            for chunk in body:
-                entry.sent += len(chunk)
-                yield chunk
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-
-    def clear(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-    def snapshot(self) -> list[FilmRequest]:
-        with self.lock:
-            return list(self.requests)
 
 
 @dataclass
@@ -164,9 +113,9 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     return data, long.id, short.id
 
 
-@pytest.fixture(scope="package")
-def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
-    data, long_id, short_id = kit_data
+@contextlib.contextmanager
+def serve_kit(data: Path, long_id: str, short_id: str = "") -> Iterator[ServedKit]:
+    """The kit of ``vigkit run`` on ``data`` in this process, on a free port."""
     cfg = config.load(
         overrides={
             "data_dir": data,
@@ -206,6 +155,13 @@ def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
         server.join(10)
         appliance.close()
         pins.close()
+
+
+@pytest.fixture(scope="package")
+def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
+    data, long_id, short_id = kit_data
+    with serve_kit(data, long_id, short_id) as kit:
+        yield kit
 
 
 @pytest.fixture(scope="package")
@@ -278,3 +234,45 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
         for v in result
         if v["impact"] in impacts
     ]
+
+
+# --- both engines: the playback tests' phone ------------------------------------------
+
+
+@pytest.fixture(scope="package")
+def webkit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebKitPhone]:
+    """One WebKit (MiniBrowser under Xvfb) for every WebKit test of the session."""
+    with engines.webkit(tmp_path_factory.mktemp("webkit-home"), **PHONE) as phone:
+        yield phone
+
+
+@pytest.fixture(params=["chromium", "webkit"])
+def phone(request: pytest.FixtureRequest, served: ServedKit) -> Iterator[Phone]:
+    """A fresh phone with no session, in each engine in turn."""
+    if request.param == "chromium":
+        context: BrowserContext = request.getfixturevalue("browser")
+        context.clear_cookies()
+        tab = context.new_page()
+        try:
+            yield ChromiumPhone(tab)
+        finally:
+            tab.close()
+        return
+    webkit: WebKitPhone = request.getfixturevalue("webkit")
+    webkit.fresh(served.url)
+    yield webkit
+
+
+@pytest.fixture(scope="package")
+def plain_films(served: ServedKit) -> Iterator[StaticFilms]:
+    """The hour and the short film as the kit serves them, remade by ffmpeg into plain
+    progressive MP4s (in memory only) and served statically: the anchor."""
+    session = HttpSession(served.url)
+    assert session.unlock() in (302, 303)
+    films: dict[str, bytes] = {}
+    for name, rec_id in (("hour", served.long_film_id), ("short", served.short_film_id)):
+        status, _, body = session.request(f"/recordings/{rec_id}/film.mp4")
+        assert status == 200, status
+        films[name] = faststart(body)
+    with serve_static(dict(films)) as static:
+        yield static
