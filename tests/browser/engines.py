@@ -84,8 +84,12 @@ class ChromiumPhone(Phone):
         self.page.goto(url)
 
     def run(self, function: str, *args: Any, timeout_s: float = TIMEOUT_S) -> Any:
-        # Playwright awaits a returned promise; its own default timeout bounds the call
-        return self.page.evaluate(f"args => ({function})(...args)", list(args))
+        # Playwright awaits a returned promise but never times out an evaluation
+        ms = timeout_s * 1000
+        late = f"new Promise((_, no) => setTimeout(() => no(new Error('timed out')), {ms}))"
+        return self.page.evaluate(
+            f"args => Promise.race([({function})(...args), {late}])", list(args)
+        )
 
     def unlock(self, base: str, passphrase: str = PASSPHRASE) -> None:
         self.page.goto(base + "/")
@@ -155,6 +159,7 @@ def webkit(home: Path, width: int, height: int) -> Iterator[WebKitPhone]:
     for tool in (WEBKIT_DRIVER, MINIBROWSER):
         if not os.access(tool, os.X_OK):
             raise RuntimeError(f"{tool} is missing: run scripts/bootstrap.sh as root")
+    home.mkdir(parents=True, exist_ok=True)
     with xvfb() as display:
         env = {
             **os.environ,

@@ -196,7 +196,8 @@ class StaticFilms:
         if parts[0] != "films" or name not in self.films:
             return Response("not here", 404)
         film = self.films[name]
-        body = io.BytesIO(film) if isinstance(film, bytes) else film.open("rb")
+        # a path, not an open file: Werkzeug then knows the size, so it can answer ranges
+        body = io.BytesIO(film) if isinstance(film, bytes) else film
         return send_file(body, request.environ, mimetype="video/mp4", conditional=True, max_age=0)
 
 
