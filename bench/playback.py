@@ -18,7 +18,7 @@ its time (**first frame**, ms), and the film requests and bytes the server sent 
 Median of ``OPENS`` opens. **Seek**: ``SEEKS`` seeks to the same random times on both
 sides, paused, each timed from setting ``currentTime`` to ``seeked``: median and worst
 (a seek that times out or lands more than a frame away is infinite).
-Sides alternate open by open; the seeks run side by side in turn. Ratio: ours over the
+Sides alternate open by open; then each side makes its 20 seeks in turn. Ratio: ours over the
 anchor (target at most 1.2 on every figure).
 """
 
