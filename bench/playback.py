@@ -82,9 +82,8 @@ t => new Promise(done => {
 def in_memory_faststart(session: HttpSession, path: str) -> Iterator[Path]:
     """ffmpeg's faststart copy of the kit's film at ``path`` in a memfd; its /proc path.
 
-    The film is read here in one plain GET (a 200 with every byte) and piped to ffmpeg:
-    given the URL, ffmpeg asks ``bytes=0-``, takes the kit's first 1 MiB answer
-    (``FILM_RANGE_BYTES``) for the whole file and copies a film of a few seconds."""
+    The film is read here in one plain GET (a 200 with every byte) and piped to ffmpeg,
+    so the anchor holds exactly the kit's samples."""
     fd = os.memfd_create("anchor")
     try:
         command = [*COPY, "-movflags", "+faststart", "-f", "mp4", f"/proc/self/fd/{fd}"]

@@ -26,13 +26,6 @@ from tests.web.web_helpers import HttpSession
 
 FILMS = {"hour": (LONG_FILM_S, 5), "short": (SHORT_FILM_S, 30)}
 PLAY_ON_S = 2.0
-# Strict: when the kit's answers stop breaking WebKit's seeks this passes, and the mark
-# must go. The same bytes served whole by Werkzeug (the faststart side is ffmpeg's copy;
-# served as-is they seek right too), or by the kit with no FILM_RANGE_BYTES cap, pass.
-CUT_SHORT = (
-    "issue #13: the kit answers `bytes=N-` with 1 MiB (web.kit.pages.FILM_RANGE_BYTES); "
-    "WebKitGTK's next seek then reads on from where that answer ended and lands elsewhere"
-)
 
 
 def _film_url(served: ServedKit, plain: StaticFilms | None, film: str) -> str:
@@ -48,8 +41,6 @@ def test_a_film_plays_and_seeks_to_the_frame(
     phone: Phone, served: ServedKit, request: pytest.FixtureRequest, source: str, film: str
 ) -> None:
     plain = request.getfixturevalue("plain_films") if source == "faststart" else None
-    if (phone.engine, source, film) == ("webkit", "kit", "hour"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=CUT_SHORT))
     if source == "kit":
         phone.unlock(served.url)
     length_s, fps = FILMS[film]

@@ -12,9 +12,13 @@ decrypts about 64 KiB) and settles the cases where Werkzeug's answer is not ours
   RFC 9110 §14.1.3 says — Werkzeug would answer 416;
 - several ranges (``bytes=0-1,5-9``) are also answered with the whole file and 200,
   which RFC 9110 allows and every client handles — Werkzeug would answer 416;
-- a range that starts at or past the end is a 416 with ``Content-Range: bytes */SIZE``;
-- a long range may be cut short (``max_range``): the film's answers then end quickly,
-  so a phone that pauses a video never holds one of the server's few threads.
+- a range that starts at or past the end is a 416 with ``Content-Range: bytes */SIZE``.
+
+A range is always answered whole. RFC 9110 lets a server send less than was asked, and
+this module once cut every answer at 1 MiB, but WebKit (Safari's engine) then reads on
+from where the short answer ended and its next seek lands seconds away, and ffmpeg takes
+the short answer for the whole file (issue #13). A phone that pauses holds its worker
+until it reads again or goes (``web.common.serving`` has threads for that).
 """
 
 from __future__ import annotations
@@ -50,14 +54,10 @@ def serve_file_like(
     size: int,
     *,
     mimetype: str = "video/mp4",
-    max_range: int | None = None,
 ) -> Response:
     """Answer GET/HEAD for ``fileobj`` (seekable, ``size`` bytes), honouring one byte range.
 
-    With ``max_range``, a range longer than that (``bytes=0-`` is the whole film) is
-    answered with its first ``max_range`` bytes, which RFC 9110 §15.3.7 allows ("a server
-    might want to send only a subset of the data requested"); every player asks again
-    from where the answer ended. The response owns ``fileobj`` and closes it when the
+    The response owns ``fileobj`` and closes it when the
     body is done or abandoned.
     """
     # FileWrapper (not wsgi.file_wrapper) so Werkzeug's range wrapper can seek it: a
@@ -67,7 +67,7 @@ def serve_file_like(
     response.headers["Cache-Control"] = "no-store"
     response.content_length = size
     environ = dict(request.environ)
-    wanted = _single_byte_range(environ.pop("HTTP_RANGE", None), size, max_range)
+    wanted = _single_byte_range(environ.pop("HTTP_RANGE", None), size)
     if wanted is not None:
         environ["HTTP_RANGE"] = wanted
     try:
@@ -77,20 +77,14 @@ def serve_file_like(
         return _not_satisfiable(size)
 
 
-def _single_byte_range(header: str | None, size: int, max_range: int | None) -> str | None:
+def _single_byte_range(header: str | None, size: int) -> str | None:
     """The Range header for Werkzeug to honour, or None to send the whole film with 200."""
     parsed: Range | None = parse_range_header(header)
     if header is None or parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
         return None
     start, end = parsed.ranges[0]
     if start < 0 and end is None and -start > size:
-        parsed, header = Range("bytes", [(0, None)]), "bytes=0-"
-    span = parsed.range_for_length(size)
-    if max_range is None or span is None:  # no cap, or impossible: Werkzeug's 416
-        return header
-    first, stop = span
-    if stop - first > max_range:
-        return f"bytes={first}-{first + max_range - 1}"
+        return "bytes=0-"
     return header
 
 

@@ -16,9 +16,11 @@ Three things matter on a Pi that is filming while a phone plays a film:
   thread made at start-up at normal priority. (A page thread holding the GIL can still
   delay the recorder for a moment; the capture queue absorbs that, and the heavy work on
   both sides — H.264, AAC, ChaCha20 — runs in C.)
-- **Few threads.** Four workers: a status poll, the preview and two film ranges at once
-  (a phone seeking cancels one and opens another) — more threads only compete with the
-  recorder for two or four cores.
+- **Enough threads, mostly asleep.** A film's range is answered whole (see
+  ``web.common.ranges``), so a phone that pauses a video keeps one worker waiting on its
+  socket until it reads again or goes; a waiting worker costs no CPU. Eight workers: two
+  phones each with a playing and a paused answer, the status polls, the preview and a
+  seek's new answer while the old one is being dropped.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 PAGE_NICE = 10  # CFS gives a nice-0 thread about 9x the CPU of a nice-10 one
-THREADS = 4
+THREADS = 8
 OUTBUF_HIGH_WATERMARK = 1 << 20  # a worker waits for the phone beyond this
 OUTBUF_OVERFLOW = 64 << 20  # never reached: the watermark stops writers long before
 MAX_REQUEST_BODY = 64 << 10  # forms are small; waitress keeps bodies under this in memory

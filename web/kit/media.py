@@ -23,8 +23,6 @@ from web.kit.services import current_kit
 
 bp = Blueprint("media", __name__)
 
-CLIP_RANGE_BYTES = 1 << 20  # as for the film: each answer ends quickly (web.kit.pages)
-
 
 def downloads_allowed() -> bool:
     return current_kit().allow_downloads
@@ -63,7 +61,7 @@ def _open(rec_id: str, item: dict[str, Any]) -> age.Reader:
 def clip_mp4(rec_id: str, clip_id: str) -> Response:
     rec_id, item = exported(rec_id, "clips", clip_id)
     reader = _open(rec_id, item)
-    return serve_file_like(request, reader, reader.size, max_range=CLIP_RANGE_BYTES)
+    return serve_file_like(request, reader, reader.size)
 
 
 @bp.get("/recordings/<rec_id>/stills/<still_id>.jpg")

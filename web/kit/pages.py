@@ -36,10 +36,6 @@ from web.kit.sync import badges as sync_badges
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
 
-# The longest answer to one range request of a film (see ``serve_file_like``): about a
-# second of 8 Mbit/s film, so an answer ends quickly and frees its server thread.
-FILM_RANGE_BYTES = 1 << 20
-
 BADGES = {
     State.RECORDING: "Recording now",
     State.INTERRUPTED: "Interrupted",
@@ -142,7 +138,7 @@ def film_mp4(rec_id: str) -> Response:
         abort(401)
     page = current_kit()
     virtual = open_film(page.kit.library, check_recording_id(rec_id), identity, page.layouts)
-    return serve_file_like(request, virtual, virtual.size, max_range=FILM_RANGE_BYTES)
+    return serve_file_like(request, virtual, virtual.size)
 
 
 @bp.get("/recordings/<rec_id>/thumbs/<int:n>.jpg")

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("office", __name__)
 
 HTML_PAGES = frozenset({"office.recordings", "office.film", "office.review"})
-RANGE_BYTES = 1 << 20  # as on the kit (web.kit.pages): each answer ends quickly
 STATES = {
     "interrupted": "Interrupted, not sealed",
     "recovered": "Interrupted, recovered",
@@ -139,7 +138,7 @@ def film_mp4(kit: str, rec_id: str) -> Response:
         rec.file("mp4"), rec.file("index"), rec.id, state.identity, state.layouts,
         missing=_missing,
     )  # fmt: skip
-    return serve_file_like(request, virtual, virtual.size, max_range=RANGE_BYTES)
+    return serve_file_like(request, virtual, virtual.size)
 
 
 @bp.get("/recordings/<kit>/<rec_id>/thumbs/<int:n>.jpg")
@@ -163,7 +162,7 @@ def clip_mp4(kit: str, rec_id: str, clip_id: str) -> Response:
     except BaseException:
         source.close()
         raise
-    return serve_file_like(request, reader, reader.size, max_range=RANGE_BYTES)
+    return serve_file_like(request, reader, reader.size)
 
 
 @bp.get("/recordings/<kit>/<rec_id>/stills/<still_id>.jpg")
