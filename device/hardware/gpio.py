@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from device.errors import GpioError
 from device.hardware.base import LedPattern
 from device.hardware.buttons import ButtonEvent, ButtonLogic
 from device.hardware.led import PatternPlayer
+from device.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class GpioControls:
             self._close_devices()
             raise GpioError(f"could not open the button or LED pins: {e}") from e
         self._player = PatternPlayer(self._write_led)
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run, name="gpio-buttons", daemon=True)
+        self._worker = BackgroundThread(self._run, name="gpio-buttons", join_s=_JOIN_TIMEOUT_S)
+        self._stop = self._worker.stopping
         self._worker.start()
 
     # --- Controls ------------------------------------------------------------------------
@@ -86,9 +86,7 @@ class GpioControls:
     def close(self) -> None:
         self._stop.set()
         self._edges.put(None)  # wake the worker now rather than at its next idle look
-        self._worker.join(_JOIN_TIMEOUT_S)
-        if self._worker.is_alive():
-            log.warning("button worker thread did not stop within %.1f s", _JOIN_TIMEOUT_S)
+        self._worker.join_within()
         self._player.close()
         self._close_devices()
 

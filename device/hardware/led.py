@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 
 from device.hardware.base import LedPattern
+from device.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,7 @@ class PatternPlayer:
         self._write = write
         self._lock = threading.Lock()
         self._pattern: LedPattern | None = None
-        self._stop: threading.Event | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: BackgroundThread | None = None
         self._closed = False
 
     @property
@@ -75,10 +75,15 @@ class PatternPlayer:
                 self._write(steps[0][0])
                 return
             stop = threading.Event()
-            thread = threading.Thread(
-                target=self._play, args=(steps, stop), name=f"led-{pattern.value}", daemon=True
+            thread = BackgroundThread(
+                self._play,
+                steps,
+                stop,
+                name=f"led-{pattern.value}",
+                stopping=stop,
+                join_s=_JOIN_TIMEOUT_S,
             )
-            self._stop, self._thread = stop, thread
+            self._thread = thread
             thread.start()
 
     def close(self) -> None:
@@ -90,13 +95,9 @@ class PatternPlayer:
             self._write(False)
 
     def _halt(self) -> None:
-        if self._stop is None or self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join(_JOIN_TIMEOUT_S)
-        if self._thread.is_alive():
-            log.warning("LED pattern thread did not stop within %.1f s", _JOIN_TIMEOUT_S)
-        self._stop = self._thread = None
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
 
     def _play(self, steps: tuple[Step, ...], stop: threading.Event) -> None:
         deadline = time.monotonic()

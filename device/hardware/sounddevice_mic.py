@@ -39,6 +39,7 @@ from device.hardware.audio_clock import SampleClock
 from device.hardware.base import AudioSink, peak_dbfs
 from device.hardware.monotonic import monotonic_us
 from device.media.packets import AudioBlock
+from device.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,7 @@ class SoundDeviceMicrophone:
         self._overflows = 0  # since the stream opened
         self._take_overflows_from = 0
         self._started_us = 0
-        self._watch_stop = threading.Event()
-        self._watchdog: threading.Thread | None = None
+        self._watchdog: BackgroundThread | None = None
 
     # --- Microphone ----------------------------------------------------------------------
 
@@ -199,17 +199,16 @@ class SoundDeviceMicrophone:
         except Exception as e:  # PortAudioError, or ValueError for a rate the mic refuses
             self._close_stream()
             raise MicrophoneError(f"could not start the microphone {self.device!r}: {e}") from e
-        self._watch_stop.clear()
-        self._watchdog = threading.Thread(target=self._watch, name="mic-watchdog", daemon=True)
+        stop = threading.Event()
+        self._watchdog = BackgroundThread(
+            self._watch, stop, name="mic-watchdog", stopping=stop, join_s=_JOIN_TIMEOUT_S
+        )
         self._watchdog.start()
 
     def _release(self) -> None:
         self._stopping = True
-        self._watch_stop.set()
         if self._watchdog is not None:
-            self._watchdog.join(_JOIN_TIMEOUT_S)
-            if self._watchdog.is_alive():
-                log.warning("microphone watchdog did not stop within %.1f s", _JOIN_TIMEOUT_S)
+            self._watchdog.stop()
             self._watchdog = None
         self._close_stream()
 
@@ -264,9 +263,9 @@ class SoundDeviceMicrophone:
 
     # --- watchdog -----------------------------------------------------------------------
 
-    def _watch(self) -> None:
+    def _watch(self, stop: threading.Event) -> None:
         overflows = self._overflows
-        while not self._watch_stop.wait(_WATCH_EVERY_S):
+        while not stop.wait(_WATCH_EVERY_S):
             if self._overflows != overflows:
                 log.warning("microphone overflowed %d time(s): sound was lost", self._overflows)
                 overflows = self._overflows

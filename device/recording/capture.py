@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from device.media.packets import AudioBlock, EncodedFrame
 from device.recording._gather import SoundGatherer
 from device.recording._inbox import Inbox
 from device.recording._merge import Merger
+from device.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,8 @@ class Capture:
         self._on_event = on_event
         self._frame_us = 1_000_000 // max(fps, 1)
         self._inbox: Inbox[tuple[str, Any]] = Inbox(QUEUE_ITEMS, wake_weight=WAKE_FRAMES)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="vigkit-mux", daemon=True)
+        self._thread = BackgroundThread(self._run, name="vigkit-mux")
+        self._stop = self._thread.stopping  # a stop asked for (or the capture stopping itself)
         self.result = CaptureResult()
         self.error: BaseException | None = None
         self._last_frame_at = time.monotonic()
@@ -155,9 +155,8 @@ class Capture:
         """Until a stop is asked for (or the capture stops by itself)."""
         self._stop.wait()
 
-    def join(self, timeout: float | None = 30.0) -> CaptureResult:
-        self._thread.join(timeout)
-        if self._thread.is_alive():
+    def join(self, timeout: float = 30.0) -> CaptureResult:
+        if not self._thread.join_within(timeout):
             raise RecordingError(f"the recording did not finish within {timeout} s")
         if self.error is not None:
             raise self.error

@@ -21,6 +21,7 @@ from device.hardware.base import Camera, Microphone
 from device.hardware.monotonic import monotonic_us
 from device.library import Library, State, new_recording_id
 from device.recording.capture import Capture, CaptureLimits, CaptureResult, PacketSink
+from device.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Recorder:
         self._capture: Capture | None = None
         self._done = threading.Event()
         self._done.set()
+        self._finisher: BackgroundThread | None = None  # the last recording's finishing thread
         self._listeners: list[Callable[[Status], None]] = []
         self._mic_problem: str | None = None  # why the microphone could not be opened
         self._last_take_note: str | None = None  # what went wrong with the last take's sound
@@ -94,6 +96,8 @@ class Recorder:
     def close(self) -> None:
         """Stop any recording, then stop listening to the microphone."""
         self.stop(reason="the kit is shutting down")
+        if self._finisher is not None:
+            self._finisher.join_within()  # done is set: the thread is ending, or stuck
         if self._mic is not None:
             self._mic.close()
 
@@ -181,9 +185,8 @@ class Recorder:
                 fault=None,
             )
         )
-        threading.Thread(
-            target=self._finish, args=(rec_id, capture, film), name="vigkit-finish", daemon=True
-        ).start()
+        self._finisher = BackgroundThread(self._finish, rec_id, capture, film, name="vigkit-finish")
+        self._finisher.start()
         return rec_id
 
     def _new_film(self, has_audio: bool) -> tuple[str, Film]:

@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 
 from device.errors import RcloneMissing, RemoteUnreachable, SyncError, SyncInterrupted
 from device.sync.diagnose import diagnose
+from device.threads import BackgroundThread
 
 # Retries kept short: a sync that fails is simply run again later (the timer is the
 # retry), and files that arrived are not sent twice, so waiting minutes on a dead server
@@ -108,7 +108,7 @@ class Rclone:
             assert proc.stdout is not None and proc.stderr is not None
             stdout = proc.stdout
             out: list[str] = []
-            reader = threading.Thread(target=lambda: out.append(stdout.read()), daemon=True)
+            reader = BackgroundThread(lambda: out.append(stdout.read()), name="rclone-stdout")
             reader.start()
             watch = _Watchdog(proc, self._stall_s)
             errors: list[str] = []
@@ -122,7 +122,7 @@ class Rclone:
                 raise
             finally:
                 watch.stop()
-                reader.join(timeout=10)
+                reader.join_within(10)
         if watch.stalled:
             raise RemoteUnreachable(
                 "the office server cannot be reached: the connection stopped "
@@ -242,9 +242,9 @@ class _Watchdog:
         self._stall_s = stall_s
         self._last: object = None
         self._since = time.monotonic()
-        self._done = threading.Event()
         self.stalled = False
-        self._thread = threading.Thread(target=self._run, name="rclone-watchdog", daemon=True)
+        self._thread = BackgroundThread(self._run, name="rclone-watchdog")
+        self._done = self._thread.stopping
         self._thread.start()
 
     def saw(self, progress: object) -> None:
@@ -259,8 +259,7 @@ class _Watchdog:
                 return
 
     def stop(self) -> None:
-        self._done.set()
-        self._thread.join(timeout=5)
+        self._thread.stop()
 
 
 @contextlib.contextmanager

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import waitress
 
+from device.threads import BackgroundThread
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -91,7 +93,7 @@ class FullPriority:
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
             queue.SimpleQueue()
         )
-        self._thread = threading.Thread(target=self._run, name="vigkit-control", daemon=True)
+        self._thread = BackgroundThread(self._run, name="vigkit-control")
         self._thread.start()
 
     def __call__(self, call: Callable[[], T]) -> T:
@@ -101,7 +103,7 @@ class FullPriority:
 
     def close(self) -> None:
         self._calls.put(None)
-        self._thread.join(5)
+        self._thread.join_within()
 
     def _run(self) -> None:
         while (item := self._calls.get()) is not None:

@@ -22,6 +22,7 @@ from device.kit.assembly import Kit
 from device.library import State
 from device.recording.recorder import RecorderState, Status
 from device.recording.recovery import FAILED, SEALED, seal_interrupted
+from device.threads import BackgroundThread
 from web.common.keyring import Keyring
 from web.common.serving import lower_this_thread
 
@@ -42,7 +43,7 @@ class Sealer:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._thread: BackgroundThread | None = None
         self.repairing: str | None = None  # the sentence the page shows while it works
         self.problems: dict[str, str] = {}
         kit.recorder.subscribe(self._on_status)
@@ -53,7 +54,7 @@ class Sealer:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="vigkit-seal", daemon=True)
+                self._thread = BackgroundThread(self._run, name="vigkit-seal", join_s=60)
                 self._thread.start()
         self._wake.set()
 
@@ -62,7 +63,7 @@ class Sealer:
         self._wake.set()
         thread = self._thread
         if thread is not None:
-            thread.join(60)
+            thread.join_within()
 
     def _on_status(self, status: Status) -> None:
         if status.state in _IDLE and self._keyring.is_unlocked:

@@ -14,6 +14,7 @@ from device.errors import ConfigError, VigKitError
 from device.kit import Kit
 from device.recording import RecorderState
 from device.sync import Progress, Rclone, Retention, Syncer
+from device.threads import BackgroundThread
 from web.common.serving import lower_this_thread
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class SyncRunner:
         self.settings = settings
         self.kit = kit
         self._guard = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._thread: BackgroundThread | None = None
         self.progress: Progress | None = None
         self.error = ""  # this page's last attempt, when the engine could not record it
         self.hint = ""
@@ -63,7 +64,7 @@ class SyncRunner:
                     "the kit is recording", "Sync when the film is finished and saved."
                 )
             self.progress = Progress("looking", 0, 0)
-            self._thread = threading.Thread(target=self._run, name="vigkit-sync", daemon=True)
+            self._thread = BackgroundThread(self._run, name="vigkit-sync", join_s=CLOSE_WAIT_S)
             self._thread.start()
             return True
 
@@ -105,4 +106,4 @@ class SyncRunner:
         short is safe: the next one carries on and nothing unverified was removed."""
         thread = self._thread
         if thread is not None:
-            thread.join(CLOSE_WAIT_S)
+            thread.join_within()

@@ -8,7 +8,6 @@ dropped frame, as with the Pi adapter's bounded hand-off queue.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
@@ -19,11 +18,9 @@ from device.hardware.synthetic.encoder import JpegEncoder
 from device.hardware.synthetic.pacing import Pace, SyntheticClock, hand_over
 from device.hardware.synthetic.pattern import PatternRenderer
 from device.media.packets import EncodedFrame
-
-log = logging.getLogger(__name__)
+from device.threads import BackgroundThread
 
 FrameSource = Callable[[int, int], EncodedFrame]  # (frame number, timestamp µs) -> frame
-_JOIN_TIMEOUT_S = 5.0
 
 
 class PacedCamera:
@@ -36,8 +33,8 @@ class PacedCamera:
         self.preview_interval_s = 0.25
         self._lock = threading.Lock()
         self._sink: FrameSink | None = None
-        self._encoding: tuple[threading.Thread, threading.Event] | None = None
-        self._preview: tuple[threading.Thread, threading.Event] | None = None
+        self._encoding: BackgroundThread | None = None
+        self._preview: BackgroundThread | None = None
         self._jpeg: bytes | None = None
         self._dropped = 0
         self._stall_until_us = 0
@@ -56,16 +53,15 @@ class PacedCamera:
         self._failed = False
         if self._preview is None:
             stop = threading.Event()
-            thread = threading.Thread(
-                target=self._run_preview, args=(stop,), name="synthetic-preview", daemon=True
+            self._preview = BackgroundThread(
+                self._run_preview, stop, name="synthetic-preview", stopping=stop
             )
-            self._preview = (thread, stop)
-            thread.start()
+            self._preview.start()
 
     def close(self) -> None:
         self.stop_encoding()
         if self._preview is not None:
-            _stop_thread(*self._preview)
+            self._preview.stop()
             self._preview = None
 
     def start_encoding(self, sink: FrameSink) -> None:
@@ -75,20 +71,24 @@ class PacedCamera:
         self.clock.anchor_us = start_us  # flash schedule and click schedule start here
         with self._lock:
             self._sink = sink
-        thread = threading.Thread(
-            target=self._run_encoding,
-            args=(self._frame_source(), self.clock.join(start_us), start_us, stop),
+        source, pace = self._frame_source(), self.clock.join(start_us)
+        thread = BackgroundThread(
+            self._run_encoding,
+            source,
+            pace,
+            start_us,
+            stop,
             name="synthetic-camera",
-            daemon=True,
+            stopping=stop,
         )
-        self._encoding = (thread, stop)
+        self._encoding = thread
         thread.start()
 
     def stop_encoding(self) -> None:
         with self._lock:
             self._sink = None  # from here on, a late frame is discarded, never delivered
         if self._encoding is not None:
-            _stop_thread(*self._encoding)
+            self._encoding.stop()
             self._encoding = None
 
     def preview_jpeg(self) -> bytes | None:
@@ -157,11 +157,3 @@ class PacedCamera:
             if not self._failed:
                 n = (monotonic_us() - opened_us) * self.fps // 1_000_000
                 self._jpeg = encoder.encode(renderer.render(n))
-
-
-def _stop_thread(thread: threading.Thread, stop: threading.Event) -> None:
-    stop.set()
-    if thread is not threading.current_thread():
-        thread.join(_JOIN_TIMEOUT_S)
-        if thread.is_alive():
-            log.warning("%s did not stop within %.0f s", thread.name, _JOIN_TIMEOUT_S)

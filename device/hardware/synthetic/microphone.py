@@ -15,7 +15,6 @@ they reach us, as a starved PortAudio thread loses them, and counted).
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 
@@ -28,12 +27,10 @@ from device.hardware.monotonic import monotonic_us
 from device.hardware.synthetic.pacing import Pace, RealTimeClock, SyntheticClock, hand_over
 from device.hardware.synthetic.schedule import CLICK_LENGTH_US, flash_offsets_us
 from device.media.packets import AudioBlock
-
-log = logging.getLogger(__name__)
+from device.threads import BackgroundThread
 
 _CLICK_LEVEL = 0.7  # of full scale; the tone sits far below at -30 dBFS
 _CLICK_HZ = 3_000
-_JOIN_TIMEOUT_S = 5.0
 
 
 class SyntheticMicrophone:
@@ -55,8 +52,8 @@ class SyntheticMicrophone:
         self._tone_hz = tone_hz
         self._amplitude = 32767 * 10 ** (level_dbfs / 20)
         self._noise = np.random.default_rng(7) if noise else None
-        self._thread: tuple[threading.Thread, threading.Event] | None = None
-        self._monitor: tuple[threading.Thread, threading.Event] | None = None
+        self._thread: BackgroundThread | None = None
+        self._monitor: BackgroundThread | None = None
         self._listening = False
         self._lock = threading.Lock()
         self._sink: AudioSink | None = None
@@ -96,11 +93,10 @@ class SyntheticMicrophone:
             self._sink = sink
         stop = threading.Event()
         pace = self.clock.join(start_us)
-        thread = threading.Thread(
-            target=self._run, args=(pace, start_us, stop), name="synthetic-mic", daemon=True
+        self._thread = BackgroundThread(
+            self._run, pace, start_us, stop, name="synthetic-mic", stopping=stop
         )
-        self._thread = (thread, stop)
-        thread.start()
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop_take()
@@ -139,7 +135,7 @@ class SyntheticMicrophone:
         with self._lock:
             self._sink = None
         if self._thread is not None:
-            _stop_thread(*self._thread)
+            self._thread.stop()
             self._thread = None
 
     def _start_monitor(self) -> None:
@@ -149,15 +145,14 @@ class SyntheticMicrophone:
             self._level = peak_dbfs(self.render(0, 0))
             return
         stop = threading.Event()
-        thread = threading.Thread(
-            target=self._run_monitor, args=(stop,), name="synthetic-mic-monitor", daemon=True
+        self._monitor = BackgroundThread(
+            self._run_monitor, stop, name="synthetic-mic-monitor", stopping=stop
         )
-        self._monitor = (thread, stop)
-        thread.start()
+        self._monitor.start()
 
     def _stop_monitor(self) -> None:
         if self._monitor is not None:
-            _stop_thread(*self._monitor)
+            self._monitor.stop()
             self._monitor = None
 
     def _run_monitor(self, stop: threading.Event) -> None:
@@ -227,11 +222,3 @@ class SyntheticMicrophone:
             self.blocks_delivered += 1
         elif taken is False:
             self.dropped_blocks += 1
-
-
-def _stop_thread(thread: threading.Thread, stop: threading.Event) -> None:
-    stop.set()
-    if thread is not threading.current_thread():
-        thread.join(_JOIN_TIMEOUT_S)
-        if thread.is_alive():
-            log.warning("%s did not stop within %.0f s", thread.name, _JOIN_TIMEOUT_S)
