@@ -15,9 +15,10 @@ from device.media.fragments import (
 )
 from device.media.muxer import Mp4Muxer
 from device.media.progressive import open_virtual_mp4
+from device.media.source import RangeSource
 from device.media.stills import Still, grab_still
 from device.media.thumbnails import Thumbnail, make_thumbnails
-from device.media.virtual import RangeSource, VirtualLayout, VirtualMp4
+from device.media.virtual import VirtualLayout, VirtualMp4
 
 __all__ = [
     "MAX_CLIP_S",

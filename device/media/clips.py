@@ -31,7 +31,7 @@ import av
 from device.errors import ExportError
 from device.media.faststart import moov_first_parts
 from device.media.fragments import FragmentIndex
-from device.media.virtual import RangeSource
+from device.media.source import RangeSource
 from device.media.window import FRAME_EPSILON_S, check_range, open_window
 
 MAX_CLIP_S = 120.0  # VIG clips are seconds long; this stops a mistaken hour-long "clip"

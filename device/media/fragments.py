@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from device.errors import MediaFormatError
 from device.media.boxes import TrackInfo, TrackRun, box_header, parse_moov
 from device.media.samples import RunSamples, SampleTable, TrackSamples, parse_moof, summarize
+from device.media.source import RangeSource
 
 _INDEX_VERSION = 2  # 2 adds the per-sample tables; 1 (no tables) is still read
 _PARSED = (b"ftyp", b"moov", b"moof")  # boxes kept whole; everything else is skipped
@@ -240,17 +241,7 @@ class IndexingWriter:
         return True
 
 
-class SeekableReader(Protocol):
-    """A readable, seekable binary file: an open file, BytesIO, or the age reader."""
-
-    def read(self, size: int = -1, /) -> bytes | None: ...
-
-    def seek(self, offset: int, whence: int = 0, /) -> int: ...
-
-    def tell(self) -> int: ...
-
-
-def scan_file(file: SeekableReader, chunk: int = 64 * 1024) -> FragmentIndex:
+def scan_file(file: RangeSource, chunk: int = 64 * 1024) -> FragmentIndex:
     """Index a readable, seekable MP4 from its start; stops at the first incomplete box."""
     file.seek(0, 2)
     size = file.tell()

@@ -28,7 +28,8 @@ from device.media.boxes import box_header, children, find
 from device.media.fragments import FragmentIndex, scan_file
 from device.media.moovedit import MVHD_MDHD, TKHD, rebuild, set_duration, timescale, track_id
 from device.media.samples import I64, SampleTable
-from device.media.virtual import RangeSource, Span, VirtualLayout, VirtualMp4, read_exactly
+from device.media.source import RangeSource
+from device.media.virtual import Span, VirtualLayout, VirtualMp4, read_exactly
 
 FTYP = stbl.box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41")
 _WIDE_MARGIN = 1 << 26  # room for the header when judging whether offsets pass 4 GiB
@@ -66,7 +67,7 @@ def build(index: FragmentIndex, source: RangeSource) -> VirtualLayout:
     tables = index.sample_tables()
     if tables is None:  # a version 1 index: read every moof again; small reads, so each
         # moof (at the start of an age chunk, see SealingTap) costs one chunk, not two
-        index = scan_file(_Seekable(source), chunk=4096)
+        index = scan_file(source, chunk=4096)
         tables = index.sample_tables() or {}
     init = read_exactly(source, index.init_offset, index.init_size)
     return from_tables(init, {tid: Track.of(t) for tid, t in tables.items()})
@@ -245,24 +246,3 @@ def _fixed_tables(track: Track) -> bytes:
         stbl.stsz(t.sizes),
     ]
     return b"".join(p for p in parts if p is not None)
-
-
-class _Seekable:
-    """``RangeSource`` as the scanner's reader (read instead of readinto)."""
-
-    def __init__(self, source: RangeSource) -> None:
-        self._source = source
-        self._pos = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        buffer = bytearray(max(size, 0))
-        got = self._source.readinto(buffer) or 0
-        self._pos += got
-        return bytes(buffer[:got])
-
-    def seek(self, offset: int, whence: int = 0, /) -> int:
-        self._pos = self._source.seek(offset, whence)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos

@@ -15,7 +15,7 @@ import av
 from device.errors import ClipRangeError, ExportError
 from device.media.fragments import FragmentIndex
 from device.media.jpeg import mjpeg_encoder
-from device.media.virtual import RangeSource
+from device.media.source import RangeSource
 from device.media.window import FRAME_EPSILON_S, Timeline, open_window
 
 JPEG_QUALITY = 2  # mjpeg qscale, 2 (best) … 31; a still is printed or shown full screen

@@ -13,7 +13,7 @@ import io
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 import av
 
@@ -21,6 +21,7 @@ from device.errors import MediaFormatError
 from device.media.boxes import box_header, find
 from device.media.fragments import Fragment, FragmentIndex, scan_file
 from device.media.jpeg import mjpeg_encoder
+from device.media.source import RangeSource
 
 _MAX_MOOF = 16 * 1024 * 1024
 _JPEG_QUALITY = 6  # a 192 px wide timeline picture: small matters more than perfect
@@ -32,7 +33,9 @@ class Thumbnail:
     jpeg: bytes
 
 
-def make_thumbnails(film: BinaryIO, *, every_s: float = 2.0, width: int = 192) -> list[Thumbnail]:
+def make_thumbnails(
+    film: RangeSource, *, every_s: float = 2.0, width: int = 192
+) -> list[Thumbnail]:
     """Thumbnails of a seekable, decrypted fragmented MP4 (an ``age.Reader``), in time order:
     the first keyframe, then the first keyframe at least ``every_s`` after the last one."""
     if every_s <= 0 or width < 16:
@@ -61,7 +64,7 @@ def make_thumbnails(film: BinaryIO, *, every_s: float = 2.0, width: int = 192) -
 
 
 def _keyframes(
-    film: BinaryIO, index: FragmentIndex, track_id: int, timescale: int, every_s: float
+    film: RangeSource, index: FragmentIndex, track_id: int, timescale: int, every_s: float
 ) -> Iterator[tuple[float, bytes]]:
     """(time, first video sample's bytes) of each fragment that starts with a keyframe and
     is due; the sample is read only when it is wanted."""
@@ -81,7 +84,7 @@ def _keyframes(
         due = t_s + every_s - 1e-6
 
 
-def _first_sample(film: BinaryIO, fragment: Fragment, track_id: int) -> tuple[int, int] | None:
+def _first_sample(film: RangeSource, fragment: Fragment, track_id: int) -> tuple[int, int] | None:
     """(file offset, size) of the first sample of ``track_id`` in the fragment."""
     film.seek(fragment.offset)
     header = box_header(_read(film, 16))
@@ -148,7 +151,7 @@ def _decode(decoder: Any, sample: bytes) -> Any:
     return frames[-1] if frames else None
 
 
-def _read(film: BinaryIO, size: int) -> bytes:
+def _read(film: RangeSource, size: int) -> bytes:
     data = film.read(size)
     if data is None or len(data) != size:
         raise MediaFormatError("the film ends before its last fragment does")

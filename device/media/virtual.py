@@ -13,19 +13,9 @@ from __future__ import annotations
 import bisect
 import io
 from dataclasses import dataclass
-from typing import Protocol
 
 from device.errors import MediaFormatError
-
-
-class RangeSource(Protocol):
-    """Where the recorded MP4's bytes come from: BytesIO, an open file, ``age.Reader``."""
-
-    def seek(self, offset: int, whence: int = 0, /) -> int: ...
-
-    def readinto(self, buffer: bytearray | memoryview, /) -> int | None: ...
-
-    def close(self) -> None: ...
+from device.media.source import RangeSource
 
 
 @dataclass(frozen=True, slots=True)

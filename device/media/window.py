@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from device.errors import ClipRangeError, MediaFormatError
 from device.media.fragments import Fragment, FragmentIndex
-from device.media.virtual import RangeSource, Span, VirtualLayout, VirtualMp4, read_exactly
+from device.media.source import RangeSource
+from device.media.virtual import Span, VirtualLayout, VirtualMp4, read_exactly
 
 # times within a millisecond of a frame's start count as that frame (phones round times)
 FRAME_EPSILON_S = 0.001

@@ -23,7 +23,7 @@ until it reads again or goes (``web.common.serving`` has threads for that).
 
 from __future__ import annotations
 
-from typing import IO, Protocol, cast
+from typing import IO, cast
 
 from werkzeug.datastructures import Range
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
@@ -31,26 +31,14 @@ from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import FileWrapper
 
+from device.media.source import RangeSource
+
 BLOCK_SIZE = 64 * 1024  # one age chunk: each block read decrypts about one chunk
-
-
-class SeekableFile(Protocol):
-    """What is served: an open file, BytesIO, ``age.Reader``, a virtual MP4."""
-
-    def read(self, size: int = -1, /) -> bytes | None: ...
-
-    def seek(self, offset: int, whence: int = 0, /) -> int: ...
-
-    def tell(self) -> int: ...
-
-    def seekable(self) -> bool: ...
-
-    def close(self) -> None: ...
 
 
 def serve_file_like(
     request: Request,
-    fileobj: SeekableFile,
+    fileobj: RangeSource,
     size: int,
     *,
     mimetype: str = "video/mp4",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import BinaryIO, cast
 
 from device import age
 from device.kit.assembly import Kit
@@ -22,6 +21,7 @@ from device.library import State
 from device.library.thumbs import load_thumbnails, save_thumbnails
 from device.media.thumbnails import Thumbnail, make_thumbnails
 from device.recording.recorder import RecorderState, Status
+from device.threads import BackgroundThread
 from web.common.keyring import Keyring
 from web.common.serving import lower_this_thread
 
@@ -46,7 +46,7 @@ class Thumbnailer:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._thread: BackgroundThread | None = None
         self._failed: set[str] = set()
         self._cache: tuple[str, list[Thumbnail]] | None = None
         if enabled:
@@ -58,9 +58,7 @@ class Thumbnailer:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="vigkit-thumbnails", daemon=True
-                )
+                self._thread = BackgroundThread(self._run, name="vigkit-thumbnails", join_s=30)
                 self._thread.start()
         self._wake.set()
 
@@ -69,7 +67,7 @@ class Thumbnailer:
         self._wake.set()
         thread = self._thread
         if thread is not None:
-            thread.join(30)
+            thread.join_within()
         self._cache = None
 
     def strip(self, rec_id: str) -> list[Thumbnail] | None:
@@ -132,9 +130,7 @@ class Thumbnailer:
     def _make(self, rec_id: str, duration_s: float, identity: age.Identity) -> None:
         data = self._kit.library.data
         with data.film(rec_id).open("rb") as source, age.Reader(source, [identity]) as film:
-            thumbs = make_thumbnails(
-                cast(BinaryIO, film), every_s=every_s(duration_s), width=THUMB_WIDTH
-            )
+            thumbs = make_thumbnails(film, every_s=every_s(duration_s), width=THUMB_WIDTH)
         if not self._idle():  # a recording started meanwhile: it is no worse to wait
             return
         save_thumbnails(data, rec_id, thumbs, self._kit.recipients)
