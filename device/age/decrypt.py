@@ -68,17 +68,11 @@ def _open_chunk(
     """Open chunk ``index``: (plaintext size, whether it is the final chunk)."""
     if not sealed:
         raise TruncatedError(f"the file ends after {index} complete parts without its final part")
+    if index and len(sealed) == TAG_SIZE:
+        raise PayloadError("the file's final part is empty, which age does not allow")
+    opened = cipher.open_either(index, sealed, plain)
+    if opened is not None:
+        return opened
     if len(sealed) < ENC_CHUNK_SIZE:
-        if index and len(sealed) == TAG_SIZE:
-            raise PayloadError("the file's final part is empty, which age does not allow")
-        size = cipher.open_into(index, True, sealed, plain)
-        if size is None:
-            raise TruncatedError(f"the file ends part-way through part {index} (or it is damaged)")
-        return size, True
-    size = cipher.open_into(index, False, sealed, plain)
-    if size is not None:
-        return size, False
-    size = cipher.open_into(index, True, sealed, plain)
-    if size is None:
-        raise ChunkAuthError(index)
-    return size, True
+        raise TruncatedError(f"the file ends part-way through part {index} (or it is damaged)")
+    raise ChunkAuthError(index)

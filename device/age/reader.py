@@ -122,15 +122,16 @@ class Reader(io.RawIOBase):
             return 0, 0, False
         count = -(-length // ENC_CHUNK_SIZE)
         tail = length - (count - 1) * ENC_CHUNK_SIZE
-        if self._load(count - 1, tail, last=True):
+        final = self._load_either(count - 1, tail)
+        if final is None:
+            return self._drop_tail(count, tail)
+        if final:
             if tail == TAG_SIZE and count > 1:
                 raise PayloadError("the file's final part is empty, which age does not allow")
             return count, self._cached_len, True
-        if tail == ENC_CHUNK_SIZE and self._load(count - 1, tail, last=False):
-            if not self._unfinished_ok:
-                raise TruncatedError(f"the file ends after {count} parts without its final part")
-            return count, CHUNK_SIZE, False
-        return self._drop_tail(count, tail)
+        if not self._unfinished_ok:
+            raise TruncatedError(f"the file ends after {count} parts without its final part")
+        return count, CHUNK_SIZE, False
 
     def _drop_tail(self, count: int, tail: int) -> tuple[int, int, bool]:
         """The last piece does not open: a cut-off write (unfinished) or damage."""
@@ -155,16 +156,29 @@ class Reader(io.RawIOBase):
     def _load(self, index: int, sealed_len: int, *, last: bool) -> bool:
         """Decrypt chunk ``index`` into the cache; False if it does not authenticate."""
         assert self._cipher is not None
-        self._cached = -1
-        self._src.seek(self._data_start + index * ENC_CHUNK_SIZE)
-        sealed = self._enc[:sealed_len]
-        if readinto_full(self._src, sealed) != sealed_len:
-            raise TruncatedError(f"the file became shorter while part {index} was read")
-        size = self._cipher.open_into(index, last, sealed, self._plain)
+        size = self._cipher.open_into(index, last, self._read(index, sealed_len), self._plain)
         if size is None:
             return False
         self._cached, self._cached_len = index, size
         return True
+
+    def _load_either(self, index: int, sealed_len: int) -> bool | None:
+        """Decrypt the file's last piece into the cache: final chunk?, None if neither."""
+        assert self._cipher is not None
+        sealed = self._read(index, sealed_len)
+        opened = self._cipher.open_either(index, sealed, self._plain, final_first=True)
+        if opened is None:
+            return None
+        self._cached, self._cached_len = index, opened[0]
+        return opened[1]
+
+    def _read(self, index: int, sealed_len: int) -> memoryview:
+        self._cached = -1  # the buffers are about to change
+        self._src.seek(self._data_start + index * ENC_CHUNK_SIZE)
+        sealed = self._enc[:sealed_len]
+        if readinto_full(self._src, sealed) != sealed_len:
+            raise TruncatedError(f"the file became shorter while part {index} was read")
+        return sealed
 
     def _check_open(self) -> None:
         if self.closed:

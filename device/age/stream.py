@@ -52,3 +52,22 @@ class ChunkCipher:
         except InvalidTag:
             return None
         return size
+
+    def open_either(
+        self, index: int, sealed: Buffer, out: memoryview, *, final_first: bool = False
+    ) -> tuple[int, bool] | None:
+        """Open chunk ``index`` as a middle or the final chunk: (length, final?), or None.
+
+        Only the key knows which one a full-size chunk is, so both are tried, the likelier
+        first (``final_first`` for the last piece of a seekable file). A chunk shorter than
+        a full one can only be the final chunk.
+        """
+        if len(sealed) < ENC_CHUNK_SIZE:
+            tries: tuple[bool, ...] = (True,)
+        else:
+            tries = (True, False) if final_first else (False, True)
+        for final in tries:
+            size = self.open_into(index, final, sealed, out)
+            if size is not None:
+                return size, final
+        return None
