@@ -1,9 +1,12 @@
-"""Small helpers the subcommands share: reading keys and passphrases from the user."""
+"""Small helpers the subcommands share: keys and passphrases, serving until a signal."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import signal
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Protocol
 
 from device import age
 from device.errors import AgeError, ConfigError, VigKitError
@@ -47,3 +50,27 @@ def read_recipient_args(strings: Sequence[str], files: Sequence[Path]) -> list[a
         except OSError as e:
             raise ConfigError(f"cannot read the recipients file {f}: {e.strerror}") from e
     return recipients
+
+
+class Servable(Protocol):
+    """A server that answers on the calling thread until another thread or a signal stops it."""
+
+    def serve(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def on_stop_signals(stop: Callable[[], object]) -> None:
+    """Call ``stop`` on SIGINT (Ctrl-C) or SIGTERM (systemd stopping the service)."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+
+
+def serve_until_signal(server: Servable) -> None:
+    """Serve on this thread until SIGINT or SIGTERM; the caller then closes what it opened."""
+    on_stop_signals(server.stop)
+    server.serve()

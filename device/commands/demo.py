@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 from device import age
-from device.commands.common import read_passphrase_file
+from device.commands.common import read_passphrase_file, serve_until_signal
 from device.config import Config
 from device.kit.assembly import open_kit
 from device.kit.wall_clock import OwnClock
@@ -89,17 +87,11 @@ def demo_command(args: argparse.Namespace) -> int:
         clock = OwnClock()  # the demo never sets this computer's clock
         app = create_app(kit, settings=PageSettings(set_clock=clock, wall=clock.now))
         server = make_server(app, "127.0.0.1", args.port)
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            server.stop()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, on_signal)
         print(f"VIG Kit demo: open http://127.0.0.1:{args.port}/", flush=True)
         print(f"Passphrase: {passphrase}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
-            server.serve()
+            serve_until_signal(server)
             print("Stopping: saving any film being recorded…", file=sys.stderr, flush=True)
         finally:
             server.close()

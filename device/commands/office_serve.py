@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import getpass
 import secrets
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 from device import age
-from device.commands.common import load_identity_files, read_passphrase_file
+from device.commands.common import (
+    load_identity_files,
+    read_passphrase_file,
+    serve_until_signal,
+)
 from device.errors import AgeError, NoIdentityMatch, PayloadError, VigKitError
 from device.office.recordings import ArchiveRecordings
 
@@ -137,11 +139,6 @@ def serve(
             " using this one.",
         ) from e
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        server.stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
     shown_host = DEFAULT_HOST if host in ("0.0.0.0", "::", "") else host  # noqa: S104
     url_host = f"[{shown_host}]" if ":" in shown_host else shown_host
     print(f"VIG Kit office: open http://{url_host}:{server.port}/?token={code}", file=out)
@@ -156,7 +153,7 @@ def serve(
         print("Note: no file of the archive has arrived yet, so the key is unchecked.", file=out)
     print("Press Ctrl-C to stop.", file=out, flush=True)
     try:
-        server.serve()
+        serve_until_signal(server)
     finally:
         server.close()
         app.close()

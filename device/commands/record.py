@@ -4,14 +4,12 @@ checks, tests and benchmarks. Both use the same parts as the appliance."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
 from device import config
-from device.commands.common import load_identity_files, read_recipient_args
+from device.commands.common import load_identity_files, on_stop_signals, read_recipient_args
 from device.errors import VigKitError
 from device.kit.assembly import load_recipients, open_kit
 from device.library import Library
@@ -106,12 +104,11 @@ def record_command(args: argparse.Namespace) -> int:
     kit = open_kit(cfg, read_recipient_args(args.recipient, args.recipients_file))
     stopped = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal() -> None:
         stopped.set()
         kit.recorder.stop(reason="stopped by a signal", wait=False)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
+    on_stop_signals(on_signal)
     try:
         if kit.microphone is None:
             print("vigkit: no microphone: recording picture only", file=sys.stderr)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from device import config
+from device.commands.common import serve_until_signal
 from device.config import Config
 from device.hardware.gpio import GpioControls
 from device.kit.assembly import Kit, open_kit
@@ -121,18 +120,13 @@ def run_command(args: argparse.Namespace) -> int:
     cfg = load_settings(args)
     appliance = Appliance(cfg, shutdown=request_poweroff)
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        appliance.stop()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
     try:
         print(
             f"vigkit: the page is on http://{cfg.http_host}:{appliance.server.port}/",
             file=sys.stderr,
             flush=True,
         )
-        appliance.serve()
+        serve_until_signal(appliance)
         print("vigkit: stopping: saving any film being recorded", file=sys.stderr, flush=True)
     finally:
         appliance.close()
