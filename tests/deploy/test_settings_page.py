@@ -29,7 +29,7 @@ def test_the_page_shows_the_kit_wifi_storage_and_lock(unlocked: FlaskClient, kit
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == CSP
     assert "<script>" not in text and "style=" not in text  # CSP: no inline script or style
-    assert "/static/settings.js" in text
+    assert "/static/js/settings.js" in text
     assert "<svg" in text and 'class="qr"' in text  # the join code, inline
     assert "Kit; &#34;A&#34;:b\\" in text  # escaped as text, shown whole
     assert "p@ss;w,rd:&#34;x&#34;\\y" in text

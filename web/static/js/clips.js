@@ -4,18 +4,17 @@
 // (stream copy, or frame-exact). The shared review plays the exported clips.
 
 import { duration, fps, now, player, showFrame, snap, stepFrames } from "./player.js";
+import { el, timeText } from "./common.js";
 import {
   act,
   add,
   change,
-  el,
   newestId,
   notes,
   onNotes,
   recordingId,
   remove,
   say,
-  timeText,
   update,
 } from "./notes.js";
 

@@ -4,7 +4,8 @@
 // to that moment. Marks from the kit's own button arrive with the notes.
 
 import { duration, now, seek } from "./player.js";
-import { add, change, el, newestId, notes, onNotes, remove, say, timeText, update } from "./notes.js";
+import { el, timeText } from "./common.js";
+import { add, change, newestId, notes, onNotes, remove, say, update } from "./notes.js";
 
 let selected = null; // the mark the chips tag
 

@@ -2,8 +2,8 @@
 // mark, clip, still or comment with a time goes to that moment; a comment can carry the
 // time on screen. Everything else on the page is plain HTML (the comment is a form).
 
+import { timeText } from "./common.js";
 import { now, onTime, seek } from "./player.js";
-import { timeText } from "./notes.js";
 import { timeline } from "./timeline.js";
 
 timeline();

@@ -2,7 +2,7 @@
 // Play again and Next; at the end, a place for the parent's reflections, saved into the
 // notes with the review marked done. Clips come from their exported files only.
 
-import { postJson } from "./notes.js";
+import { post } from "./common.js";
 
 const main = document.querySelector("[data-review]");
 const items = [...document.querySelectorAll("[data-item]")];
@@ -87,7 +87,7 @@ async function finish() {
   const words = reflections.querySelector("[data-reflect]").value;
   line.textContent = "Saving…";
   try {
-    await postJson(`/recordings/${main.dataset.id}/notes`, {
+    await post(`/recordings/${main.dataset.id}/notes`, {
       ops: [
         { op: "set", field: "review.reflections", value: words },
         { op: "set", field: "review.done", value: true },

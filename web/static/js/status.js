@@ -6,18 +6,11 @@ const POLL_MS = 500; // a press of the physical button shows within a second
 const PREVIEW_MS = 1000;
 const METER_FLOOR_DB = -60; // the meter's left end; speech sits around -30 to -10
 
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+import { post, timeText } from "./common.js";
+
 const statusBox = document.querySelector("[data-status]");
 const preview = document.querySelector("[data-preview]");
 const recordForm = document.querySelector("[data-record]");
-
-export function clockText(seconds) {
-  const total = Math.floor(seconds ?? 0);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-}
 
 function setText(selector, text) {
   const el = statusBox?.querySelector(selector);
@@ -41,7 +34,7 @@ function show(status) {
   const elapsed = statusBox.querySelector("[data-elapsed]");
   if (elapsed) {
     elapsed.hidden = status.elapsed_s === null;
-    setText("[data-elapsed]", clockText(status.elapsed_s));
+    setText("[data-elapsed]", timeText(status.elapsed_s));
   }
   setText("[data-minutes]", String(status.minutes_left));
   const warning = statusBox.querySelector("[data-warning]");
@@ -116,25 +109,14 @@ if (recordForm) {
     const button = recordForm.querySelector("[data-record-button]");
     button.disabled = true; // one tap, one action
     try {
-      const response = await fetch(recordForm.getAttribute("action"), {
-        method: "POST",
-        body: new FormData(recordForm),
-        headers: { Accept: "application/json", "X-CSRF-Token": csrf },
-      });
-      const body = await response.json();
-      if (response.ok) {
-        show(body);
-      } else if (response.status === 401) {
-        window.location.assign("/unlock");
-      } else {
-        const warning = statusBox?.querySelector("[data-warning]");
-        if (warning) {
-          warning.textContent = `${body.error} ${body.hint ?? ""}`.trim();
-          warning.hidden = false;
-        }
+      show(await post(recordForm.getAttribute("action"), new FormData(recordForm)));
+    } catch (refusal) {
+      // no answer (status 0): the next poll shows what the kit is doing
+      const warning = statusBox?.querySelector("[data-warning]");
+      if (warning && refusal.status > 0) {
+        warning.textContent = refusal.message;
+        warning.hidden = false;
       }
-    } catch {
-      // no answer: the next poll shows what the kit is doing
     } finally {
       if (button.textContent !== "Saving…") button.disabled = false;
     }

@@ -2,7 +2,8 @@
 // parent may see in the shared review. The pictures shown here are decrypted on the fly.
 
 import { now, player, seek } from "./player.js";
-import { act, change, el, onNotes, recordingId, remove, timeText, update } from "./notes.js";
+import { el, timeText } from "./common.js";
+import { act, change, onNotes, recordingId, remove, update } from "./notes.js";
 
 const $ = (selector) => document.querySelector(selector);
 

@@ -2,8 +2,9 @@
 // kit's clock from the phone when they differ by more than a minute. Without JavaScript
 // the page still shows the kit's clock; only the comparison needs the phone's time.
 
+import { post } from "./common.js";
+
 const box = document.querySelector("[data-clock]");
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 function localTime(ms) {
   return new Date(ms).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
@@ -48,20 +49,11 @@ async function setClock(event) {
   const button = form.querySelector("button");
   button.disabled = true;
   try {
-    const response = await fetch(form.action, {
-      method: "POST",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
-      body,
-    });
-    const answer = await response.json();
-    if (!response.ok) {
-      words.textContent = `${answer.error} ${answer.hint ?? ""}`.trim();
-      return;
-    }
+    const answer = await post(form.action, body);
     await checkClock();
     if (answer.set) words.textContent = "The kit's clock is set from your phone.";
-  } catch {
-    words.textContent = "The kit did not answer. Check you are on its Wi-Fi and try again.";
+  } catch (refusal) {
+    words.textContent = refusal.message; // the kit's sentence, or that it was not reached
   } finally {
     button.disabled = false;
   }
