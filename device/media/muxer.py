@@ -7,7 +7,10 @@ power cut the file plays up to its last complete fragment.
 
 The caller merges camera and microphone by timestamp and calls ``add_video`` /
 ``add_audio`` from one thread. Nothing is written until the first keyframe arrives,
-because its SPS/PPS become the ``avcC`` box in the ``moov``.
+because its SPS/PPS become the ``avcC`` box in the ``moov``: frames before it are dropped,
+sound before it is held, and the film starts with its keyframe and the sound that reaches
+into it (``started_us`` says when; the recording's capture goes by it). This is the
+recording's one keyframe and early-sound gate.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ _MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 # wait so video fragments still reach the writer within about a second.
 _MAX_INTERLEAVE_US = 500_000
 _MAX_EARLY_AUDIO = 256  # blocks kept while waiting for the first keyframe (~5 s)
+_NOT_STARTED = 1 << 62  # every block ends before it: none is sent before the start
 
 
 class Mp4Muxer:
@@ -58,9 +62,15 @@ class Mp4Muxer:
         self._audio: AacTrack | None = None
         self._held: EncodedFrame | None = None  # muxed once the next frame gives its duration
         self._early_audio: deque[AudioBlock] = deque(maxlen=_MAX_EARLY_AUDIO)
+        self._started_us = _NOT_STARTED  # the first keyframe's timestamp, once muxed
         self._closed = False
         self.video_frames = 0
         self.dropped_video = 0
+
+    @property
+    def started_us(self) -> int | None:
+        """The film's first picture (its first keyframe): None until it has arrived."""
+        return None if self._started_us == _NOT_STARTED else self._started_us
 
     @property
     def dropped_audio(self) -> int:
@@ -83,9 +93,10 @@ class Mp4Muxer:
         self._check_open()
         if not self._audio_wanted:
             return
-        if self._container is None:
-            self._early_audio.append(block)
-            return
+        if self._block_end(block) <= self._started_us:
+            if self._container is None:
+                self._early_audio.append(block)
+            return  # held until the first keyframe, or sound from before the film
         assert self._audio is not None
         self._mux(self._audio.add(block))
 
@@ -130,10 +141,14 @@ class Mp4Muxer:
                 self._audio = AacTrack(stream, self._sample_rate, self._origin_us)
         except (av.FFmpegError, OSError, ValueError) as e:
             raise MuxerError("could not start the recording's MP4") from e
-        for block in self._early_audio:
+        self._started_us = first.timestamp_us
+        for block in self._early_audio:  # the sound that reaches into the first picture
             self.add_audio(block)
         self._early_audio.clear()
         return True
+
+    def _block_end(self, block: AudioBlock) -> int:
+        return block.timestamp_us + len(block.samples) * 1_000_000 // self._sample_rate
 
     def _add_video_stream(self, extradata: bytes) -> Any:
         stream = self._container.add_stream("h264", rate=self._fps)

@@ -43,7 +43,11 @@ GAPS_WINDOW_S = 30.0
 
 
 class PacketSink(Protocol):
-    """What the capture feeds: the fragmented-MP4 muxer."""
+    """What the capture feeds: the fragmented-MP4 muxer, which waits for the first
+    keyframe and holds the sound before it (``device.media.muxer``)."""
+
+    @property
+    def started_us(self) -> int | None: ...  # the film's first picture, once it is in
 
     def add_video(self, frame: EncodedFrame) -> None: ...
     def add_audio(self, block: AudioBlock) -> None: ...
@@ -108,7 +112,6 @@ class Capture:
         self._draining = False
         self._dropped_before = camera.dropped_frames
         self._sample_rate = microphone.sample_rate if microphone is not None else 48_000
-        self._early_audio: deque[AudioBlock] = deque(maxlen=2)  # before the first frame
         self._gather = SoundGatherer(self._sample_rate, self._put_audio)
         self._overflowing: deque[float] = deque()  # health checks that saw new overflows
 
@@ -197,36 +200,31 @@ class Capture:
         r = self.result
         for stream, item in items:
             if stream == "video":
-                if r.first_us is None and not item.keyframe:
-                    continue  # a film starts on a keyframe
-                first = r.first_us is None
-                if first:
-                    r.first_us = item.timestamp_us
-                limit = self._limits.max_duration_us
-                if limit is not None and item.timestamp_us - r.first_us >= limit:
-                    self.request_stop("reached the asked length")
-                    continue
-                self._last_frame_at = time.monotonic()
-                if item.keyframe and self._limits.free_bytes() < self._limits.reserve_bytes:
-                    # checked once per second of film, so even a fast source stops in time
-                    self.request_stop("the storage card is full")
-                self._muxer.add_video(item)
-                r.video_frames += 1
-                r.last_us = item.timestamp_us + self._frame_us
-                if first:  # the film starts here, with the sound that reaches into it
-                    for block in self._early_audio:
-                        if self._block_end(block) > item.timestamp_us:
-                            self._muxer.add_audio(block)
-                            r.audio_blocks += 1
-                    self._early_audio.clear()
-            elif r.first_us is None:
-                self._early_audio.append(item)
-            elif self._block_end(item) > r.first_us:
-                ended = self._draining or self._stop.is_set()
-                if ended and r.last_us is not None and item.timestamp_us >= r.last_us:
-                    continue  # sound after the last picture: the film ends with its picture
-                self._muxer.add_audio(item)
-                r.audio_blocks += 1
+                self._emit_video(item)
+                continue
+            ended = self._draining or self._stop.is_set()
+            if ended and r.last_us is not None and item.timestamp_us >= r.last_us:
+                continue  # sound after the last picture: the film ends with its picture
+            self._muxer.add_audio(item)  # the muxer holds sound until the first keyframe
+            r.audio_blocks += 1
+
+    def _emit_video(self, frame: EncodedFrame) -> None:
+        r = self.result
+        limit, first = self._limits.max_duration_us, r.first_us
+        if first is not None and limit is not None and frame.timestamp_us - first >= limit:
+            self.request_stop("reached the asked length")
+            return
+        if frame.keyframe and self._limits.free_bytes() < self._limits.reserve_bytes:
+            # checked once per second of film, so even a fast source stops in time
+            self.request_stop("the storage card is full")
+        self._muxer.add_video(frame)
+        if r.first_us is None:
+            r.first_us = self._muxer.started_us
+            if r.first_us is None:
+                return  # a film starts on a keyframe: the muxer dropped this frame
+        self._last_frame_at = time.monotonic()
+        r.video_frames += 1
+        r.last_us = frame.timestamp_us + self._frame_us
 
     def _check_health(self, merger: Merger[Any], now: float) -> None:
         if self._mic is not None and self.result.mic_lost is None and self._mic.failed:

@@ -150,3 +150,27 @@ def test_closing_before_any_keyframe_says_nothing_was_recorded() -> None:
         muxer.close()
     with pytest.raises(MuxerError, match="already closed"):
         muxer.add_video(EncodedFrame(b"", True, 0))
+
+
+def test_the_film_starts_at_its_first_keyframe_with_the_sound_reaching_into_it() -> None:
+    """The one keyframe and early-sound gate: frames before the first keyframe are
+    dropped, sound before it is held, and only the sound reaching into it is kept."""
+    units = encode_pattern(320, 180, 30, 300_000, seconds=1)
+    out = WriteOnly()
+    muxer = Mp4Muxer(out, width=320, height=180, fps=30, audio=True)
+    block_us = 1024 * 1_000_000 // 48_000
+    blocks = [AudioBlock(np.full(1024, 1000, np.int16), n * block_us) for n in range(95)]
+    muxer.add_video(EncodedFrame(units[1].data, False, 0))  # the camera's run-up
+    for block in blocks[:47]:  # 0 … 1.003 s: the last one reaches into the first picture
+        muxer.add_audio(block)
+    assert muxer.started_us is None
+    for n, unit in enumerate(units):
+        muxer.add_video(EncodedFrame(unit.data, unit.keyframe, 1_000_000 + n * 33_333))
+        assert muxer.started_us == 1_000_000
+    for block in blocks[47:]:
+        muxer.add_audio(block)
+    muxer.close()
+    data = out.getvalue()
+    assert (muxer.video_frames, muxer.dropped_video, muxer.dropped_audio) == (30, 1, 0)
+    assert float(_packets(data, "a")[0]["pts_time"]) == pytest.approx(0.0, abs=0.03)
+    assert _end_s(data, "a") == pytest.approx(1.03, abs=0.05)  # 95 blocks end at 2.027 s
