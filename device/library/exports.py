@@ -19,6 +19,7 @@ from pathlib import Path
 from device import age
 from device.errors import ExportError, VigKitError
 from device.library import Library, atomic_writer, require_finished
+from device.library.damaged import DAMAGE, set_aside
 from device.library.notes import Notes, NotesStore, add_item, update_item
 from device.media import FragmentIndex, scan_file
 from device.media.clips import ClipCut, cut_clip
@@ -45,11 +46,15 @@ def open_recording(
             "this film is missing from the kit", hint="The office copy may still have it."
         ) from e
     with source, age.Reader(source, identities) as reader:
+        index_path = data.derived(rec_id, "index")
         try:
-            plain = age.decrypt_bytes(data.derived(rec_id, "index").read_bytes(), identities)
-            index = FragmentIndex.from_json(plain)
+            index = FragmentIndex.from_json(age.decrypt_bytes(index_path.read_bytes(), identities))
         except FileNotFoundError:
             index = scan_file(reader)  # e.g. a film copied in without its index
+        except DAMAGE:  # rebuilt from the film; the damaged file is kept for the office
+            with contextlib.suppress(FileNotFoundError):
+                set_aside(index_path)
+            index = scan_file(reader)
         yield reader, index
 
 

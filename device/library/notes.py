@@ -19,6 +19,7 @@ index's review flag (neither holds personal data).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import threading
@@ -32,6 +33,7 @@ from device.errors import NotesError
 from device.library import notes_schema as schema
 from device.library.atomic import atomic_write
 from device.library.audit import AuditLog
+from device.library.damaged import DAMAGE, set_aside
 from device.library.index import Index
 from device.library.layout import DataDir
 
@@ -48,6 +50,7 @@ DEFAULT_PRINCIPLES = (
 MARK_PREROLL_S = 3.0  # the page marks this much before the tap, so the moment is not missed
 
 Op = Mapping[str, Any]
+_MARKS_DAMAGE: tuple[type[Exception], ...] = (*DAMAGE, ValueError)  # e.g. a mark not a number
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -154,11 +157,11 @@ class NotesStore:
             raw: Any = json.loads(age.decrypt_bytes(path.read_bytes(), identities))
         except FileNotFoundError:
             raw = None  # a recording from before notes existed: start empty
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise NotesError(
-                "this recording's notes file is damaged",
-                hint="The office copy of the notes may still be whole.",
-            ) from e
+        except DAMAGE:
+            # the film must stay usable: keep the damaged file for the office, start anew
+            with contextlib.suppress(FileNotFoundError):  # another thread set it aside
+                set_aside(path)
+            raw = None
         doc = schema.upgrade(raw)
         schema.merge_button_marks(doc, self._markers(rec_id, identities))
         return doc
@@ -171,8 +174,10 @@ class NotesStore:
         try:
             marks = json.loads(age.decrypt_bytes(ciphertext, identities))
             return [float(m) for m in marks]
-        except (ValueError, TypeError) as e:
-            raise NotesError("the button markers of this recording are damaged") from e
+        except _MARKS_DAMAGE:  # kept for the office; the notes stay usable
+            with contextlib.suppress(FileNotFoundError):
+                set_aside(self._data.derived(rec_id, "markers"))
+            return []
 
     def _write(self, path: Path, doc: dict[str, Any], recipients: Sequence[age.Recipient]) -> None:
         # a save killed half-way leaves its temp file (ciphertext, never committed)

@@ -13,12 +13,14 @@ Written atomically (temp file of ciphertext, fsync, rename), like every derived 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Sequence
 
 from device import age
 from device.errors import MediaFormatError
 from device.library.atomic import atomic_write
+from device.library.damaged import DAMAGE, set_aside
 from device.library.layout import DataDir
 from device.media.thumbnails import Thumbnail
 
@@ -66,10 +68,16 @@ def save_thumbnails(
 def load_thumbnails(
     data: DataDir, rec_id: str, identities: Sequence[age.Identity]
 ) -> list[Thumbnail] | None:
-    """The stored thumbnails, or None when they have not been made yet."""
+    """The stored thumbnails, or None when they have not been made yet (or were damaged:
+    the damaged file is then set aside and the thumbnailer makes them again)."""
     path = data.derived(rec_id, KIND)
     try:
         ciphertext = path.read_bytes()
     except FileNotFoundError:
         return None
-    return unpack_thumbnails(age.decrypt_bytes(ciphertext, identities))
+    try:
+        return unpack_thumbnails(age.decrypt_bytes(ciphertext, identities))
+    except DAMAGE:  # set aside and made again, like a strip never made (each fails alone)
+        with contextlib.suppress(FileNotFoundError):
+            set_aside(path)
+        return None

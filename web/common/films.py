@@ -8,6 +8,7 @@ fragment index comes from the encrypted index file.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections import OrderedDict
@@ -19,7 +20,8 @@ import av
 from device import age
 from device.errors import VigKitError
 from device.library import Library, require_finished
-from device.media import FragmentIndex, VirtualMp4, progressive
+from device.library.damaged import DAMAGE, set_aside
+from device.media import FragmentIndex, VirtualMp4, progressive, scan_file
 from device.media.virtual import VirtualLayout
 from web.common.errors import Missing
 
@@ -137,7 +139,9 @@ def open_film(
     require_finished(row.state, "Wait until it is saved, then open it again.")
     data = library.data
     index_path = data.derived(rec_id, "index")
-    return open_film_file(data.film(rec_id), index_path, rec_id, identity, layouts)
+    return open_film_file(
+        data.film(rec_id), index_path, rec_id, identity, layouts, on_damaged=set_aside
+    )
 
 
 def open_film_file(
@@ -148,9 +152,11 @@ def open_film_file(
     layouts: Layouts | None = None,
     *,
     missing: Callable[[], VigKitError] | None = None,
+    on_damaged: Callable[[Path], object] | None = None,
 ) -> VirtualMp4 | Borrowed:
     """The same from a film file and its fragment index file wherever they are (the
-    office's synced archive: web.office); ``missing`` makes the error for absent files."""
+    office's synced archive: web.office); ``missing`` makes the error for absent files,
+    ``on_damaged`` is called with a damaged index file (the kit sets it aside)."""
     gone = missing or _missing_from_kit
     try:
         st = path.stat()
@@ -171,11 +177,7 @@ def open_film_file(
     try:
         plan = layouts.get(key) if layouts is not None else None
         if plan is None:
-            try:
-                index_file = index_path.read_bytes()
-            except OSError as e:
-                raise gone() from e
-            index = FragmentIndex.from_json(age.decrypt_bytes(index_file, [identity]))
+            index = read_index(index_path, reader, identity, on_damaged)
             plan = progressive.build(index, reader)
             if layouts is not None:
                 layouts.put(key, plan)
@@ -184,6 +186,28 @@ def open_film_file(
         reader.close()
         raise
     return film if layouts is None else layouts.lend(key, film)
+
+
+def read_index(
+    index_path: Path,
+    film: age.Reader,
+    identity: age.Identity,
+    on_damaged: Callable[[Path], object] | None = None,
+) -> FragmentIndex:
+    """The film's fragment index; a missing or damaged index file is rebuilt by scanning
+    the film (on the kit a damaged one is set aside as ``<name>.damaged``, never deleted;
+    the office's archive is left as synced)."""
+    try:
+        return FragmentIndex.from_json(age.decrypt_bytes(index_path.read_bytes(), [identity]))
+    except FileNotFoundError:
+        pass  # e.g. a film copied in without its index
+    except DAMAGE:
+        if on_damaged is not None:
+            with contextlib.suppress(FileNotFoundError):
+                on_damaged(index_path)
+    index = scan_file(film)
+    film.seek(0)
+    return index
 
 
 def _missing_from_kit() -> VigKitError:

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from device.errors import VigKitError
 from device.kit.wall_clock import ClockBook, Correction, start_time
 from device.library import FINISHED, Notes, RecordingRow, State, check_recording_id
+from device.library.damaged import set_aside_files
 from device.library.notes import MARK_PREROLL_S, load_principles
 from device.recording.recorder import RecorderState
 from web.common.display import clock_text
@@ -128,6 +129,7 @@ def film(rec_id: str) -> str:
         preroll_s=MARK_PREROLL_S,
         duration_s=row.duration_s or 0.0,
         downloads=page.allow_downloads,
+        damaged_notes=set_aside_files(library.data, row.id, "notes"),
     )
 
 
