@@ -1,7 +1,9 @@
-"""Each sidecar fails alone (finding 6): a damaged notes, thumbnails or fragment index
-file is set aside as ``<name>.damaged`` and the film stays watchable, never a 500.
+"""What the film page warns about. Each sidecar fails alone (finding 6): a damaged
+notes, thumbnails or fragment index file is set aside as ``<name>.damaged`` and the film
+stays watchable, never a 500.
 
-Files are damaged the way a power cut leaves them: cut in half.
+Files are damaged the way a power cut leaves them: cut in half. Frames the camera
+skipped under load are shown with the film (finding 10).
 """
 
 from __future__ import annotations
@@ -133,4 +135,20 @@ def test_damaged_thumbnails_are_set_aside_and_made_again(film: tuple[Kit, str]) 
         assert identity is not None
         assert load_thumbnails(data, rec_id, [identity])
     finally:
+        app.close()
+
+
+def test_frames_the_camera_skipped_are_shown_with_the_film(film: tuple[Kit, str]) -> None:
+    kit, rec_id = film
+    app, client = _client(kit)
+    try:
+        # the recorder stores the camera hand-off's drop count with the film
+        assert kit.library.index.get(rec_id).dropped_frames == 0
+        assert "skipped while filming" not in client.get(f"/recordings/{rec_id}").text
+        kit.library.index.update(rec_id, dropped_frames=7)
+        assert "7 frames were skipped while filming" in client.get(f"/recordings/{rec_id}").text
+        kit.library.index.update(rec_id, dropped_frames=1)
+        assert "1 frame was skipped while filming" in client.get(f"/recordings/{rec_id}").text
+    finally:
+        kit.library.index.update(rec_id, dropped_frames=0)
         app.close()

@@ -191,4 +191,5 @@ def _card(
         "notes_readable": notes is not None,
         "consent": notes is not None and notes.consent_recorded,
         "review_done": row.review_done,
+        "skipped_frames": row.dropped_frames,  # the camera's, under load (finding 10)
     }
