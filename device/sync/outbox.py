@@ -9,11 +9,19 @@ not read again on every run.
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from device.library import DataDir, Index, RecordingRow, State, sha256_file
 from device.sync.state import file_record, save_hash
+
+log = logging.getLogger(__name__)
+
+# <id>.<kind>.age, as DataDir.derived and DataDir.film name them (film, interrupted
+# original, notes, index, thumbs, markers, clip-3.mp4, still-2.jpg…)
+_KIT_FILE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{4}\.[a-z0-9-]+(\.[a-z0-9]+)?\.age")
 
 # Recordings in these states have nothing to send (yet, or any more).
 NOT_SENT = (State.RECORDING, State.ERASED)
@@ -32,8 +40,16 @@ class OutFile:
 
 
 def recording_paths(data: DataDir, rec_id: str) -> list[Path]:
-    """The recording's ciphertext files; temp files (leading dot) never match."""
-    return sorted(data.recordings.glob(f"{rec_id}.*.age"))
+    """The recording's ciphertext files; temp files (leading dot) never match. Anything
+    else named like one — a folder, a link, an odd name someone copied in — is left
+    alone with a log line (it once crashed sync with a traceback)."""
+    found = []
+    for path in sorted(data.recordings.glob(f"{rec_id}.*.age")):
+        if _KIT_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            found.append(path)
+        else:
+            log.warning("sync leaves %s alone: it is not a file the kit wrote", path.name)
+    return found
 
 
 def out_file(

@@ -151,3 +151,21 @@ def test_rclone_killed_is_named(kit: KitFiles, tmp_path: Path) -> None:
         assert "did not finish" not in again.stdout  # that run ended and said so itself
     finally:
         slow.stop()
+
+
+def test_unknown_entries_named_like_kit_files_are_left_alone(kit: KitFiles, sftp: Server) -> None:
+    recordings = kit.data / "recordings"
+    folder = recordings / f"{kit.film}.clip-9.mp4.age"  # a folder named like an export
+    folder.mkdir()
+    (folder / "inside.txt").write_text("someone's folder")
+    odd = recordings / f"{kit.film}.Copy of notes.age"
+    odd.write_bytes(b"not the kit's")
+    done = sync(kit.write_config(sftp))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "3 recording(s) now safe at the office" in done.stdout
+    assert "sync leaves" in done.stderr and folder.name in done.stderr
+    remote = sftp.kit_folder()
+    assert not (remote / folder.name).exists() and not (remote / odd.name).exists()
+    assert (folder / "inside.txt").read_text() == "someone's folder"
+    assert odd.read_bytes() == b"not the kit's"
