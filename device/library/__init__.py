@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from device.errors import LibraryError
-from device.library.atomic import atomic_write, atomic_writer, fsync_dir
+from device.library.atomic import atomic_write, atomic_writer, fsync_dir, remove_stale_temps
 from device.library.audit import AuditLog, AuditRow, verify_chain
 from device.library.files import HashingFile, sha256_file
 from device.library.index import FINISHED, Index, RecordingRow, State, require_finished
@@ -54,6 +54,8 @@ class Library:
         self._lock_fd = self._take_lock() if kit_lock else -1
         self.index = Index(self.data.database)
         self.audit = AuditLog(self.index)
+        if kit_lock:  # the kit's own process: what a killed write left is stale now
+            self.remove_stale_temps()
 
     def _take_lock(self) -> int:
         fd = os.open(self.data.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -66,6 +68,11 @@ class Library:
                 hint="Stop it first (sudo systemctl stop vigkit), or use another --data folder.",
             ) from None
         return fd
+
+    def remove_stale_temps(self) -> list[str]:
+        """Temp files of killed writes (their process is gone), in the data folder and
+        beside the films; at start-up and by retention."""
+        return remove_stale_temps(self.data.root) + remove_stale_temps(self.data.recordings)
 
     def close(self) -> None:
         self.index.close()

@@ -7,12 +7,19 @@ Only ever used for ciphertext and for files with no personal data.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from device.errors import LibraryError
+
+log = logging.getLogger(__name__)
+
+# the temp name atomic_writer gives: ".<name>.<pid>.tmp"
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.tmp")
 
 
 def fsync_dir(folder: Path) -> None:
@@ -52,3 +59,33 @@ def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     with atomic_writer(path, mode) as f:
         f.write(data)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_stale_temps(folder: Path) -> list[str]:
+    """Remove the temp files a killed writer left in ``folder`` (an export, a still,
+    thumbnails cut short): only those whose writing process is gone. They hold
+    ciphertext, never committed, so nothing is lost. Returns the names removed."""
+    removed = []
+    for path in sorted(folder.glob(".*.tmp")):
+        found = _TEMP.fullmatch(path.name)
+        if found is None or not path.is_file() or path.is_symlink():
+            continue
+        pid = int(found["pid"])
+        if pid == os.getpid() or _alive(pid):
+            continue  # a save under way (this process's, or another's) is left to finish
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
+        log.info("removed %s, left by a write that was killed", path.name)
+    if removed:
+        fsync_dir(folder)
+    return removed

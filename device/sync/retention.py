@@ -47,6 +47,7 @@ class Retention:
 
     def run_locked(self) -> list[Erased]:
         """For a caller already holding the sync lock (the sync itself)."""
+        self._library.remove_stale_temps()  # killed exports, stills, thumbnails
         erased = []
         for row in self._library.index.all():
             if row.state == State.RECORDING:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import stat
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from device.errors import LibraryError, NotFound
 from device.library import Library, State, atomic_write, check_recording_id, new_recording_id
 from device.sync.manifest import FORMAT as MANIFEST_FORMAT
 from device.sync.manifest import parse_manifest
+from device.sync.retention import Retention
 
 
 @pytest.fixture
@@ -132,3 +135,31 @@ def test_atomic_write_never_renames_over_what_is_not_a_plain_file(
     assert not list(tmp_path.glob(".*.tmp"))
     if kind == "symlink":
         assert (tmp_path / "real").read_bytes() == b"kept"
+
+
+def _gone_pid() -> int:
+    child = subprocess.Popen(["true"])  # a process that has ended: its pid is free
+    child.wait()
+    return child.pid
+
+
+def test_temps_of_killed_writes_are_removed_at_start_up_and_by_retention(tmp_path: Path) -> None:
+    recordings = tmp_path / "data" / "recordings"
+    recordings.mkdir(parents=True)
+    rec_id = new_recording_id()
+    dead = recordings / f".{rec_id}.clip-1.mp4.age.{_gone_pid()}.tmp"  # a killed export
+    ours = recordings / f".{rec_id}.still-1.jpg.age.{os.getpid()}.tmp"  # a save under way
+    alive = recordings / f".{rec_id}.thumbs.age.1.tmp"  # another living process's
+    other = recordings / ".someone.tmp"  # not a name the kit gives: not the kit's to remove
+    for path in (dead, ours, alive, other):
+        path.write_bytes(b"ciphertext")
+    lib = Library(tmp_path / "data")
+    try:
+        assert not dead.exists()
+        assert ours.exists() and alive.exists() and other.exists()
+        later = tmp_path / "data" / f".principles.age.{_gone_pid()}.tmp"
+        later.write_bytes(b"ciphertext")
+        Retention(library=lib, retention_days=7).run()
+        assert not later.exists() and ours.exists()
+    finally:
+        lib.close()
