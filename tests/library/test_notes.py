@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from device import age
-from device.errors import NotesError, NotFound, VigKitError
+from device.errors import NoIdentityMatch, NotesError, NotFound, VigKitError
 from device.library import Library, write_encrypted_json
 from device.library.notes import (
     DEFAULT_PRINCIPLES,
@@ -275,3 +275,29 @@ def test_a_process_killed_mid_save_leaves_a_whole_version(tmp_path: Path) -> Non
         assert not list(library.data.recordings.glob(".*.tmp"))  # leftover temp cleared
     finally:
         library.close()
+
+
+@pytest.mark.parametrize("kind", ["notes", "markers"])
+def test_a_damaged_sidecar_is_set_aside_and_the_notes_go_on(kit: Kit, kind: str) -> None:
+    library, store, key = kit
+    apply(kit, set_field("case.code", "F-0007"))
+    write_encrypted_json(library.data, REC, "markers", [4.25], [key.recipient()])
+    path = library.data.derived(REC, kind)
+    half = path.read_bytes()[: path.stat().st_size // 2]
+    path.write_bytes(half)
+    notes = store.load(REC, [key])  # no error: the notes (or marks) start anew
+    assert (path.parent / f"{path.name}.damaged").read_bytes() == half  # never deleted
+    assert not path.exists()
+    assert [m["id"] for m in notes.doc["marks"]] == ([] if kind == "markers" else ["b1"])
+    apply(kit, set_field("case.code", "F-0008"))
+    assert stored(kit)["case"]["code"] == "F-0008"
+    path.write_bytes(half)  # damaged again: a second copy is kept beside the first
+    store.load(REC, [key])
+    assert (path.parent / f"{path.name}.damaged-2").read_bytes() == half
+
+
+def test_notes_for_another_key_are_not_damage(kit: Kit) -> None:
+    library, store, _ = kit
+    with pytest.raises(NoIdentityMatch):
+        store.load(REC, [age.X25519Identity.generate()])
+    assert library.data.derived(REC, "notes").exists()
