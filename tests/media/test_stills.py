@@ -60,3 +60,24 @@ def test_a_time_outside_the_film_is_refused(kit: tuple[Library, Key, str], t_s: 
         pytest.raises(ClipRangeError, match="no frame at"),
     ):
         grab_still(reader, index, t_s)
+
+
+def test_a_damaged_fragment_index_is_rebuilt_from_the_film(
+    kit: tuple[Library, Key, str],
+) -> None:
+    library, key, rec_id = kit
+    path = library.data.derived(rec_id, "index")
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # cut short, as by a power cut
+    try:
+        notes = NotesStore(library.data, library.index, library.audit)
+        frame = 2 * FPS + 5
+        done = export_still(
+            library, notes, rec_id, frame / FPS + 0.01, [key.identity], [key.recipient]
+        )
+        jpeg = key.decrypt(library.data.derived(rec_id, done.doc["stills"][-1]["file"]))
+        assert read_frame_number(decoded(jpeg).to_ndarray(format="gray")) == frame
+        damaged = path.with_name(f"{path.name}.damaged")
+        assert damaged.read_bytes() == whole[: len(whole) // 2]  # kept for the office
+    finally:
+        path.write_bytes(whole)
