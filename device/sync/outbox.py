@@ -19,9 +19,9 @@ from device.sync.state import file_record, save_hash
 
 log = logging.getLogger(__name__)
 
-# <id>.<kind>.age, as DataDir.derived and DataDir.film name them (film, interrupted
+# what follows "<id>." in a name DataDir.derived or DataDir.film gives (film, interrupted
 # original, notes, index, thumbs, markers, clip-3.mp4, still-2.jpg…)
-_KIT_FILE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{4}\.[a-z0-9-]+(\.[a-z0-9]+)?\.age")
+_KIND = re.compile(r"[a-z0-9-]+(\.[a-z0-9]+)?\.age")
 
 # Recordings in these states have nothing to send (yet, or any more).
 NOT_SENT = (State.RECORDING, State.ERASED)
@@ -45,7 +45,8 @@ def recording_paths(data: DataDir, rec_id: str) -> list[Path]:
     alone with a log line (it once crashed sync with a traceback)."""
     found = []
     for path in sorted(data.recordings.glob(f"{rec_id}.*.age")):
-        if _KIT_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+        kind = path.name[len(rec_id) + 1 :]
+        if _KIND.fullmatch(kind) and path.is_file() and not path.is_symlink():
             found.append(path)
         else:
             log.warning("sync leaves %s alone: it is not a file the kit wrote", path.name)
