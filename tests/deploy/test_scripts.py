@@ -44,13 +44,49 @@ def test_shellcheck_is_clean() -> None:
 
 # --- install.sh ---------------------------------------------------------------------
 
+# What Raspberry Pi OS's /etc/os-release says, in the part install.sh reads.
+RELEASES = {
+    "bookworm": ("12", "3.11"),
+    "trixie": ("13", "3.13"),
+}
+VENV = "/opt/vigkit/venv"
+PINS = "/opt/vigkit/requirements"
 
-def test_install_dry_run_plans_every_step() -> None:
-    done = run(INSTALL, "--dry-run")
+
+def os_release(tmp_path: Path, codename: str, version: str) -> Path:
+    path = tmp_path / f"os-release-{codename}"
+    path.write_text(
+        f'PRETTY_NAME="Debian GNU/Linux {version} ({codename})"\nNAME="Debian GNU/Linux"\n'
+        f'VERSION_ID="{version}"\nVERSION_CODENAME={codename}\nID=debian\n'
+    )
+    return path
+
+
+def dry_run(tmp_path: Path, codename: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    version, _ = RELEASES[codename]
+    release = os_release(tmp_path, codename, version)
+    return run(INSTALL, "--dry-run", "--os-release", str(release), *extra)
+
+
+def redirected(step: list[str]) -> tuple[list[str], str | None]:
+    """A planned step and the file its output goes to (``run_to``), if any."""
+    if len(step) > 2 and step[-2] == ">":
+        return step[:-2], step[-1]
+    return step, None
+
+
+@pytest.mark.parametrize("codename", sorted(RELEASES))
+def test_install_dry_run_plans_every_step(tmp_path: Path, codename: str) -> None:
+    done = dry_run(tmp_path, codename)
     steps = planned(done.stdout)
+    python = f"python{RELEASES[codename][1]}"
     assert done.stderr == ""
+    assert f"for {codename} (Python {RELEASES[codename][1]})" in done.stdout
     apt = next(s for s in steps if "install" in s and "apt-get" in s)
-    for package in ("python3-picamera2", "libportaudio2", "network-manager", "rclone", "age"):
+    for package in (
+        "python3-picamera2", "python3-numpy", "python3-av", "libportaudio2",
+        "network-manager", "rclone", "age",
+    ):  # fmt: skip
         assert package in apt
     assert ["apt-get", "update", "-q"] in steps
     assert ["usermod", "--append", "--groups", "video,audio,gpio", "vigkit"] in steps
@@ -66,20 +102,16 @@ def test_install_dry_run_plans_every_step() -> None:
         "/var/lib/vigkit",
     ] in steps
     assert ["install", "-d", "-m", "0750", "-o", "root", "-g", "vigkit", "/etc/vigkit"] in steps
-    venv = "/opt/vigkit/venv"
-    if Path(venv).exists():  # only on an installed machine
+    if Path(VENV, "lib", python).exists():  # only on an installed machine
         assert "exists; upgrading" in done.stdout
-    else:
-        assert ["python3", "-m", "venv", "--system-site-packages", venv] in steps
+    else:  # the release's own Python, and a venv from another release is rebuilt
+        assert [python, "-m", "venv", "--clear", "--system-site-packages", VENV] in steps
     assert [
-        f"{venv}/bin/python",
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--upgrade",
-        str(ROOT),
-    ] in steps
+        f"{VENV}/bin/python", "-m", "pip", "install", "--quiet", "--no-deps",
+        "--no-build-isolation", "--force-reinstall", str(ROOT),
+    ] in steps  # fmt: skip
+    assert [f"{VENV}/bin/python", f"{ROOT}/scripts/check_apt_python.py", "numpy", "av",
+            "picamera2"] in steps  # fmt: skip
     for unit in ("vigkit.service", "vigkit-sync.service", "vigkit-sync.timer"):
         assert [
             "install", "-m", "0644", "-o", "root", "-g", "root",
@@ -97,8 +129,77 @@ def test_install_dry_run_plans_every_step() -> None:
     assert order.index("systemctl daemon-reload") < order.index("systemctl enable")
 
 
-def test_install_dry_run_starts_the_kit_only_once_it_is_set_up() -> None:
-    done = run(INSTALL, "--dry-run")
+@pytest.mark.parametrize("codename", sorted(RELEASES))
+def test_install_takes_the_lock_by_hash_but_numpy_and_av_from_apt(
+    tmp_path: Path, codename: str
+) -> None:
+    steps = planned(dry_run(tmp_path, codename).stdout)
+    pips = [s for s in steps if s[1:4] == ["-m", "pip", "install"]]
+    # Every pip install is hash-checked, except the kit itself (built from the checkout).
+    assert [s for s in pips if "--require-hashes" not in s] == [
+        [f"{VENV}/bin/python", "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", "--force-reinstall", str(ROOT)],
+    ]  # fmt: skip
+    assert all("--no-deps" in s for s in pips)
+    assert not any(word in ("numpy", "av") for s in pips for word in s)
+    pinned = dict(redirected(s)[::-1] for s in steps if redirected(s)[1])
+    assert pinned[f"{PINS}/uv.txt"][-1:] == ["uv"]
+    assert pinned[f"{PINS}/setuptools.txt"][-1:] == ["setuptools"]
+    export = pinned[f"{PINS}/runtime.txt"]
+    assert export[:3] == ["env", "UV_PYTHON_DOWNLOADS=never", f"{VENV}/bin/uv"]
+    # The export, run for real with this checkout's uv and lock: the Pi's list.
+    listed = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "uv"), *export[3:]],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    names = {line.split("==")[0] for line in listed.splitlines() if "==" in line}
+    assert {"cryptography", "flask", "waitress", "sounddevice", "gpiozero"} <= names
+    assert not names & {"numpy", "av", "vigkit", "pytest", "uv"}  # runtime only, less apt's
+    joined = listed.replace("\\\n", " ")  # one line per requirement, hashes included
+    requirements = [line for line in joined.splitlines() if line[:1].isalpha()]
+    assert len(requirements) >= len(names)
+    for line in requirements:
+        assert "--hash=sha256:" in line, line
+
+
+def test_install_plans_differ_only_in_the_python(tmp_path: Path) -> None:
+    def plan(codename: str) -> str:
+        python = RELEASES[codename][1]
+        text = dry_run(tmp_path, codename).stdout
+        assert f"python{python} -m venv" in text or "exists; upgrading" in text
+        return text.replace(f"for {codename} (Python {python})", "").replace(python, "X")
+
+    assert plan("bookworm") == plan("trixie")
+
+
+@pytest.mark.parametrize(("codename", "version"), [("bullseye", "11"), ("jammy", "22.04")])
+def test_install_refuses_other_releases_clearly(
+    tmp_path: Path, codename: str, version: str
+) -> None:
+    path = os_release(tmp_path, codename, version)
+    done = run(INSTALL, "--dry-run", "--os-release", str(path), check=False)
+    assert done.returncode == 1
+    assert f"this system is '{codename}'" in done.stderr
+    assert "Bookworm or Trixie" in done.stderr
+    assert planned(done.stdout) == []
+
+
+def test_install_in_a_chroot_skips_the_camera_and_systemd(tmp_path: Path) -> None:
+    done = dry_run(tmp_path, "trixie", "--chroot")
+    steps = planned(done.stdout)
+    apt = next(s for s in steps if "install" in s and "apt-get" in s)
+    assert "python3-numpy" in apt and "python3-av" in apt
+    assert "python3-picamera2" not in apt and "python3-lgpio" not in apt
+    assert not any(s[0] == "systemctl" for s in steps)
+    assert steps[-1] == [
+        "install", "-m", "0644", "-o", "root", "-g", "root",
+        f"{ROOT}/systemd/50-vigkit.rules", "/etc/polkit-1/rules.d/50-vigkit.rules",
+    ]  # fmt: skip
+    assert [f"{VENV}/bin/python", f"{ROOT}/scripts/check_apt_python.py", "numpy", "av"] in steps
+
+
+def test_install_dry_run_starts_the_kit_only_once_it_is_set_up(tmp_path: Path) -> None:
+    done = dry_run(tmp_path, "trixie")
     steps = planned(done.stdout)
     if Path("/etc/vigkit/vigkit.toml").exists():  # only on an installed kit
         assert ["systemctl", "restart", "vigkit.service"] in steps
@@ -110,6 +211,59 @@ def test_install_dry_run_starts_the_kit_only_once_it_is_set_up() -> None:
 def test_install_refuses_unknown_options() -> None:
     done = run(INSTALL, "--dry-rnu", check=False)
     assert done.returncode == 2 and "unknown option --dry-rnu" in done.stderr
+
+
+# --- check_apt_python.py: the venv uses apt's numpy and PyAV -------------------------
+
+CHECK = ROOT / "scripts" / "check_apt_python.py"
+
+
+def fake_apt_package(site: Path, name: str, version: str) -> None:
+    """A package with its metadata, outside the venv, as apt's dist-packages holds it."""
+    (site / name).mkdir(parents=True)
+    (site / name / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+
+def check_apt(names: list[str], site: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin"} | ({"PYTHONPATH": str(site)} if site else {})
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), str(CHECK), *names],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+
+
+def test_check_apt_python_refuses_numpy_from_the_venv() -> None:
+    # The dev venv holds numpy from the lock: exactly what the Pi's must not.
+    done = check_apt(["numpy"])
+    assert done.returncode == 1
+    assert "numpy comes from the venv" in done.stderr
+    assert "hides apt's python3-numpy" in done.stderr and "pip uninstall numpy" in done.stderr
+
+
+def test_check_apt_python_accepts_apt_packages_new_enough(tmp_path: Path) -> None:
+    fake_apt_package(tmp_path, "numpy", "2.2.4")
+    fake_apt_package(tmp_path, "av", "14.2.0")
+    done = check_apt(["numpy", "av"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"check_apt_python: numpy 2.2.4 from {tmp_path} (apt's python3-numpy): ok",
+        f"check_apt_python: av 14.2.0 from {tmp_path} (apt's python3-av): ok",
+    ]
+
+
+def test_check_apt_python_refuses_an_old_or_missing_package(tmp_path: Path) -> None:
+    fake_apt_package(tmp_path, "av", "10.0.0")  # Debian 12's own python3-av
+    done = check_apt(["av"], tmp_path)
+    assert done.returncode == 1
+    assert "python3-av is 10.0.0, the kit needs 12 or newer" in done.stderr
+    missing = check_apt(["picamera2"], tmp_path)
+    assert missing.returncode == 1
+    assert "picamera2 is missing: install it with apt-get install python3-picamera2" in (
+        missing.stderr
+    )
 
 
 # --- setup-hotspot.sh ---------------------------------------------------------------
