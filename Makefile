@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SHELL_SCRIPTS := $(wildcard scripts/*.sh systemd/*.sh) .ci/run
 PY_DIRS := $(wildcard device web tests bench scripts)
 
-.PHONY: help setup lock test lint typecheck unit demo bench clean
+.PHONY: help setup lock test lint typecheck unit demo bench pi-smoke clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ demo: setup ## the whole kit here with a synthetic camera and microphone
 
 bench: setup ## benchmarks; figures go to docs/performance.md
 	$(PY) -m bench
+
+pi-smoke: ## (root; not in CI, ~30 min first time) install.sh and a 5 s recording in an emulated Debian 13 arm64 root
+	scripts/pi-smoke.sh
 
 clean: ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
