@@ -75,6 +75,8 @@ def cut_clip(
     try:
         with av.open(window, "r", format="mp4") as source:
             video, audio = source.streams.video[0], _first(source.streams.audio)
+            # Read while the source is open: PyAV 19 refuses a closed container's streams.
+            tb: Fraction | None = video.time_base
             with av.open(out, "w", format="mp4") as sink:
                 # every stream must exist before the first packet is muxed
                 vout = _encoder(sink, video) if exact else sink.add_stream_from_template(video)
@@ -88,7 +90,6 @@ def cut_clip(
         raise ExportError(f"the clip could not be cut: {e}") from e
     if not cut.frames or cut.start is None:
         raise ExportError("no frame of the film lies between the in and out points")
-    tb: Fraction | None = video.time_base
     if tb is None:
         raise ExportError("the film's video has no time base")
     return ClipCut(
