@@ -161,6 +161,7 @@ host_tools
 say "Debian $RELEASE $ARCH root in $ROOT"
 build_root
 mount_all
+in_root dpkg --configure -a # finishes the packages of a run that was cut off
 copy_checkout
 say "install.sh --chroot, inside the root"
 timed install in_root /src/vigkit/scripts/install.sh --chroot
