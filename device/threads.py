@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-__all__ = ["BackgroundThread"]
+__all__ = ["BackgroundThread", "OnDemandWorker"]
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +61,68 @@ class BackgroundThread(threading.Thread):
             log.warning("the %s thread did not stop within %.1f s", self.name, wait)
             return False
         return True
+
+
+class OnDemandWorker:
+    """One background thread, started on the first ``kick``, that runs ``work`` per kick.
+
+    For the page's slow chores (repairing films after a power cut, making thumbnails): a
+    request or a status change kicks it and returns at once; kicks that arrive while
+    ``work`` runs fold into one more round. ``wake_every_s`` also runs ``work`` that often
+    unkicked. ``on_start`` runs first on the new thread (e.g. to lower its priority). An
+    exception in ``work`` is logged and the thread waits for the next kick.
+    """
+
+    def __init__(
+        self,
+        work: Callable[[], None],
+        *,
+        name: str,
+        join_s: float = JOIN_S,
+        wake_every_s: float | None = None,
+        on_start: Callable[[], None] | None = None,
+    ) -> None:
+        self._work = work
+        self._name = name
+        self._join_s = join_s
+        self._wake_every_s = wake_every_s
+        self._on_start = on_start
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: BackgroundThread | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def kick(self) -> None:
+        """Run ``work`` soon on the worker thread (started now if it is not running)."""
+        if self._closed.is_set():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = BackgroundThread(self._run, name=self._name, join_s=self._join_s)
+                self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        """No more rounds; wait for the one under way (``join_s``)."""
+        self._closed.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join_within()
+
+    def _run(self) -> None:
+        if self._on_start is not None:
+            self._on_start()
+        while not self._closed.is_set():
+            self._wake.wait(self._wake_every_s)
+            self._wake.clear()
+            if self._closed.is_set():
+                return
+            try:
+                self._work()
+            except Exception:  # e.g. the library closing under it; try again on the next kick
+                log.exception("the %s thread stopped a round", self._name)

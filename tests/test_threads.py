@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 
-from device.threads import BackgroundThread
+from device.threads import BackgroundThread, OnDemandWorker
 
 
 def test_stop_sets_the_event_and_joins() -> None:
@@ -55,3 +56,31 @@ def test_joining_from_the_thread_itself_or_before_start_does_not_wait(
         assert thread.join_within(5)
     assert answers == [False] and thread.stopping.is_set()
     assert "did not stop" not in caplog.text
+
+
+def test_an_on_demand_worker_runs_per_kick_and_survives_a_failing_round(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rounds: list[int] = []
+    done = threading.Event()
+
+    def work() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise RuntimeError("the library closed under it")
+        done.set()
+
+    worker = OnDemandWorker(work, name="vigkit-test-worker", join_s=5)
+    assert not worker.closed
+    worker.kick()  # the thread starts here, not before
+    deadline = time.monotonic() + 5
+    while not rounds and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.kick()  # the failed round did not end the thread
+    assert done.wait(5)
+    worker.close()
+    assert worker.closed
+    worker.kick()  # a closed worker starts nothing
+    assert len(rounds) == 2
+    assert "the vigkit-test-worker thread stopped a round" in caplog.text
+    assert not [t for t in threading.enumerate() if t.name == "vigkit-test-worker"]

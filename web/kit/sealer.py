@@ -13,7 +13,6 @@ could not be repaired (``problems``), in words.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,7 +21,7 @@ from device.kit.assembly import Kit
 from device.library import State
 from device.recording.recorder import RecorderState, Status
 from device.recording.recovery import FAILED, SEALED, seal_interrupted
-from device.threads import BackgroundThread
+from device.threads import OnDemandWorker
 from web.common.keyring import Keyring
 from web.common.serving import lower_this_thread
 
@@ -40,50 +39,38 @@ class Sealer:
         self._keyring = keyring
         self._reserve = reserve_bytes
         self._on_sealed = on_sealed
-        self._wake = threading.Event()
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: BackgroundThread | None = None
+        self._worker = OnDemandWorker(
+            self._work,
+            name="vigkit-seal",
+            join_s=60,
+            on_start=lambda: lower_this_thread(BACKGROUND_NICE),
+        )
         self.repairing: str | None = None  # the sentence the page shows while it works
         self.problems: dict[str, str] = {}
         kit.recorder.subscribe(self._on_status)
 
     def kick(self) -> None:
         """Look for interrupted films now (after an unlock, after a recording)."""
-        if self._closed.is_set():
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = BackgroundThread(self._run, name="vigkit-seal", join_s=60)
-                self._thread.start()
-        self._wake.set()
+        self._worker.kick()
 
     def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join_within()
+        self._worker.close()
 
     def _on_status(self, status: Status) -> None:
         if status.state in _IDLE and self._keyring.is_unlocked:
             self.kick()
 
     def _busy(self) -> bool:
-        return self._closed.is_set() or self._kit.recorder.status.state not in _IDLE
+        return self._worker.closed or self._kit.recorder.status.state not in _IDLE
 
-    def _run(self) -> None:
-        lower_this_thread(BACKGROUND_NICE)
-        while not self._closed.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            try:
-                self._round()
-            except SealPaused:  # a recording started: the next idle status kicks again
-                log.info("sealing waits for the recording to end")
-            except Exception:  # e.g. the library closing under it; try again on the next kick
-                log.exception("the sealing thread stopped a round")
-                self.repairing = None
+    def _work(self) -> None:
+        try:
+            self._round()
+        except SealPaused:  # a recording started: the next idle status kicks again
+            log.info("sealing waits for the recording to end")
+        except Exception:  # logged by the worker, which waits for the next kick
+            self.repairing = None
+            raise
 
     def _round(self) -> None:
         identity = self._keyring.held_identity()

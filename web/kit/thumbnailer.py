@@ -13,7 +13,6 @@ film asked for is kept in memory, so scrolling the strip does not decrypt it aga
 from __future__ import annotations
 
 import logging
-import threading
 
 from device import age
 from device.kit.assembly import Kit
@@ -21,7 +20,7 @@ from device.library import State
 from device.library.thumbs import load_thumbnails, save_thumbnails
 from device.media.thumbnails import Thumbnail, make_thumbnails
 from device.recording.recorder import RecorderState, Status
-from device.threads import BackgroundThread
+from device.threads import OnDemandWorker
 from web.common.keyring import Keyring
 from web.common.serving import lower_this_thread
 
@@ -43,10 +42,13 @@ class Thumbnailer:
         self._kit = kit
         self._keyring = keyring
         self._enabled = enabled
-        self._wake = threading.Event()
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: BackgroundThread | None = None
+        self._worker = OnDemandWorker(
+            self._work,
+            name="vigkit-thumbnails",
+            join_s=30,
+            wake_every_s=_IDLE_WAKE_S,
+            on_start=lambda: lower_this_thread(BACKGROUND_NICE),
+        )
         self._failed: set[str] = set()
         self._cache: tuple[str, list[Thumbnail]] | None = None
         if enabled:
@@ -54,20 +56,11 @@ class Thumbnailer:
 
     def kick(self) -> None:
         """Look for films without thumbnails now (after an unlock, after a recording)."""
-        if not self._enabled or self._closed.is_set():
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = BackgroundThread(self._run, name="vigkit-thumbnails", join_s=30)
-                self._thread.start()
-        self._wake.set()
+        if self._enabled:
+            self._worker.kick()
 
     def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join_within()
+        self._worker.close()
         self._cache = None
 
     def strip(self, rec_id: str) -> list[Thumbnail] | None:
@@ -97,16 +90,9 @@ class Thumbnailer:
     def _idle(self) -> bool:
         return self._kit.recorder.status.state in (RecorderState.IDLE, RecorderState.FAULT)
 
-    def _run(self) -> None:
-        lower_this_thread(BACKGROUND_NICE)
-        while not self._closed.is_set():
-            self._wake.wait(_IDLE_WAKE_S)
-            self._wake.clear()
-            try:
-                while not self._closed.is_set() and self._idle() and self._make_one():
-                    pass
-            except Exception:  # e.g. the library closing under it; try again on the next kick
-                log.exception("the thumbnail thread stopped a round")
+    def _work(self) -> None:
+        while not self._worker.closed and self._idle() and self._make_one():
+            pass
 
     def _make_one(self) -> bool:
         """Thumbnails for one film that lacks them; False when there is nothing to do."""
