@@ -130,6 +130,14 @@ class Config:
         "Days a synced, verified film stays on the kit before it is removed.",
         r.between(0, 365, "days"),
     )
+    # The phone may set any date up to 2100; a jump beyond this is believed for erasing
+    # only once the practitioner confirms it on the page (issue #15, finding 9).
+    clock_jump_days: float = _setting(
+        30.0,
+        "A clock this many days ahead of the last time the kit saw erases nothing "
+        "until the date is confirmed on the Settings page.",
+        r.between(1, 3650, "days"),
+    )
     wifi_name: str = _setting(
         "",
         "The kit's hotspot name (set by vigkit setup).",

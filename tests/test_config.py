@@ -97,6 +97,7 @@ PROBLEMS = [
     ('camera = "picamera"', "camera = 'picamera' is not allowed: it must be picamera2 or synth"),
     ("retention_days = -1", "retention_days = -1 is not allowed: it must be from 0 to 365 days"),
     ("retention_days = 400", "retention_days = 400 is not allowed"),
+    ("clock_jump_days = 0", "clock_jump_days = 0 is not allowed: it must be from 1 to 3,650 days"),
     ("storage_reserve_mb = 0", "storage_reserve_mb = 0 is not allowed: it must be at least 10 MB"),
     ("storage_reserve_mb = 5", "storage_reserve_mb = 5 is not allowed"),
     ("watchdog_seconds = 0.1", "watchdog_seconds = 0.1 is not allowed: it must be from 0.5 to 60"),

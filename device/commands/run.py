@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from device.config import Config
 from device.hardware.gpio import GpioControls
 from device.kit.assembly import Kit, open_kit
 from device.kit.panel import Panel
-from device.kit.wall_clock import TimedatectlSetter
+from device.kit.wall_clock import TimedatectlSetter, clock_trust
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class Appliance:
         from web.kit import PageSettings, SyncSettings, create_app
 
         self.kit: Kit = open_kit(cfg)
+        # the kit's latest time seen moves on at each start on a trusted clock (NTP)
+        clock_trust(self.kit.library.data, cfg.clock_jump_days).see(datetime.now(UTC))
         self._closers: list[Callable[[], None]] = [self.kit.close]
         try:
             control = FullPriority()  # made here, on a full-priority thread's stack
@@ -76,6 +79,7 @@ class Appliance:
                     remote=cfg.sync_remote,
                     rclone_config=Path(cfg.rclone_config) if cfg.rclone_config else None,
                     retention_days=cfg.retention_days,
+                    clock_jump_days=cfg.clock_jump_days,
                     stall_s=cfg.sync_stall_seconds,
                 ),
                 idle_timeout_s=cfg.lock_minutes * 60,

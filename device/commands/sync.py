@@ -16,6 +16,7 @@ from pathlib import Path
 from device import config
 from device.config import Config
 from device.errors import ConfigError, RemoteUnreachable, SyncBusy, SyncNotConfigured
+from device.kit import wall_clock
 from device.library import Library
 from device.sync import Erased, Progress, Rclone, Retention, Syncer, SyncResult, read_status
 from device.sync.progress import Bar
@@ -50,11 +51,13 @@ def sync_command(args: argparse.Namespace) -> int:
     cfg = config.load(args.config, env=os.environ)
     library = Library(cfg.data_dir, kit_lock=False)
     try:
-        retention = Retention(library=library, retention_days=cfg.retention_days)
+        trust = wall_clock.clock_trust(library.data, cfg.clock_jump_days)
+        retention = Retention(library=library, retention_days=cfg.retention_days, trust=trust)
         if args.status:
             return _show_status(library)
         if args.retention_only:
             _report_erased(retention.run(), quiet=False)
+            _report_held(retention)
             return 0
         return _sync(cfg, library, retention, auto=args.auto)
     finally:
@@ -121,6 +124,17 @@ def _report_erased(erased: list[Erased], *, quiet: bool) -> None:
     for e in erased:
         line = f"vigkit: removed {e.recording} from the kit ({e.reason})"
         print(line, file=sys.stderr if quiet else sys.stdout)
+
+
+def _report_held(retention: Retention) -> None:
+    """Say why nothing was erased on this clock, and which films wait for the page."""
+    trust = retention.clock_trust()
+    if not trust.ok:
+        print(f"vigkit: nothing was erased: {trust.reason}.")
+        print("  Set the kit's clock from the phone (Settings page), then run this again.")
+        return
+    for row, reason in retention.waiting():
+        print(f"vigkit: {row.id}: {reason}; confirm on the Settings page (Erase now)")
 
 
 def _show_status(library: Library) -> int:

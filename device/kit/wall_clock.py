@@ -26,6 +26,7 @@ from typing import Protocol
 
 from device.errors import LibraryError, VigKitError
 from device.library import DataDir, Library, RecordingRow, atomic_write
+from device.sync.clock_trust import ClockTrust
 
 TOLERANCE_S = 60.0  # closer than this, a phone's clock is no better than the kit's
 # A recording's "wall minus monotonic" is its boot's clock origin; started_at has whole
@@ -182,6 +183,40 @@ def set_from_phone(
         "clock set", offset_s=round(offset, 1), boot_id=correction.boot_id, source="phone"
     )
     return correction
+
+
+def ntp_synchronized(program: str = "timedatectl") -> bool:
+    """timedated's NTPSynchronized: the kernel's clock is kept by NTP (at the office)."""
+    try:
+        done = subprocess.run(
+            [program, "show", "--property=NTPSynchronized", "--value"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False  # no systemd (a container, the demo): not known to be right
+    return done.returncode == 0 and done.stdout.strip() == "yes"
+
+
+def clock_trust(
+    data: DataDir,
+    jump_days: float,
+    *,
+    boot_id: Callable[[], str] = read_boot_id,
+    ntp: Callable[[], bool] = ntp_synchronized,
+) -> ClockTrust:
+    """Retention's clock check: set this boot by NTP or by a phone (a correction in
+    clock.json with this boot's id; an unreadable clock.json counts as not set)."""
+
+    def set_this_boot() -> bool:
+        if ntp():
+            return True
+        this = boot_id()
+        try:
+            return bool(this) and any(c.boot_id == this for c in ClockBook(data).load())
+        except LibraryError:
+            return False
+
+    return ClockTrust(data, jump_days=jump_days, set_this_boot=set_this_boot)
 
 
 def start_time(row: RecordingRow, corrections: Sequence[Correction]) -> datetime:

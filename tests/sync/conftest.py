@@ -189,7 +189,16 @@ class KitFiles:
             f'rclone_config = "{server.rclone_config(password)}"\nretention_days = {days}\n'
             "sync_stall_seconds = 8\n"  # a connection that dies silently shows quickly
         )
+        clock_set_this_boot(self.data)  # retention erases only on a clock set this boot
         return path
+
+
+def clock_set_this_boot(data: Path) -> None:
+    """A clock.json as the Settings page leaves it after setting the clock this boot."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    item = {"at": "2026-11-21T15:00:00+00:00", "boot_id": boot, "clock_origin_s": 0.0,
+            "offset_s": 120.0}  # fmt: skip
+    (data / "clock.json").write_text(json.dumps({"corrections": [item]}))
 
 
 def _ffmpeg(*args: str) -> bytes:

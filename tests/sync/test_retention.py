@@ -12,6 +12,7 @@ import pytest
 
 from device.library import Library, State
 from device.sync import Rclone, Retention, Syncer
+from device.sync.clock_trust import ClockTrust
 from tests.sync.conftest import KitFiles, kit_files
 
 T0 = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -33,6 +34,26 @@ def clock() -> FakeClock:
     return FakeClock(T0)
 
 
+class FakeBoot:
+    """Whether the clock was set from a phone or NTP this boot, as the test says."""
+
+    def __init__(self) -> None:
+        self.set = True
+
+    def __call__(self) -> bool:
+        return self.set
+
+
+@pytest.fixture
+def boot() -> FakeBoot:
+    return FakeBoot()
+
+
+def retention_of(lib: Library, clock: FakeClock, boot: FakeBoot, days: float = 7) -> Retention:
+    trust = ClockTrust(lib.data, jump_days=30, set_this_boot=boot)
+    return Retention(library=lib, retention_days=days, trust=trust, clock=clock)
+
+
 @pytest.fixture
 def lib(kit: KitFiles) -> Iterator[Library]:
     library = Library(kit.data, kit_lock=False)
@@ -49,10 +70,10 @@ def files_of(kit: KitFiles, rec_id: str) -> list[str]:
 
 
 def test_grace_period_then_removed(
-    kit: KitFiles, lib: Library, clock: FakeClock, tmp_path: Path
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
 ) -> None:
     syncer(lib, tmp_path / "usb", clock).run()
-    retention = Retention(library=lib, retention_days=7, clock=clock)
+    retention = retention_of(lib, clock, boot, 7)
     clock.advance(days=6, hours=23)
     assert retention.run() == []
     assert files_of(kit, kit.film)
@@ -69,38 +90,105 @@ def test_grace_period_then_removed(
 
 
 def test_shared_review_done_removes_it_at_once(
-    kit: KitFiles, lib: Library, clock: FakeClock, tmp_path: Path
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
 ) -> None:
     lib.index.set_review_done(kit.film, True)
-    retention = Retention(library=lib, retention_days=7, clock=clock)
+    retention = retention_of(lib, clock, boot, 7)
     assert retention.run() == []  # done, but not synced yet: kept
     syncer(lib, tmp_path / "usb", clock).run()
     assert [e.recording for e in retention.run()] == [kit.film]
     assert files_of(kit, kit.film) == [] and files_of(kit, kit.copy)
 
 
-def test_erase_by_date_removes_it_even_unsynced(
-    kit: KitFiles, lib: Library, clock: FakeClock
+def test_an_unsynced_film_past_erase_by_waits_for_confirmation(
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot
 ) -> None:
     lib.index.set_erase_by(kit.copy, date(2026, 11, 25))
     lib.index.set_erase_by(kit.film, date(2026, 12, 1))
-    retention = Retention(library=lib, retention_days=7, clock=clock)
+    retention = retention_of(lib, clock, boot, 7)
     clock.advance(days=3)
+    assert retention.run() == [] and retention.waiting() == []
+    clock.advance(days=1)  # 25 November: the copy was never verified at the office
     assert retention.run() == []
-    clock.advance(days=1)  # 25 November
-    (erased,) = retention.run()
-    assert erased.recording == kit.copy and erased.reason == "consent erase-by date 2026-11-25"
+    assert retention.run() == []  # a second pass logs nothing new
+    ((row, reason),) = retention.waiting()
+    assert row.id == kit.copy and "waiting for your confirmation" in reason
+    assert files_of(kit, kit.copy) and files_of(kit, kit.film)
+    waits = [r for r in lib.audit.rows() if r.event == "erase waits"]
+    assert [(r.recording, r.detail["reason"]) for r in waits] == [(kit.copy, reason)]
+    assert retention.erase_confirmed(kit.film) is None  # not past its date: refused
+    erased = retention.erase_confirmed(kit.copy)  # the page's "Erase now"
+    assert erased is not None and erased.files == 1
     assert files_of(kit, kit.copy) == [] and files_of(kit, kit.film)
     assert lib.index.get(kit.copy).state == State.ERASED
-    (row,) = [r for r in lib.audit.rows() if r.event == "erase"]
-    assert row.recording == kit.copy and row.detail["files"] == 1
-    lib.index.set_erase_by(kit.film, None)  # consent changed: no date any more
-    clock.advance(days=30)
+    (row_,) = [r for r in lib.audit.rows() if r.event == "erase"]
+    assert row_.recording == kit.copy
+    assert row_.detail["reason"].endswith("erased on the practitioner's confirmation")
+    assert retention.waiting() == [] and retention.erase_confirmed(kit.copy) is None
+    assert lib.audit.verify() == []
+
+
+def test_a_verified_film_past_erase_by_is_removed(
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
+) -> None:
+    syncer(lib, tmp_path / "usb", clock).run()
+    lib.index.set_erase_by(kit.copy, date(2026, 11, 23))
+    retention = retention_of(lib, clock, boot, 30)
     assert retention.run() == []
+    clock.advance(days=2)
+    (erased,) = retention.run()
+    assert erased.recording == kit.copy and erased.reason == "consent erase-by date 2026-11-23"
+    assert files_of(kit, kit.copy) == [] and files_of(kit, kit.film)
+    (row,) = [r for r in lib.audit.rows() if r.event == "erase"]
+    assert (row.recording, row.detail["reason"]) == (kit.copy, erased.reason)
+
+
+def test_a_clock_jumped_a_year_ahead_removes_nothing_and_says_why(
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
+) -> None:
+    syncer(lib, tmp_path / "usb", clock).run()
+    lib.index.set_erase_by(kit.film, date(2026, 11, 30))
+    retention = retention_of(lib, clock, boot, 7)
+    assert retention.run() == []  # the kit has now seen 21 November 2026
+    before = kit_files(kit.data)
+    clock.advance(days=365)  # the phone set 2027: every date has passed
+    assert retention.run() == [] and retention.waiting() == []
+    assert kit_files(kit.data) == before
+    trust = retention.clock_trust()
+    assert not trust.ok and trust.jumped
+    assert trust.reason == ("the clock jumped 365 days ahead of the last known time (21 Nov 2026)")
+    (held,) = [r for r in lib.audit.rows() if r.event == "retention held"]
+    assert held.detail["reason"] == trust.reason
+    retention.trust.confirm(clock.now)  # the practitioner confirms the date on the page
+    assert {e.recording for e in retention.run()} == {kit.film, kit.copy, kit.interrupted}
+
+
+def test_a_clock_not_set_this_boot_or_set_back_removes_nothing(
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
+) -> None:
+    syncer(lib, tmp_path / "usb", clock).run()
+    lib.index.set_erase_by(kit.copy, date(2026, 11, 22))
+    retention = retention_of(lib, clock, boot, 0)
+    clock.advance(days=-1)  # before the erase-by date: nothing due, but the mark is set
+    assert retention.run() == []
+    boot.set = False  # a new boot: the clock is whatever the Pi woke up with
+    clock.advance(days=10)
+    assert retention.run() == [] and len(kit_files(kit.data)) == 7
+    assert retention.clock_trust().reason == (
+        "the kit's clock was not set from a phone or NTP since it started"
+    )
+    boot.set = True
+    clock.advance(days=-30)  # set, but earlier than the kit has seen
+    assert retention.run() == [] and len(kit_files(kit.data)) == 7
+    held = [r.detail["reason"] for r in lib.audit.rows() if r.event == "retention held"]
+    assert held[0].startswith("the kit's clock was not set")
+    assert held[1].startswith("the clock says 31 Oct 2026, earlier than the kit last saw (20 Nov")
+    clock.advance(days=30)
+    assert {e.recording for e in retention.run()} == {kit.film, kit.copy, kit.interrupted}
 
 
 def test_a_file_changed_since_sync_keeps_the_recording(
-    kit: KitFiles, lib: Library, clock: FakeClock, tmp_path: Path
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
 ) -> None:
     sync = syncer(lib, tmp_path / "usb", clock)
     sync.run()
@@ -112,7 +200,7 @@ def test_a_file_changed_since_sync_keeps_the_recording(
     damaged[100] ^= 0xFF  # same size and time: only a fresh hash can tell
     film.write_bytes(bytes(damaged))
     os.utime(film, ns=(st.st_atime_ns, st.st_mtime_ns))
-    retention = Retention(library=lib, retention_days=7, clock=clock)
+    retention = retention_of(lib, clock, boot, 7)
     clock.advance(days=8)
     assert {e.recording for e in retention.run()} == {kit.interrupted}
     assert files_of(kit, kit.film) and files_of(kit, kit.copy)
@@ -124,16 +212,16 @@ def test_a_file_changed_since_sync_keeps_the_recording(
 
 
 def test_a_recording_being_recorded_is_never_touched(
-    kit: KitFiles, lib: Library, clock: FakeClock
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot
 ) -> None:
     lib.index.update(kit.copy, state=State.RECORDING)
     lib.index.set_erase_by(kit.copy, date(2026, 11, 1))
-    assert Retention(library=lib, retention_days=0, clock=clock).run() == []
+    assert retention_of(lib, clock, boot, 0).run() == []
     assert files_of(kit, kit.copy)
 
 
 def test_a_failed_sync_is_never_grounds_for_removal(
-    kit: KitFiles, lib: Library, clock: FakeClock, tmp_path: Path
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
 ) -> None:
     from device.errors import SyncError
 
@@ -142,5 +230,5 @@ def test_a_failed_sync_is_never_grounds_for_removal(
     with pytest.raises(SyncError):
         syncer(lib, blocked, clock).run()
     clock.advance(days=365)
-    assert Retention(library=lib, retention_days=0, clock=clock).run() == []
+    assert retention_of(lib, clock, boot, 0).run() == []
     assert len(kit_files(kit.data)) == 7

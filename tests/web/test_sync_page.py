@@ -7,8 +7,10 @@ exactly as on a kit.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
 from device.sync.manifest import manifest_name
+from tests.sync.conftest import clock_set_this_boot
 from tests.web.web_helpers import (
     FakeClock,
     csrf,
@@ -191,3 +194,34 @@ def test_sync_now_needs_the_csrf_token_and_the_unlock(bare_kit: Kit, tmp_path: P
         assert client.post("/settings/sync").status_code == 400
     assert not runner(app).running and not (tmp_path / "usb").exists()
     app.close()
+
+
+def test_an_unsynced_film_past_erase_by_is_erased_only_on_confirmation(
+    phone_for: PhoneFor, film_kit: Kit, tmp_path: Path
+) -> None:
+    library = film_kit.library
+    (row,) = library.index.all()
+    library.index.set_erase_by(row.id, date.today() - timedelta(days=1))
+    phone = phone_for(_local(tmp_path))
+    page = html.unescape(_text(phone.get("/settings").get_data(as_text=True)))
+    assert "Nothing is erased: the kit's clock was not set from a phone or NTP" in page
+    assert "Erase now" not in page  # an unset clock: not even offered
+    clock_set_this_boot(library.data.root)  # the Settings page set the clock this boot
+    page = html.unescape(_text(phone.get("/settings").get_data(as_text=True)))
+    assert "not verified at the office, waiting for your confirmation" in page
+    assert "Erase now" in page and "Nothing is erased" not in page
+    files = sorted(p.name for p in library.data.recordings.iterdir())
+    assert any(n.startswith(row.id) for n in files)
+    refused = phone.post(f"/settings/sync/erase/{row.id}", data={})  # no CSRF token
+    assert refused.status_code == 400
+    assert any(p.name.startswith(row.id) for p in library.data.recordings.iterdir())
+    token = csrf(phone, "/settings")
+    done = phone.post(f"/settings/sync/erase/{row.id}", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert not any(p.name.startswith(row.id) for p in library.data.recordings.iterdir())
+    (erase,) = [r for r in library.audit.rows() if r.event == "erase"]
+    assert erase.recording == row.id
+    assert erase.detail["reason"].endswith("erased on the practitioner's confirmation")
+    again = phone.post(f"/settings/sync/erase/{row.id}", data={"csrf_token": token})
+    assert again.status_code == 403  # no longer waiting: said in words
+    assert "not waiting to be erased" in again.get_data(as_text=True)

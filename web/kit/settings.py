@@ -92,6 +92,8 @@ def clock_set() -> Response | tuple[Response, int]:
         if wants_json():
             return jsonify(error=_sentence(e.message), hint=e.hint), 409
         raise
+    if correction is not None:  # a clock set this boot: the kit's latest time seen moves on
+        current_kit().sync.retention().trust.see(datetime.now(UTC))
     if not wants_json():
         return redirect("/settings", code=303)
     moved = correction.offset_s if correction else 0.0

@@ -6,12 +6,17 @@ thread at a time, at the lowest scheduling priority (its rclone inherits it), so
 recording started meanwhile keeps the CPU. It never starts while a film is being
 recorded. What it needs (the remote, the rclone config, retention) is given to
 ``create_app``; with no remote the page says sync is not set up.
+
+Retention's holds are shown here too (issue #15, finding 9): a clock it does not
+believe ("nothing is erased: ..."), with "Confirm the date" when only a jump is the
+reason, and each film past its erase-by date that was never verified at the office,
+"waiting for your confirmation", with "Erase now". Both are POSTs with the CSRF token.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, url_for
@@ -19,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from device.errors import VigKitError
 from device.sync import Progress, SyncState, read_status
+from web.common.errors import Refused
 from web.common.security import wants_json
 from web.kit.services import current_kit
 from web.kit.sync_runner import RECORDING, SyncRunner
@@ -64,7 +70,7 @@ def summary() -> dict[str, Any]:
     kit = r.kit
     recording = kit.recorder.status.state in RECORDING
     if not r.settings.remote:
-        return {"configured": False, "running": False, "recording": recording}
+        return {"configured": False, "running": False, "recording": recording, **holds()}
     status = read_status(kit.library)
     running = r.running or status.running
     error, hint = r.error, r.hint
@@ -79,7 +85,52 @@ def summary() -> dict[str, Any]:
         "last_ok": _when(status.last_ok_at),
         "error": _sentence(error) if error and not running else "",
         "hint": hint if error and not running else "",
+        **holds(),
     }
+
+
+def holds() -> dict[str, Any]:
+    """What retention will not do on its own: the clock's doubt, films to confirm."""
+    retention = runner().retention()
+    try:
+        trust = retention.clock_trust()
+        waiting = retention.waiting()
+    except (VigKitError, OSError) as e:  # the Settings page must still show
+        log.warning("retention's holds unreadable: %s", e)
+        return {"clock_held": "", "clock_jumped": False, "waiting": []}
+    return {
+        "clock_held": "" if trust.ok else _sentence(f"nothing is erased: {trust.reason}"),
+        "clock_jumped": trust.jumped,
+        "waiting": [{"id": row.id, "why": _sentence(why)} for row, why in waiting],
+    }
+
+
+@bp.post("/settings/sync/erase/<rec_id>")
+def erase_now(rec_id: str) -> Response | tuple[Response, int]:
+    """ "Erase now" for a film past its erase-by date that waits for confirmation."""
+    erased = runner().retention().erase_confirmed(rec_id, lock_wait_s=5.0)
+    if erased is None:
+        raise Refused(
+            f"recording {rec_id} is not waiting to be erased",
+            hint="Reload the Settings page to see what is waiting for your confirmation.",
+        )
+    if wants_json():
+        return jsonify({"erased": erased.recording, "files": erased.files}), 200
+    return redirect(url_for("settings.page") + "#sync-heading", code=303)
+
+
+@bp.post("/settings/sync/confirm-clock")
+def confirm_clock() -> Response | tuple[Response, int]:
+    """The practitioner says the kit's date, far ahead of the last known one, is right."""
+    retention = runner().retention()
+    now = datetime.now(UTC)
+    retention.trust.confirm(now)
+    runner().kit.library.audit.append(
+        "clock confirmed", at=now.isoformat(timespec="seconds"), source="page"
+    )
+    if wants_json():
+        return jsonify(holds()), 200
+    return redirect(url_for("settings.page") + "#sync-heading", code=303)
 
 
 @bp.post("/settings/sync")

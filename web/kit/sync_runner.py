@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.errors import ConfigError, VigKitError
-from device.kit import Kit
+from device.kit import Kit, wall_clock
 from device.recording import RecorderState
 from device.sync import Progress, Rclone, Retention, Syncer
 from device.threads import BackgroundThread
@@ -31,6 +31,7 @@ class SyncSettings:
     remote: str = ""  # empty: sync is not set up
     rclone_config: Path | None = None
     retention_days: float = 7.0
+    clock_jump_days: float = 30.0
     stall_s: float = 120.0
 
 
@@ -86,7 +87,7 @@ class SyncRunner:
                 library=library,
                 remote=s.remote,
                 rclone=Rclone(config=s.rclone_config, stall_s=s.stall_s),
-                retention=Retention(library=library, retention_days=s.retention_days),
+                retention=self.retention(),
                 lock_wait_s=0.0,
             ).run(progress=self._tell)
         except VigKitError as e:  # SyncBusy included: the timer's sync is running
@@ -97,6 +98,12 @@ class SyncRunner:
             self.hint = "Nothing was lost. Try again; if it keeps happening, restart the kit."
         finally:
             self.progress = None
+
+    def retention(self) -> Retention:
+        """Retention on this kit, judging the clock as the kit's own (NTP or a phone)."""
+        library = self.kit.library
+        trust = wall_clock.clock_trust(library.data, self.settings.clock_jump_days)
+        return Retention(library=library, retention_days=self.settings.retention_days, trust=trust)
 
     def _tell(self, progress: Progress) -> None:
         self.progress = progress
