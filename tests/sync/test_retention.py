@@ -3,6 +3,7 @@ anything unverified (except on the erase-by date, which is the point of that dat
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -13,7 +14,7 @@ import pytest
 from device.library import Library, State
 from device.sync import Rclone, Retention, Syncer
 from device.sync.clock_trust import ClockTrust
-from tests.sync.conftest import KitFiles, kit_files
+from tests.sync.conftest import KitFiles, clock_set_this_boot, kit_files, sync
 
 T0 = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
@@ -232,3 +233,30 @@ def test_a_failed_sync_is_never_grounds_for_removal(
     clock.advance(days=365)
     assert retention_of(lib, clock, boot, 0).run() == []
     assert len(kit_files(kit.data)) == 7
+
+
+def test_retention_only_on_a_clock_a_year_ahead_erases_nothing_and_says_why(
+    kit: KitFiles, lib: Library
+) -> None:
+    """The finding as reproduced: ``vigkit sync --retention-only`` after the phone set the
+    clock a year ahead removed every file of a film never synced. Now it keeps them."""
+    lib.index.set_erase_by(kit.film, date.today() - timedelta(days=1))
+    config = kit.data.parent / "retention.toml"
+    config.write_text(f'data_dir = "{kit.data}"\n')
+    clock_set_this_boot(kit.data)  # the phone set the clock this boot...
+    a_year_ago = datetime.now(UTC) - timedelta(days=365)  # ...a year past the latest seen
+    (kit.data / "clock-seen.json").write_text(json.dumps({"latest": a_year_ago.isoformat()}))
+    before = kit_files(kit.data)
+    done = sync(config, "--retention-only")
+    assert done.returncode == 0, done.stderr
+    assert "nothing was erased: the clock jumped 365 days ahead of the last known time" in (
+        done.stdout
+    )
+    assert kit_files(kit.data) == before
+    (held,) = [r for r in lib.audit.rows() if r.event == "retention held"]
+    assert held.detail["reason"].startswith("the clock jumped 365 days ahead")
+    (kit.data / "clock-seen.json").unlink()  # no jump: the film waits for the page instead
+    done = sync(config, "--retention-only")
+    assert f"{kit.film}: consent erase-by date" in done.stdout
+    assert "waiting for your confirmation; confirm on the Settings page" in done.stdout
+    assert kit_files(kit.data) == before
