@@ -14,6 +14,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from device.hardware.gpio import GpioControls
 from device.kit.assembly import Kit, open_kit
 from device.kit.panel import Panel
 from device.kit.wall_clock import TimedatectlSetter, clock_trust
+from device.recording import RecorderState, Status
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,7 @@ class Appliance:
         from web.kit import PageSettings, SyncSettings, create_app
 
         self.kit: Kit = open_kit(cfg)
-        # the kit's latest time seen moves on at each start on a trusted clock (NTP)
-        clock_trust(self.kit.library.data, cfg.clock_jump_days).see(datetime.now(UTC))
+        self._see_time(cfg)
         self._closers: list[Callable[[], None]] = [self.kit.close]
         try:
             control = FullPriority()  # made here, on a full-priority thread's stack
@@ -93,6 +94,21 @@ class Appliance:
         except BaseException:
             self.close()
             raise
+
+    def _see_time(self, cfg: Config) -> None:
+        """The kit's latest time seen moves on (on a trusted clock only) at each start
+        and after each recording; off the recorder's thread (timedatectl may be slow)."""
+        trust = clock_trust(self.kit.library.data, cfg.clock_jump_days)
+        trust.see(datetime.now(UTC))
+
+        def after(status: Status) -> None:
+            if status.state == RecorderState.IDLE:
+                see = threading.Thread(
+                    target=lambda: trust.see(datetime.now(UTC)), name="vigkit-clock", daemon=True
+                )
+                see.start()
+
+        self.kit.recorder.subscribe(after)
 
     def serve(self) -> None:
         """Serve the page on this thread until ``stop``."""

@@ -16,12 +16,15 @@ The mark is only ever raised by a trusted clock, so a wrong date cannot move it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from device.errors import LibraryError
 from device.library import DataDir, atomic_write
+
+log = logging.getLogger(__name__)
 
 # a clock set back by less than this (a phone a few seconds behind) is still trusted
 SLACK = timedelta(minutes=5)
@@ -79,10 +82,13 @@ class ClockTrust:
 
     def see(self, now: datetime) -> None:
         """Raise the mark to ``now`` if the clock is trusted (never lower it)."""
-        if self.check(now).ok:
-            latest = self.latest_seen()
-            if latest is None or now > latest:
-                self._write(now)
+        try:
+            if self.check(now).ok:
+                latest = self.latest_seen()
+                if latest is None or now > latest:
+                    self._write(now)
+        except OSError as e:  # a full card: the mark stays lower, which only holds erasing
+            log.warning("the kit's latest time seen was not saved: %s", e)
 
     def confirm(self, now: datetime) -> None:
         """The practitioner confirmed a jumped date on the page: it becomes the mark."""

@@ -7,14 +7,17 @@ the page's threads must be at a lower scheduling priority than the recorder's.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from device.library import Library, State
+from tests.sync.conftest import clock_set_this_boot
 from tests.web.web_helpers import HttpSession, free_port, make_keys, wait_until
 from web.common.serving import PAGE_NICE, FullPriority, lower_this_thread
 
@@ -126,3 +129,39 @@ def test_a_recording_started_from_a_page_thread_runs_at_full_priority() -> None:
 
 def _my_nice() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def test_run_moves_the_latest_time_seen_at_start_and_after_each_recording(
+    tmp_path: Path,
+) -> None:
+    """On a clock set this boot (here: a phone's correction with this boot's id), the
+    kit's high-water mark for retention moves on at start and after a recording."""
+    port = free_port()
+    cfg = _config(tmp_path, port)
+    data = tmp_path / "data"
+    clock_set_this_boot(data)
+    mark = data / "clock-seen.json"
+
+    def latest() -> datetime:
+        return datetime.fromisoformat(json.loads(mark.read_text())["latest"])
+
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+    cmd = [sys.executable, "-m", "device.cli", "run", "--config", str(cfg)]
+    with subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            web = HttpSession(f"http://127.0.0.1:{port}")
+            wait_until(lambda: _answers(web), 30, "the page")
+            assert datetime.now(UTC) - latest() < timedelta(minutes=1)  # written at start
+            a_day_ago = datetime.now(UTC) - timedelta(days=1)
+            mark.write_text(json.dumps({"latest": a_day_ago.isoformat()}))
+            assert web.unlock() == 302
+            assert web.post_json("/record", {"action": "start"})[0] == 200
+            wait_until(lambda: (web.status()["elapsed_s"] or 0) >= 1, 30, "a second of film")
+            assert web.post_json("/record", {"action": "stop"})[0] == 200
+            wait_until(lambda: latest() > a_day_ago, 30, "the mark to move after the film")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
