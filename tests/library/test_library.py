@@ -14,6 +14,7 @@ import pytest
 
 from device.errors import LibraryError, NotFound
 from device.library import Library, State, atomic_write, check_recording_id, new_recording_id
+from device.sync.clock_trust import ClockTrust
 from device.sync.manifest import FORMAT as MANIFEST_FORMAT
 from device.sync.manifest import parse_manifest
 from device.sync.retention import Retention
@@ -159,7 +160,8 @@ def test_temps_of_killed_writes_are_removed_at_start_up_and_by_retention(tmp_pat
         assert ours.exists() and alive.exists() and other.exists()
         later = tmp_path / "data" / f".principles.age.{_gone_pid()}.tmp"
         later.write_bytes(b"ciphertext")
-        Retention(library=lib, retention_days=7).run()
+        untrusted = ClockTrust(lib.data, jump_days=30, set_this_boot=lambda: False)
+        Retention(library=lib, retention_days=7, trust=untrusted).run()  # even on a bad clock
         assert not later.exists() and ours.exists()
     finally:
         lib.close()
