@@ -15,6 +15,7 @@ and their monotonic start; their difference identifies the boot's (wrong) clock,
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import time
@@ -197,12 +198,22 @@ def ntp_synchronized(program: str = "timedatectl") -> bool:
     return done.returncode == 0 and done.stdout.strip() == "yes"
 
 
+@functools.lru_cache(maxsize=1)
+def _ntp_in(window: int) -> bool:
+    return ntp_synchronized()
+
+
+def ntp_recently() -> bool:
+    """:func:`ntp_synchronized`, asked at most every 30 s: the Settings page polls."""
+    return _ntp_in(int(time.monotonic() // 30))
+
+
 def clock_trust(
     data: DataDir,
     jump_days: float,
     *,
     boot_id: Callable[[], str] = read_boot_id,
-    ntp: Callable[[], bool] = ntp_synchronized,
+    ntp: Callable[[], bool] = ntp_recently,
 ) -> ClockTrust:
     """Retention's clock check: set this boot by NTP or by a phone (a correction in
     clock.json with this boot's id; an unreadable clock.json counts as not set)."""
