@@ -149,11 +149,12 @@ run install -d -m 0750 -o root -g "$USER_NAME" "$CONF_DIR"
 run install -d -m 0755 -o root -g root "$PREFIX"
 
 say "4. the program, in $VENV: uv.lock's versions, checked by hash; apt's numpy and PyAV"
-if [[ -x $VENV/bin/python && -d $VENV/lib/$PYTHON/site-packages ]]; then
+if [[ -x $VENV/bin/python && -d $VENV/lib/$PYTHON/site-packages ]] \
+  && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
   say "$VENV exists; upgrading the program in it"
 else
-  # --clear: a venv from an older release (Python 3.11 after an upgrade to Trixie) is
-  # rebuilt, not patched.
+  # --clear: a venv from an older release (Python 3.11 after an upgrade to Trixie), or
+  # one left half-made by a cut-off install (no pip), is rebuilt, not patched.
   run "$PYTHON" -m venv --clear --system-site-packages "$VENV"
 fi
 pins=$PREFIX/requirements
