@@ -178,6 +178,24 @@ class NotesError(VigKitError, ValueError):
     hint = "Correct the field named above and save again."
 
 
+class CaseError(VigKitError, ValueError):
+    """Something about a case (its code, consent, cycles) that cannot be kept as given."""
+
+    hint = "Correct the field named above and save again."
+
+
+class CaseConflict(CaseError):
+    """Two edits of the same case that cannot both be kept, or a code already in use."""
+
+    hint = "Reload the case to see the latest version, then make your change again."
+
+
+class ConsentMissing(CaseError):
+    """Filming (from the page or the API) into a case without recorded consent."""
+
+    hint = "Open the case and go through the consent with the parent first."
+
+
 class ExportError(MediaError):
     """A clip or a still could not be made."""
 

@@ -68,6 +68,9 @@ ADDED_COLUMNS = (
     ("sync_state", "TEXT NOT NULL DEFAULT ''"),  # see device.sync.state.SyncState
     ("synced_at", "TEXT"),  # when every file was last verified on the remote (UTC)
     ("erased_at", "TEXT"),  # when retention removed the files (UTC)
+    ("case_id", "TEXT"),  # the case's opaque id (device.cases), or NULL
+    ("cycle", "INTEGER"),  # the cycle of that case the film belongs to
+    ("held", "INTEGER NOT NULL DEFAULT 0"),  # Unassigned: kept on the kit, never sent
 )
 
 
@@ -78,6 +81,7 @@ class State(StrEnum):
     RECOVERED = "recovered"  # interrupted, then sealed by salvage
     ERASED = "erased"  # its files were removed by retention; the row stays (no personal data)
     EMPTY = "empty"  # interrupted before its first picture: nothing was recorded
+    DELETED = "deleted"  # erased now, on request (device.cases): the office erases it too
 
 
 FINISHED = (State.COMPLETE, State.RECOVERED)  # films that can be played and cut
@@ -125,6 +129,9 @@ class RecordingRow:
     sync_state: str = ""
     synced_at: str | None = None
     erased_at: str | None = None
+    case_id: str | None = None
+    cycle: int | None = None
+    held: bool = False
 
 
 _COLUMNS = [f.name for f in fields(RecordingRow)]
@@ -249,4 +256,5 @@ def _row(values: tuple[Any, ...]) -> RecordingRow:
     d["has_audio"] = bool(d["has_audio"])
     d["mic_lost"] = bool(d["mic_lost"])
     d["review_done"] = bool(d["review_done"])
+    d["held"] = bool(d["held"])
     return RecordingRow(**d)

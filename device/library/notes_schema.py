@@ -195,14 +195,7 @@ def _set(doc: dict[str, Any], field: str, value: Any) -> None:
 
 def _case_value(name: str, value: Any) -> Any:
     if name == "code":
-        code = _text("case code", value, 16).strip().upper()
-        if code and not (2 <= len(code) <= 16 and _CASE_CODE.match(code)):
-            raise NotesError(
-                f"{value!r} does not look like a case code",
-                hint="Use the short code from the case file (letters and digits with at least"
-                " one digit, such as F-0231), never a name.",
-            )
-        return code
+        return check_case_code(value, allow_empty=True)
     if name == "cycle":
         if value is None or value == "":
             return None
@@ -216,6 +209,21 @@ def _case_value(name: str, value: Any) -> Any:
             raise NotesError("the cycle must be a whole number from 1 to 20")
         return cycle
     return _plain(f"case.{name}", value)
+
+
+def check_case_code(value: Any, *, allow_empty: bool = False) -> str:
+    """The case code, upper-cased, or a refusal: a pseudonymous code, never a name (a name
+    has no digit) and never anything with path characters in it."""
+    code = _text("case code", value, 40).strip().upper()
+    if not code and allow_empty:
+        return code
+    if not (2 <= len(code) <= 16 and _CASE_CODE.match(code)):
+        raise NotesError(
+            f"{value!r} does not look like a case code",
+            hint="Use the short code from the case file (letters and digits with at least"
+            " one digit, such as F-0231), never a name.",
+        )
+    return code
 
 
 def _plain(field: str, value: Any) -> Any:
