@@ -105,8 +105,8 @@ def withdraw_consent(
 
 def new_case(
     store: CaseStore,
-    code: str,
-    question: str,
+    code: object,
+    question: object,
     consent: object | None,
     identities: Sequence[age.Identity],
     recipients: Sequence[age.Recipient],

@@ -73,8 +73,8 @@ class CaseStore:
 
     def create(
         self,
-        code: str,
-        question: str,
+        code: object,
+        question: object,
         identities: Sequence[age.Identity],
         recipients: Sequence[age.Recipient],
     ) -> Case:
@@ -99,7 +99,7 @@ class CaseStore:
         """Every case on the kit, newest first."""
         return [self.load(row.id, identities) for row in self.registry.all()]
 
-    def find_by_code(self, code: str, identities: Sequence[age.Identity]) -> Case | None:
+    def find_by_code(self, code: object, identities: Sequence[age.Identity]) -> Case | None:
         wanted = schema.code_of(code)
         return next((c for c in self.all(identities) if c.code == wanted), None)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from device import age
+from device.cases import CaseStore, finish_erasures
 from device.config import Config
 from device.errors import MicrophoneError, VigKitError
 from device.hardware import open_camera, open_microphone
@@ -31,6 +32,7 @@ class Kit:
     microphone: Microphone | None
     recorder: Recorder
     recipients: list[age.Recipient]
+    cases: CaseStore
 
     def close(self) -> None:
         self.recorder.close()  # stops a recording, and the microphone's listening
@@ -61,6 +63,8 @@ def open_kit(cfg: Config, extra_recipients: Sequence[age.Recipient] = ()) -> Kit
     library = Library(cfg.data_dir)
     try:
         library.mark_interrupted()
+        finish_erasures(library)  # an "erase now" a power cut cut short
+        cases = CaseStore(library)
         recipients = load_recipients(library, extra_recipients)
         camera, clock = open_camera(
             cfg.camera,
@@ -87,8 +91,9 @@ def open_kit(cfg: Config, extra_recipients: Sequence[age.Recipient] = ()) -> Kit
                 watchdog_s=cfg.watchdog_seconds, reserve_bytes=cfg.storage_reserve_mb * 1_000_000
             ),
             bytes_per_second=cfg.bitrate // 8 + 20_000,
+            filing=cases.registry.file_recording,
         )
     except BaseException:
         library.close()
         raise
-    return Kit(library, camera, microphone, recorder, recipients)
+    return Kit(library, camera, microphone, recorder, recipients, cases)

@@ -10,7 +10,14 @@ from device.errors import LibraryError
 from device.library.atomic import atomic_write, atomic_writer, fsync_dir, remove_stale_temps
 from device.library.audit import AuditLog, AuditRow, verify_chain
 from device.library.files import HashingFile, sha256_file
-from device.library.index import FINISHED, Index, RecordingRow, State, require_finished
+from device.library.index import (
+    FINISHED,
+    Index,
+    RecordingRow,
+    State,
+    require_assigned,
+    require_finished,
+)
 from device.library.layout import DataDir, check_recording_id, new_recording_id
 from device.library.notes import Notes, NotesStore
 from device.library.sidecars import write_encrypted, write_encrypted_json
@@ -32,6 +39,7 @@ __all__ = [
     "check_recording_id",
     "fsync_dir",
     "new_recording_id",
+    "require_assigned",
     "require_finished",
     "sha256_file",
     "verify_chain",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from device import age
 from device.errors import ExportError, VigKitError
-from device.library import Library, atomic_writer, require_finished
+from device.library import Library, atomic_writer, require_assigned, require_finished
 from device.library.damaged import DAMAGE, set_aside
 from device.library.notes import Notes, NotesStore, add_item, update_item
 from device.media import FragmentIndex, scan_file
@@ -69,6 +69,7 @@ def export_clip(
     exact: bool = False,
 ) -> Notes:
     """Export the clip ``clip_id`` of the notes (its in and out points) as an encrypted MP4."""
+    require_assigned(library.index.get(rec_id).held)
     clip = notes.load(rec_id, identities).item("clips", clip_id)
     with open_recording(library, rec_id, identities) as (reader, index):
         cut: ClipCut = cut_clip(reader, index, clip["in"], clip["out"], exact=exact)
@@ -98,6 +99,7 @@ def export_still(
     caption: str = "",
 ) -> Notes:
     """Freeze the frame on screen at ``t_s`` as an encrypted JPEG, and add it as a still."""
+    require_assigned(library.index.get(rec_id).held)
     with open_recording(library, rec_id, identities) as (reader, index):
         still: Still = grab_still(reader, index, t_s)
     name = _store(library, rec_id, "still", "jpg", (still.jpeg,), recipients)

@@ -91,6 +91,8 @@ def require_finished(state: State, hint: str) -> None:
     """Refuse, in words, to open a film that is not (or no longer) a whole film on the kit."""
     if state in FINISHED:
         return
+    if state == State.DELETED:
+        raise RecordingError("this film was erased on request", hint="It cannot be opened again.")
     if state == State.ERASED:
         raise RecordingError(
             "this film has been removed from the kit after its safe copy reached the office",
@@ -107,6 +109,15 @@ def require_finished(state: State, hint: str) -> None:
         else "this film was interrupted and has not been recovered yet",
         hint=hint,
     )
+
+
+def require_assigned(held: bool) -> None:
+    """Refuse to cut or show in a review a film held as Unassigned (not in a case)."""
+    if held:
+        raise RecordingError(
+            "this film is not in a case yet, so it cannot be clipped or shown in a review",
+            hint="Assign it to a case with consent first (Assign to a case), or erase it.",
+        )
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class Film(Protocol):
 
 FilmFactory = Callable[[str, bool], Film]  # (recording id, has audio) -> Film
 _ID_TRIES = 5  # 48 random bits: a second clash in the same second is not expected
+Filing = Callable[[str], object]  # files a new recording into a case (device.cases)
 BYTES_PER_SECOND_GUESS = 1_100_000  # 8 Mbit/s video + AAC + overhead, for "minutes left"
 
 
@@ -73,6 +74,7 @@ class Recorder:
         film_factory: FilmFactory,
         limits: CaptureLimits | None = None,
         bytes_per_second: int = BYTES_PER_SECOND_GUESS,
+        filing: Filing | None = None,
     ) -> None:
         self._library = library
         self._camera = camera
@@ -81,6 +83,7 @@ class Recorder:
         self._limits = limits or CaptureLimits()
         self._limits.free_bytes = library.free_bytes
         self._bytes_per_second = bytes_per_second
+        self._filing = filing
         self._lock = threading.RLock()
         self._status = Status(RecorderState.IDLE)
         self._capture: Capture | None = None
@@ -160,6 +163,7 @@ class Recorder:
             rec_id, datetime.now(UTC).isoformat(timespec="seconds"), start_us, has_audio
         )
         self._library.audit.append("record start", rec_id)
+        self._file(rec_id)
         limits = replace(
             self._limits,
             max_duration_us=None if max_seconds is None else round(max_seconds * 1e6),
@@ -201,6 +205,16 @@ class Recorder:
                 log.warning("recording id %s is taken (clock set back?): drawing another", rec_id)
         rec_id = new_recording_id()
         return rec_id, self._film_factory(rec_id, has_audio)
+
+    def _file(self, rec_id: str) -> None:
+        """Into the current case, or Unassigned; the button never refuses, so a failure
+        here leaves the film unsorted rather than stopping it."""
+        if self._filing is None:
+            return
+        try:
+            self._filing(rec_id)
+        except Exception:
+            log.exception("recording %s could not be filed into a case", rec_id)
 
     def stop(self, reason: str = "stopped", wait: bool = True, timeout: float = 60) -> None:
         capture = self._capture

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 _KIND = re.compile(r"[a-z0-9-]+(\.[a-z0-9]+)?\.age")
 
 # Recordings in these states have nothing to send (yet, or any more).
-NOT_SENT = (State.RECORDING, State.ERASED)
+NOT_SENT = (State.RECORDING, State.ERASED, State.DELETED)
 SEALED = (State.COMPLETE, State.RECOVERED)  # films whose recorded SHA-256 is final
 
 
@@ -97,8 +97,9 @@ def unchanged(f: OutFile) -> bool:
 
 
 def to_send(index: Index) -> list[RecordingRow]:
-    """Recordings with files to consider, oldest first (the office gets them in order)."""
-    return [row for row in reversed(index.all()) if row.state not in NOT_SENT]
+    """Recordings with files to consider, oldest first (the office gets them in order).
+    Unassigned films (``held``) stay on the kit until assigned to a case or erased."""
+    return [row for row in reversed(index.all()) if row.state not in NOT_SENT and not row.held]
 
 
 def collect(data: DataDir, index: Index, row: RecordingRow) -> list[OutFile]:

@@ -112,8 +112,9 @@ class Retention:
 
     def decide(self, row: RecordingRow, trust: Trust) -> Decision:
         """What to do with ``row`` now, on a clock judged ``trust``."""
-        if row.state == State.RECORDING or not trust.ok:
-            return Decision("keep")  # a file being written, or a clock not to be believed
+        if row.state in (State.RECORDING, State.DELETED) or not trust.ok:
+            # a file being written, erased now (gone already), or a clock not to be believed
+            return Decision("keep")
         reason = self.reason(row)
         if reason is not None:
             return Decision("erase", reason)

@@ -79,8 +79,8 @@ def read_status(library: Library) -> SyncStatus:
     running = SyncLock(library.data.root).held_elsewhere()
     recordings = []
     for row in index.all():
-        if row.state in (State.RECORDING, State.ERASED):
-            continue
+        if row.state in (State.RECORDING, State.ERASED, State.DELETED) or row.held:
+            continue  # nothing to send (an Unassigned film is held on the kit)
         state = SyncState(row.sync_state) if row.sync_state in set(SyncState) else SyncState.FAILED
         if state == SyncState.SENDING and not running:  # that sync was killed
             state = SyncState.FAILED

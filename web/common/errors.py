@@ -9,7 +9,10 @@ from flask import Flask, Response, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
 from device.errors import (
+    CaseConflict,
+    CaseError,
     ClipRangeError,
+    ConsentMissing,
     NotesError,
     NotFound,
     RecordingError,
@@ -66,7 +69,9 @@ def _status_for(e: VigKitError) -> int:
         return 404
     if isinstance(e, Refused):
         return 403
-    if isinstance(e, NotesError | ClipRangeError):
+    if isinstance(e, CaseConflict | ConsentMissing):
+        return 409
+    if isinstance(e, NotesError | ClipRangeError | CaseError):
         return 400
     if isinstance(e, TooManyTries):
         return 429

@@ -20,7 +20,7 @@ from device.library import NotesStore
 from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.security import wants_json
-from web.kit import auth, media, notes_api, pages, probes, review, settings, sync
+from web.kit import auth, cases, media, notes_api, pages, probes, review, settings, sync
 from web.kit.sealer import Sealer
 from web.kit.services import Control, KitApp, KitServices, PageSettings, current_identity
 from web.kit.sync_runner import SyncRunner, SyncSettings
@@ -34,7 +34,7 @@ PUBLIC_ENDPOINTS = (
 HTML_PAGES = frozenset(
     {"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"}
 )
-BLUEPRINTS = (auth, pages, notes_api, media, review, settings, sync, probes)
+BLUEPRINTS = (auth, pages, notes_api, cases, media, review, settings, sync, probes)
 T = TypeVar("T")
 
 

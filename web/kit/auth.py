@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from device import age
+from device.cases import needs_upgrade, upgrade_from_notes
 from device.errors import WrongPassphrase
+from device.kit import Kit
 from web.common.keyring import TooManyTries
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 
@@ -35,11 +41,13 @@ def unlock() -> Response | tuple[str, int]:
         return render_template("unlock.html", status=recorder_status(), problem=problem), status
     session.clear()  # a fresh session (and CSRF token) for the unlocked browser
     session["unlock"] = token
-    if current_identity() is not None:
+    identity = current_identity()
+    if identity is not None:
         # interrupted films are repaired in the background (web.kit.sealer), never here:
         # the answer takes about the scrypt time however long the films are
         page = current_kit()
         page.sealer.kick()
+        _sort_into_cases(page.kit, identity)
         page.thumbnailer.kick()
     return redirect(url_for("pages.home"))
 
@@ -50,3 +58,14 @@ def lock() -> Response:
     current_kit().thumbnailer.forget()
     session.clear()
     return redirect(url_for("auth.unlock_page"))
+
+
+def _sort_into_cases(kit: Kit, identity: age.X25519Identity) -> None:
+    """A kit from before cases: its films are sorted into cases at the first unlock (the
+    case codes are in their encrypted notes). Quick when there is nothing to sort."""
+    if not needs_upgrade(kit.cases):
+        return
+    notes = current_app.extensions["vigkit.notes"]
+    report = upgrade_from_notes(kit.cases, notes, [identity], kit.recipients)
+    for problem in report.problems:
+        log.warning("sorting films into cases: %s", problem)

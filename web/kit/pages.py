@@ -20,7 +20,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from device.errors import VigKitError
+from device.cases import check_can_film
+from device.errors import NotFound, VigKitError
 from device.kit.wall_clock import ClockBook, Correction, start_time
 from device.library import FINISHED, Notes, RecordingRow, State, check_recording_id
 from device.library.damaged import set_aside_files
@@ -70,6 +71,7 @@ def record() -> Response:
         abort(400)
     recording = recorder.status.state == RecorderState.RECORDING
     if action == "start" and not recording:
+        check_can_film(_kit().cases)  # the page films only with consent (a 409 sentence)
         _control(recorder.start)
     elif action == "stop" and recording:
         _control(lambda: recorder.stop(reason="stopped on the phone", wait=False))
@@ -89,7 +91,7 @@ def preview() -> Response:
 @bp.get("/recordings")
 def recordings() -> str:
     corrections = _corrections()
-    rows = current_kit().kit.library.index.all()
+    rows = [r for r in current_kit().kit.library.index.all() if r.state != State.DELETED]
     cards = [_card(r, _notes_or_none(r.id), corrections) for r in rows]
     synced = sync_badges()
     for card in cards:
@@ -107,6 +109,8 @@ def film(rec_id: str) -> str:
     page = current_kit()
     library = page.kit.library
     row = library.index.get(check_recording_id(rec_id))
+    if row.state == State.DELETED:
+        raise NotFound(f"recording {rec_id} was erased")
     identity = current_identity()
     if identity is None:  # the guard runs first; this only satisfies the type checker
         abort(401)
