@@ -17,7 +17,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from device import age, config
+from device import age, cases, config
+from device.cases import Case
 from device.kit.assembly import Kit, open_kit
 from device.kit.wall_clock import OwnClock
 from web.kit import PageSettings
@@ -39,7 +40,29 @@ def page_settings(**fields: Any) -> PageSettings:
     return PageSettings(set_clock=clock, wall=clock.now, **fields)
 
 
-def make_kit(data: Path, *, fast: bool = False) -> Kit:
+CASE = "F-0231"
+CONSENT = {
+    "given_on": "2026-11-02",
+    "practitioner": True,
+    "supervisor": True,
+    "training": False,
+    "stops_on_request": True,
+    "erase_months": 2,
+}
+
+
+def consented_case(kit: Kit, identity: age.Identity, code: str = CASE) -> Case:
+    """A case with consent, made the kit's current case (films then land in it)."""
+    case = cases.new_case(
+        kit.cases, code, "How do we take turns?", CONSENT, [identity], kit.recipients
+    )
+    cases.set_current(kit.cases, case.id, [identity])
+    return case
+
+
+def make_kit(data: Path, *, fast: bool = False, case: bool = True) -> Kit:
+    """A synthetic kit; ``case``: with a consented current case (else films are held as
+    Unassigned)."""
     identity = age.X25519Identity.generate()
     keys = data / "keys"
     keys.mkdir(parents=True, exist_ok=True)
@@ -57,7 +80,10 @@ def make_kit(data: Path, *, fast: bool = False) -> Kit:
             "fast": fast,
         }
     )
-    return open_kit(cfg, [identity.recipient()])
+    kit = open_kit(cfg, [identity.recipient()])
+    if case:
+        consented_case(kit, identity)
+    return kit
 
 
 def csrf(client: FlaskClient, path: str = "/unlock") -> str:
