@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from device import age
+from device import age, cases
+from device.cases import CaseStore
 from device.library import Library, State
 from tests.recording.conftest import VIGKIT, OfficeKey, office_key, vigkit
 
@@ -258,9 +259,28 @@ def _make_template(root: Path, office: OfficeKey) -> KitFiles:
         (rec / f"{interrupted}.mp4.age").write_bytes(cut[: len(cut) // 2])
         lib.index.update(interrupted, state=State.INTERRUPTED, stop_reason="interrupted")
         lib.audit.append("recording interrupted", interrupted)
+        _file_into_a_case(lib, kit_key, recipients, [film, copy, interrupted])
     finally:
         lib.close()
     return KitFiles(data, film, copy, interrupted)
+
+
+def _file_into_a_case(
+    lib: Library, key: age.X25519Identity, recipients: list[age.Recipient], films: list[str]
+) -> None:
+    """``vigkit record`` with no current case holds its film as Unassigned (never synced):
+    the template's films belong to a case with consent, as a practitioner's would."""
+    consent = {
+        "given_on": "2026-11-02",
+        "practitioner": True,
+        "supervisor": True,
+        "training": False,
+        "stops_on_request": True,
+    }
+    store = CaseStore(lib)
+    case = cases.new_case(store, CASE, "How do we take turns?", consent, [key], recipients)
+    for rec_id in films:
+        store.registry.assign(rec_id, case.id, 2)
 
 
 @pytest.fixture(scope="session")
