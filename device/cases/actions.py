@@ -95,7 +95,7 @@ def withdraw_consent(
 ) -> list[str]:
     """Consent withdrawn: a recording of this case stops, every film is erased, the case
     is closed (its file kept, with the withdrawal date, and nothing else filmed into it)."""
-    store.apply(case_id, [{"op": "withdraw", "on": on}], identities, recipients)
+    store.apply(case_id, [{"op": "withdraw", "on": on}], identities, recipients, system=True)
     stop_recording(case_id)
     films = erase.erase_case_films(store.library, store.registry, case_id, "consent withdrawn")
     if store.registry.current() == case_id:

@@ -89,14 +89,16 @@ def ensure_cycles(doc: dict[str, Any], n: int, today: date) -> None:
         )
 
 
-def apply_op(doc: dict[str, Any], op: Any, today: date) -> None:
-    """Apply one operation to ``doc`` in place, or refuse it with a plain sentence."""
+def apply_op(doc: dict[str, Any], op: Any, today: date, *, system: bool = False) -> None:
+    """Apply one operation to ``doc`` in place, or refuse it with a plain sentence.
+    ``withdraw`` is ``system`` only: withdrawing must also erase (device.cases.actions)."""
     if not isinstance(op, Mapping):
         raise CaseError("a change to a case must be an object with an 'op'")
-    kind = op.get("op")
-    handler = _HANDLERS.get(str(kind))
-    if handler is None:
-        raise CaseError(f"unknown change {kind!r}: use {', '.join(sorted(_HANDLERS))}")
+    kind = str(op.get("op"))
+    handler = _HANDLERS.get(kind)
+    if handler is None or (kind in _SYSTEM_OPS and not system):
+        allowed = sorted(set(_HANDLERS) - _SYSTEM_OPS)
+        raise CaseError(f"unknown change {op.get('op')!r}: use {', '.join(allowed)}")
     handler(doc, op, today)
 
 
@@ -163,6 +165,7 @@ def _withdraw(doc: dict[str, Any], op: Op, today: date) -> None:
     doc["closed_on"] = doc["closed_on"] or on
 
 
+_SYSTEM_OPS = {"withdraw"}
 _HANDLERS = {
     "question": _question,
     "notes": _notes,

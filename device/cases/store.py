@@ -109,15 +109,18 @@ class CaseStore:
         ops: Sequence[schema.Op],
         identities: Sequence[age.Identity],
         recipients: Sequence[age.Recipient],
+        *,
+        system: bool = False,
     ) -> Case:
         """Apply ``ops`` in order to the latest stored case and save it atomically; all
-        or nothing (a refused operation saves nothing)."""
+        or nothing (a refused operation saves nothing). ``system``: the kit's own
+        operations (withdrawal), which a page may not send."""
         path = self.path(case_id)
         with _lock_for(path):
             doc = self._read(case_id, identities)
             before = copy.deepcopy(doc)
             for op in ops:
-                schema.apply_op(doc, op, self._today())
+                schema.apply_op(doc, op, self._today(), system=system)
             doc["revision"] = int(doc["revision"]) + 1
             self._write(path, doc, recipients)
         self._after_save(before, doc)

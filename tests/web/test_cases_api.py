@@ -310,3 +310,14 @@ def test_edits_at_the_same_moment_are_all_kept(kit: Kit, phone: Phone) -> None:
     case = kit.cases.load(case_id, ids)
     assert sorted(q.text for q in case.cycles[0].questions[1:]) == sorted(texts)
     assert case.revision == 1 + len(texts)
+
+
+def test_withdrawal_cannot_be_sent_as_a_plain_edit(kit: Kit, phone: Phone) -> None:
+    """Withdrawing must erase: only the withdraw route (with the typed code) does it."""
+    case = phone.new_case()
+    status, body = phone.post(f"/cases/{case['id']}", {"ops": [{"op": "withdraw"}]})
+    assert status == 400 and body["error"].startswith("Unknown change 'withdraw'")
+    assert phone.get(f"/cases/{case['id']}")[1]["case"]["consented"]
+    status, body = phone.post(f"/cases/{case['id']}/withdraw", {"code": "F-1111"})
+    assert status == 400 and "does not match" in body["error"]
+    assert phone.get(f"/cases/{case['id']}")[1]["case"]["consented"]

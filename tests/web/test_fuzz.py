@@ -51,6 +51,17 @@ PATHS = [
     "/recordings/{id}/stills",
     "/recordings/{id}/stills/s1.jpg",
     "/recordings/{id}/stills/{id}/download",
+    "/cases",
+    "/cases/unassigned",
+    "/cases/current",
+    "/cases/{id}",
+    "/cases/{id}/consent",
+    "/cases/{id}/cycles",
+    "/cases/{id}/cycles/1/erase",
+    "/cases/{id}/erase",
+    "/cases/{id}/withdraw",
+    "/recordings/{id}/case",
+    "/recordings/{id}/erase",
 ]
 HOSTILE = [
     "..",
@@ -223,6 +234,66 @@ def test_any_json_to_the_notes_gets_a_plain_answer(
         )
         _check(response.status_code, response.get_data())
         assert response.status_code in (200, 400, 404, 409), response.get_data()[:300]
+        assert response.get_json()
+
+
+CASE_OPS = st.fixed_dictionaries(
+    {
+        "op": st.sampled_from(
+            ["question", "notes", "consent", "close", "reopen", "new_cycle", "withdraw", "x"]
+        ),
+        "text": JSON,
+        "base": JSON,
+        "cycle": JSON,
+        "on": JSON,
+        "consent": JSON,
+        "question": JSON,
+    }
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=st.one_of(
+        JSON,
+        st.fixed_dictionaries({"ops": st.lists(CASE_OPS, max_size=4)}),
+        st.fixed_dictionaries({"code": JSON, "question": JSON, "consent": JSON, "case": JSON}),
+    ),
+    path=st.sampled_from(
+        [
+            "/cases",
+            "/cases/current",
+            "/cases/{case}",
+            "/cases/{case}/consent",
+            "/cases/{case}/cycles",
+            "/cases/{case}/erase",
+            "/cases/{case}/withdraw",
+            "/cases/{case}/cycles/1/erase",
+            "/recordings/{id}/case",
+            "/recordings/{id}/erase",
+        ]
+    ),
+)
+def test_any_json_to_the_cases_gets_a_plain_answer(
+    fuzz_app: KitApp, fuzz_kit: tuple[Kit, str], body: object, path: str
+) -> None:
+    """Hostile or random case changes: a sentence (400/404/409), never a 500."""
+    kit, rec_id = fuzz_kit
+    case_id = kit.library.index.get(rec_id).case_id or "case-000000000000"
+    with fuzz_app.test_client() as client:
+        fuzz_app.services.keyring._clock.now += 61
+        assert unlock(client) == 302
+        response = client.post(
+            path.replace("{id}", rec_id).replace("{case}", case_id),
+            json=body,
+            headers={"Accept": "application/json", "X-CSRF-Token": csrf(client, "/")},
+        )
+        _check(response.status_code, response.get_data())
+        assert response.status_code in (200, 201, 400, 404, 409), response.get_data()[:300]
         assert response.get_json()
 
 
