@@ -33,7 +33,7 @@ from device.library import Library
 from tests.browser import engines
 from tests.browser.engines import ChromiumPhone, Phone, WebKitPhone
 from tests.browser.playback import FilmLog, StaticFilms, faststart, serve_static
-from tests.web.web_helpers import PASSPHRASE, HttpSession, free_port, make_keys
+from tests.web.web_helpers import PASSPHRASE, HttpSession, consented_case_in, free_port, make_keys
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -100,7 +100,7 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     requests depend on, and it takes seconds rather than minutes. The short film (12 s,
     320x180 at 30 frames a second) is for marks, clips and stills."""
     data = tmp_path_factory.mktemp("browser-kit") / "data"
-    make_keys(data)
+    office = make_keys(data)
     _record(data, LONG_FILM_S, "64x64", 5, 25_000)  # the least a kit takes
     _record(data, SHORT_FILM_S, "320x180", 30, 300_000)
     library = Library(data)
@@ -108,6 +108,7 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
         short, long = library.index.all()  # newest first
     finally:
         library.close()
+    consented_case_in(data, office, [long.id, short.id])  # filmed into a case with consent
     assert long.duration_s == pytest.approx(LONG_FILM_S, abs=1)
     assert short.duration_s == pytest.approx(SHORT_FILM_S, abs=0.5)
     return data, long.id, short.id

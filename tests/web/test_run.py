@@ -18,13 +18,19 @@ from pathlib import Path
 
 from device.library import Library, State
 from tests.sync.conftest import clock_set_this_boot
-from tests.web.web_helpers import HttpSession, free_port, make_keys, wait_until
+from tests.web.web_helpers import (
+    HttpSession,
+    consented_case_in,
+    free_port,
+    make_keys,
+    wait_until,
+)
 from web.common.serving import PAGE_NICE, FullPriority, lower_this_thread
 
 
 def _config(tmp_path: Path, port: int) -> Path:
     data = tmp_path / "data"
-    make_keys(data)
+    consented_case_in(data, make_keys(data))  # the page films only into a consented case
     cfg = tmp_path / "vigkit.toml"
     cfg.write_text(
         f"""

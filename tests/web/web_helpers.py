@@ -11,15 +11,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
 
 from device import age, cases, config
-from device.cases import Case
+from device.cases import Case, CaseStore
 from device.kit.assembly import Kit, open_kit
+from device.library import Library
 from device.kit.wall_clock import OwnClock
 from web.kit import PageSettings
 
@@ -58,6 +59,22 @@ def consented_case(kit: Kit, identity: age.Identity, code: str = CASE) -> Case:
     )
     cases.set_current(kit.cases, case.id, [identity])
     return case
+
+
+def consented_case_in(data: Path, identity: age.Identity, films: Sequence[str] = ()) -> str:
+    """In a data dir not open elsewhere: a consented case made current, ``films`` filed
+    into its cycle 1 (``vigkit record`` with no case holds its films as Unassigned)."""
+    library = Library(data)
+    try:
+        recipients = age.parse_recipients((data / "keys" / "recipients.txt").read_text())
+        store = CaseStore(library)
+        case = cases.new_case(store, CASE, "How do we take turns?", CONSENT, [identity], recipients)
+        for rec_id in films:
+            store.registry.assign(rec_id, case.id, 1)
+        cases.set_current(store, case.id, [identity])
+        return case.id
+    finally:
+        library.close()
 
 
 def make_kit(data: Path, *, fast: bool = False, case: bool = True) -> Kit:
