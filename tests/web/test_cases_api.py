@@ -321,3 +321,28 @@ def test_withdrawal_cannot_be_sent_as_a_plain_edit(kit: Kit, phone: Phone) -> No
     status, body = phone.post(f"/cases/{case['id']}/withdraw", {"code": "F-1111"})
     assert status == 400 and "does not match" in body["error"]
     assert phone.get(f"/cases/{case['id']}")[1]["case"]["consented"]
+
+
+def test_films_erase_by_follows_their_case(kit: Kit, phone: Phone) -> None:
+    case = phone.new_case()
+    phone.post("/cases/current", {"case": case["id"]})
+    rec_id = _film(kit)
+    assert kit.library.index.get(rec_id).erase_by is None  # open, rule in months
+    row = kit.cases.registry.get(case["id"])
+    assert row is not None and row.consent_on == CONSENT["given_on"] and row.erase_by is None
+    status, body = phone.post(
+        f"/cases/{case['id']}", {"ops": [{"op": "close", "on": "2026-11-30"}]}
+    )
+    assert status == 200 and body["case"]["erase_by"] == "2027-01-30"
+    assert kit.library.index.get(rec_id).erase_by == "2027-01-30"
+    dated = {**CONSENT, "erase_on": "2026-12-24"}
+    status, body = phone.post(f"/cases/{case['id']}/consent", {"consent": dated})
+    assert status == 200 and kit.library.index.get(rec_id).erase_by == "2026-12-24"
+    with kit.library.index.transaction() as db:  # the index: ids, dates and numbers only
+        cells = [
+            str(v)
+            for t in ("cases", "erase_requests", "meta")
+            for r in db.execute(f"SELECT * FROM {t}")
+            for v in r
+        ]
+    assert not any(CASE in c or "turns" in c for c in cells)
