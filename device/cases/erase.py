@@ -39,12 +39,11 @@ def erase_recordings(
     """Remove the recordings' files now; the number of files removed."""
     removed = 0
     now = _now()
+    if any(library.index.get(r).state == State.RECORDING for r in rec_ids):
+        raise CaseError(  # checked first: nothing is erased, rather than half
+            "a film of this is being recorded now", hint="Stop the recording, then erase."
+        )
     for rec_id in rec_ids:
-        row = library.index.get(rec_id)
-        if row.state == State.RECORDING:
-            raise CaseError(
-                "this film is being recorded now", hint="Stop the recording, then erase it."
-            )
         library.index.update(rec_id, state=State.DELETED, erased_at=now, held=0)
         files = recording_files(library, rec_id)
         for path in files:

@@ -13,7 +13,8 @@ Markers pressed on the second button (``<id>.markers.age``) appear as marks with
 remembers that it was dismissed. Principles are stored by name, not by number, so a
 kit that edits its list later does not change what old marks meant.
 
-Saving consent sets the index's erase-by date; marking the shared review done sets the
+Saving consent sets the index's erase-by date (for a film in no case: a film in a case
+follows the case's, see device.cases); marking the shared review done sets the
 index's review flag (neither holds personal data).
 """
 
@@ -188,7 +189,8 @@ class NotesStore:
 
     def _hooks(self, rec_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         if before["consent"] != after["consent"]:
-            self._index.set_erase_by(rec_id, schema.erase_by(after))
+            if self._index.get(rec_id).case_id is None:  # a film in a case follows its case
+                self._index.set_erase_by(rec_id, schema.erase_by(after))
             self._audit.append("consent saved", rec_id, recorded=schema.consent_recorded(after))
         if before["review"]["done"] != after["review"]["done"]:
             self._index.set_review_done(rec_id, bool(after["review"]["done"]))

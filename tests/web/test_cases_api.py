@@ -346,3 +346,18 @@ def test_films_erase_by_follows_their_case(kit: Kit, phone: Phone) -> None:
             for v in r
         ]
     assert not any(CASE in c or "turns" in c for c in cells)
+
+
+def test_erasing_a_case_being_filmed_erases_nothing(kit: Kit, phone: Phone) -> None:
+    case = phone.new_case()
+    phone.post("/cases/current", {"case": case["id"]})
+    earlier = _film(kit)
+    rec_id = kit.recorder.start(max_seconds=60)
+    try:
+        status, body = phone.post(f"/cases/{case['id']}/erase", {"code": CASE})
+        assert status == 400 and "being recorded now" in body["error"]
+        assert _files_of(kit, earlier) != [] and phone.get(f"/cases/{case['id']}")[0] == 200
+        assert cases.pending_requests(kit.cases.registry) == []
+    finally:
+        kit.recorder.stop(wait=True)
+    assert kit.library.index.get(rec_id).state == State.COMPLETE
