@@ -361,3 +361,13 @@ def test_erasing_a_case_being_filmed_erases_nothing(kit: Kit, phone: Phone) -> N
     finally:
         kit.recorder.stop(wait=True)
     assert kit.library.index.get(rec_id).state == State.COMPLETE
+
+
+def test_an_erasure_cut_short_by_a_power_cut_is_finished_at_start(kit: Kit, phone: Phone) -> None:
+    case = phone.new_case()
+    phone.post("/cases/current", {"case": case["id"]})
+    rec_id = _film(kit)
+    left = _files_of(kit, rec_id)
+    kit.library.index.update(rec_id, state=State.DELETED)  # the row marked, then the cut
+    assert cases.finish_erasures(kit.library) == len(left)
+    assert _files_of(kit, rec_id) == []

@@ -328,7 +328,9 @@ def test_the_list_shows_case_cycle_consent_and_filters_by_case(
     assert status == 200
     assert body["notes"]["consent_recorded"] is True
     assert body["notes"]["consent"]["erase_by"] == "2027-02-28"  # two months on, the kit's rule
-    assert kit.library.index.get(rec_id).erase_by == "2027-02-28"
+    row = kit.library.index.get(rec_id)  # a film in a case takes the case's erase-by (#14)
+    assert row.case_id is not None
+    assert row.erase_by == kit.cases.registry.get(row.case_id).erase_by  # type: ignore[union-attr]
     page = phone.client.get("/recordings").get_data(as_text=True)
     assert "No consent recorded" not in page
     assert 'option value="F-0231"' in page
