@@ -19,8 +19,8 @@ from device.library import State
 from device.recording.recorder import RecorderState
 from device.sync import outbox
 from tests.recording.conftest import wait_for
-from tests.web.web_helpers import CASE, CONSENT, FakeClock, csrf, make_kit, unlock
-from web.kit import create_app
+from tests.web.web_helpers import CASE, CONSENT, FakeClock, csrf, make_kit, page_settings, unlock
+from web.kit import KitApp, create_app
 
 
 @pytest.fixture
@@ -31,12 +31,17 @@ def kit(tmp_path: Path) -> Iterator[Kit]:
 
 
 @pytest.fixture
-def app(kit: Kit) -> Iterator[Flask]:
+def app(kit: Kit) -> Iterator[KitApp]:
     app = create_app(
-        kit, secret_key="cases", idle_timeout_s=60, clock=FakeClock(), thumbnails=False
+        kit,
+        settings=page_settings(),
+        secret_key="cases",
+        idle_timeout_s=60,
+        clock=FakeClock(),
+        thumbnails=False,
     )
     yield app
-    app.extensions["vigkit.close"]()
+    app.close()
 
 
 class Phone:
@@ -294,7 +299,9 @@ def test_edits_at_the_same_moment_are_all_kept(kit: Kit, phone: Phone) -> None:
     """Two phones' threads editing one case at once: every edit lands (a lock and the
     latest document, as the notes store does)."""
     case_id = phone.new_case()["id"]
-    held = phone.client.application.extensions["vigkit.keyring"].held_identity()
+    app = phone.client.application
+    assert isinstance(app, KitApp)
+    held = app.services.keyring.held_identity()
     assert held is not None
     ids = [held]
     texts = [f"Question {n}" for n in range(12)]

@@ -12,7 +12,7 @@ from device import age
 from device.kit.assembly import Kit
 from device.library import NotesStore
 from device.library.notes import set_field
-from tests.web.web_helpers import PASSPHRASE, FakeClock, make_kit, unlock
+from tests.web.web_helpers import PASSPHRASE, FakeClock, make_kit, page_settings, unlock
 from web.kit import create_app
 
 
@@ -58,7 +58,14 @@ def old(tmp_path: Path) -> Iterator[tuple[Kit, dict[str, str]]]:
 
 def test_films_become_cases_at_the_first_unlock(old: tuple[Kit, dict[str, str]]) -> None:
     kit, films = old
-    app = create_app(kit, secret_key="up", idle_timeout_s=60, clock=FakeClock(), thumbnails=False)
+    app = create_app(
+        kit,
+        settings=page_settings(),
+        secret_key="up",
+        idle_timeout_s=60,
+        clock=FakeClock(),
+        thumbnails=False,
+    )
     try:
         wrapped = kit.library.data.kit_identity_file.read_bytes()
         identity = age.unwrap_identity(wrapped, PASSPHRASE)
@@ -83,4 +90,4 @@ def test_films_become_cases_at_the_first_unlock(old: tuple[Kit, dict[str, str]])
         events = [r.event for r in kit.library.audit.rows()]
         assert events.count("cases upgrade") == 1
     finally:
-        app.extensions["vigkit.close"]()
+        app.close()

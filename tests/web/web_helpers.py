@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from device import age, cases, config
 from device.cases import Case, CaseStore
 from device.kit.assembly import Kit, open_kit
-from device.library import Library
 from device.kit.wall_clock import OwnClock
+from device.library import Library
 from web.kit import PageSettings
 
 PASSPHRASE = "quiet otter paints blue harbours"

@@ -11,6 +11,7 @@ from device import age
 from device.cases import needs_upgrade, upgrade_from_notes
 from device.errors import WrongPassphrase
 from device.kit import Kit
+from device.recording import seal_interrupted
 from web.common.keyring import TooManyTries
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
@@ -65,7 +66,6 @@ def _sort_into_cases(kit: Kit, identity: age.X25519Identity) -> None:
     case codes are in their encrypted notes). Quick when there is nothing to sort."""
     if not needs_upgrade(kit.cases):
         return
-    notes = current_app.extensions["vigkit.notes"]
-    report = upgrade_from_notes(kit.cases, notes, [identity], kit.recipients)
+    report = upgrade_from_notes(kit.cases, current_kit().notes, [identity], kit.recipients)
     for problem in report.problems:
         log.warning("sorting films into cases: %s", problem)

@@ -12,30 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from device import age, cases
-from device.cases import Case, CaseStore
+from device.cases import Case
 from device.errors import CaseError
-from device.kit.assembly import Kit
 from device.library import check_recording_id
 from device.recording.recorder import RecorderState
-from web.common.security import current_identity
+from web.kit.services import current_identity, current_kit
 
 bp = Blueprint("cases", __name__)
 MAX_CASE_BYTES = 64 * 1024
 UNASSIGNED_CONFIRM = "ERASE"
-
-
-def _kit() -> Kit:
-    kit: Kit = current_app.extensions["vigkit.kit"]
-    return kit
-
-
-def _store() -> CaseStore:
-    return _kit().cases
 
 
 def _ids() -> list[age.Identity]:
@@ -58,7 +48,7 @@ def _body() -> dict[str, Any]:
 
 def case_json(case: Case) -> dict[str, Any]:
     """The case as the page shows it, with each cycle's films (opaque ids)."""
-    registry = _store().registry
+    registry = current_kit().cases.registry
     until = case.erase_by()
     return {
         "id": case.id,
@@ -92,17 +82,17 @@ def _answer(case: Case, status: int = 200) -> tuple[Response, int]:
 
 @bp.get("/cases")
 def list_cases() -> Response:
-    found = _store().all(_ids())
+    found = current_kit().cases.all(_ids())
     return jsonify(
         cases=[case_json(c) for c in found],
-        current=_store().registry.current(),
-        unassigned=_store().registry.unassigned(),
+        current=current_kit().cases.registry.current(),
+        unassigned=current_kit().cases.registry.unassigned(),
     )
 
 
 @bp.get("/cases/unassigned")
 def unassigned() -> Response:
-    return jsonify(recordings=_store().registry.unassigned())
+    return jsonify(recordings=current_kit().cases.registry.unassigned())
 
 
 @bp.post("/cases")
@@ -110,14 +100,19 @@ def create() -> tuple[Response, int]:
     body = _body()
     question = body.get("question") or ""
     case = cases.new_case(
-        _store(), body.get("code"), question, body.get("consent"), _ids(), _kit().recipients
+        current_kit().cases,
+        body.get("code"),
+        question,
+        body.get("consent"),
+        _ids(),
+        current_kit().kit.recipients,
     )
     return _answer(case, 201)
 
 
 @bp.get("/cases/<case_id>")
 def read(case_id: str) -> tuple[Response, int]:
-    return _answer(_store().load(cases.check_case_id(case_id), _ids()))
+    return _answer(current_kit().cases.load(cases.check_case_id(case_id), _ids()))
 
 
 @bp.post("/cases/<case_id>")
@@ -126,22 +121,26 @@ def change(case_id: str) -> tuple[Response, int]:
     ops = _body().get("ops")
     if not isinstance(ops, list) or not 1 <= len(ops) <= 20:
         raise CaseError("send the changes as a list of 1 to 20 operations")
-    store = _store()
-    return _answer(store.apply(cases.check_case_id(case_id), ops, _ids(), _kit().recipients))
+    store = current_kit().cases
+    return _answer(
+        store.apply(cases.check_case_id(case_id), ops, _ids(), current_kit().kit.recipients)
+    )
 
 
 @bp.post("/cases/<case_id>/consent")
 def consent(case_id: str) -> tuple[Response, int]:
     op = {"op": "consent", "consent": _body().get("consent")}
-    store = _store()
-    return _answer(store.apply(cases.check_case_id(case_id), [op], _ids(), _kit().recipients))
+    store = current_kit().cases
+    return _answer(
+        store.apply(cases.check_case_id(case_id), [op], _ids(), current_kit().kit.recipients)
+    )
 
 
 @bp.post("/cases/current")
 def set_current() -> Response:
     wanted = _body().get("case")
     case_id = None if wanted is None else cases.check_case_id(str(wanted))
-    cases.set_current(_store(), case_id, _ids())
+    cases.set_current(current_kit().cases, case_id, _ids())
     return jsonify(current=case_id)
 
 
@@ -150,22 +149,24 @@ def new_cycle(case_id: str) -> tuple[Response, int]:
     question = _body().get("question")
     if question is not None and not isinstance(question, str):
         raise CaseError("the helping question must be text")
-    store, ids = _store(), _ids()
+    store, ids = current_kit().cases, _ids()
     case = store.load(cases.check_case_id(case_id), ids)  # 404 before counting a cycle
-    return _answer(store.new_cycle(case.id, question, ids, _kit().recipients))
+    return _answer(store.new_cycle(case.id, question, ids, current_kit().kit.recipients))
 
 
 @bp.post("/recordings/<rec_id>/case")
 def assign(rec_id: str) -> tuple[Response, int]:
     case_id = cases.check_case_id(str(_body().get("case")))
-    return _answer(cases.assign_film(_store(), check_recording_id(rec_id), case_id, _ids()))
+    return _answer(
+        cases.assign_film(current_kit().cases, check_recording_id(rec_id), case_id, _ids())
+    )
 
 
 @bp.post("/recordings/<rec_id>/erase")
 def erase_film(rec_id: str) -> Response:
     typed = _body().get("code")
-    store, ids = _store(), _ids()
-    row = _kit().library.index.get(check_recording_id(rec_id))
+    store, ids = current_kit().cases, _ids()
+    row = current_kit().kit.library.index.get(check_recording_id(rec_id))
     if row.case_id:
         cases.confirm_code(store.load(row.case_id, ids), typed)
     elif typed != UNASSIGNED_CONFIRM:
@@ -178,7 +179,7 @@ def erase_film(rec_id: str) -> Response:
 
 @bp.post("/cases/<case_id>/cycles/<int:n>/erase")
 def erase_cycle(case_id: str, n: int) -> Response:
-    store = _store()
+    store = current_kit().cases
     case = store.load(cases.check_case_id(case_id), _ids())
     cases.confirm_code(case, _body().get("code"))
     if n not in {c.n for c in case.cycles}:
@@ -189,7 +190,7 @@ def erase_cycle(case_id: str, n: int) -> Response:
 @bp.post("/cases/<case_id>/erase")
 def erase_case(case_id: str) -> Response:
     typed = _body().get("code")
-    films = cases.erase_case(_store(), cases.check_case_id(case_id), typed, _ids())
+    films = cases.erase_case(current_kit().cases, cases.check_case_id(case_id), typed, _ids())
     return jsonify(erased=films)
 
 
@@ -197,20 +198,22 @@ def erase_case(case_id: str) -> Response:
 def withdraw(case_id: str) -> tuple[Response, int]:
     """Consent withdrawn: stop a recording of the case, erase it all, close the case."""
     body = _body()
-    store, ids = _store(), _ids()
+    store, ids = current_kit().cases, _ids()
     case = store.load(cases.check_case_id(case_id), ids)
     cases.confirm_code(case, body.get("code"))
-    cases.withdraw_consent(store, case.id, body.get("on"), ids, _kit().recipients, _stop_filming)
+    cases.withdraw_consent(
+        store, case.id, body.get("on"), ids, current_kit().kit.recipients, _stop_filming
+    )
     return _answer(store.load(case.id, ids))
 
 
 def _stop_filming(case_id: str) -> None:
     """Stop (and wait for) the recording now running, if it belongs to ``case_id``."""
-    kit = _kit()
+    page = current_kit()
+    kit = page.kit
     status = kit.recorder.status
     if status.state != RecorderState.RECORDING or status.recording_id is None:
         return
     if kit.library.index.get(status.recording_id).case_id != case_id:
         return
-    control = current_app.extensions["vigkit.control"]
-    control(lambda: kit.recorder.stop(reason="consent withdrawn", wait=True))
+    page.control(lambda: kit.recorder.stop(reason="consent withdrawn", wait=True))

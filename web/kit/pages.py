@@ -71,7 +71,7 @@ def record() -> Response:
         abort(400)
     recording = recorder.status.state == RecorderState.RECORDING
     if action == "start" and not recording:
-        check_can_film(_kit().cases)  # the page films only with consent (a 409 sentence)
+        check_can_film(current_kit().cases)  # the page films only with consent (a 409 sentence)
         _control(recorder.start)
     elif action == "stop" and recording:
         _control(lambda: recorder.stop(reason="stopped on the phone", wait=False))

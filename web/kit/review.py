@@ -17,7 +17,8 @@ from flask import Blueprint, render_template, url_for
 
 from device.library import require_assigned
 from web.common.display import PROMPTS
-from web.kit.notes_api import kit, load_notes
+from web.kit.notes_api import load_notes
+from web.kit.services import current_kit
 
 bp = Blueprint("review", __name__)
 
@@ -43,7 +44,9 @@ def playlist(doc: dict[str, Any], rec_id: str) -> list[dict[str, str]]:
 @bp.get("/recordings/<rec_id>/review")
 def page(rec_id: str) -> str:
     notes = load_notes(rec_id)
-    require_assigned(kit().library.index.get(notes.rec_id).held)  # never an Unassigned film
+    require_assigned(
+        current_kit().kit.library.index.get(notes.rec_id).held
+    )  # never an Unassigned film
     doc = notes.to_json()
     return render_template(
         "review.html",

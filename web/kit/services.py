@@ -1,7 +1,7 @@
 """What the kit's page works with, built once by ``create_app`` and typed.
 
-A request handler asks for :func:`current_kit` (the kit, its key ring, the film readers,
-the notes, the thumbnails, the sync, the page's settings) and :func:`current_identity`
+A request handler asks for :func:`current_kit` (the kit, its cases, its key ring, the film
+readers, the notes, the thumbnails, the sync, the page's settings) and :func:`current_identity`
 (the kit's key when this browser has unlocked it); there is no other lookup.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app, request, session
 
 from device import age
+from device.cases import CaseStore
 from device.kit import Kit
 from device.kit.wall_clock import ClockSetter
 from device.library import NotesStore
@@ -57,6 +58,11 @@ class KitServices:
     sync: SyncRunner
     settings: PageSettings
     allow_downloads: bool
+
+    @property
+    def cases(self) -> CaseStore:
+        """The kit's cases (encrypted documents) and their registry (``cases.registry``)."""
+        return self.kit.cases
 
     def close(self) -> None:
         self.sync.close()
