@@ -20,7 +20,20 @@ from device.library import NotesStore
 from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.security import wants_json
-from web.kit import auth, cases, media, notes_api, pages, probes, review, settings, sync
+from web.kit import (
+    auth,
+    case_pages,
+    cases,
+    cycle_review,
+    erase_pages,
+    media,
+    notes_api,
+    pages,
+    probes,
+    review,
+    settings,
+    sync,
+)
 from web.kit.sealer import Sealer
 from web.kit.services import Control, KitApp, KitServices, PageSettings, current_identity
 from web.kit.sync_runner import SyncRunner, SyncSettings
@@ -31,10 +44,26 @@ __all__ = ["create_app"]
 PUBLIC_ENDPOINTS = (
     frozenset({"auth.unlock_page", "auth.unlock", "pages.status", "static"}) | probes.ENDPOINTS
 )
-HTML_PAGES = frozenset(
-    {"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"}
+HTML_PAGES = (
+    frozenset({"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"})
+    | case_pages.HTML_PAGES
+    | erase_pages.HTML_PAGES
+    | {"cycle_review.page"}
 )
-BLUEPRINTS = (auth, pages, notes_api, cases, media, review, settings, sync, probes)
+BLUEPRINTS = (
+    auth,
+    pages,
+    notes_api,
+    cases,
+    case_pages,
+    erase_pages,
+    cycle_review,
+    media,
+    review,
+    settings,
+    sync,
+    probes,
+)
 T = TypeVar("T")
 
 

@@ -32,6 +32,8 @@ from web.common.films import film_fps, open_film
 from web.common.ranges import serve_file_like
 from web.common.security import wants_json
 from web.kit.services import current_identity, current_kit
+from web.kit.case_pages import home_case
+from web.kit.journey import thumb_url
 from web.kit.status import recorder_status
 from web.kit.sync import badges as sync_badges
 
@@ -55,7 +57,7 @@ def _control(call: Callable[[], object]) -> None:
 
 @bp.get("/")
 def home() -> str:
-    return render_template("home.html", status=recorder_status())
+    return render_template("home.html", status=recorder_status(), filming=home_case())
 
 
 @bp.get("/status")
@@ -90,18 +92,37 @@ def preview() -> Response:
 
 @bp.get("/recordings")
 def recordings() -> str:
-    corrections = _corrections()
+    """Every film, newest first, each with its case and cycle and a thumbnail; films held
+    as Unassigned come first, with Assign to a case and Erase."""
+    corrections, cases = _corrections(), _case_codes()
     rows = [r for r in current_kit().kit.library.index.all() if r.state != State.DELETED]
-    cards = [_card(r, _notes_or_none(r.id), corrections) for r in rows]
+    rows.sort(key=lambda r: not r.held)  # a stable sort: newest first within each group
+    cards = [_card(r, _notes_or_none(r.id), corrections, cases) for r in rows]
     synced = sync_badges()
     for card in cards:
         card["sync"] = synced.get(str(card["id"]))
-    cases = sorted({str(c["case"]) for c in cards if c["case"]})
+        card["thumb"] = thumb_url(card["row"])  # type: ignore[arg-type]
+    codes = sorted({str(c["case"]) for c in cards if c["case"]})
     wanted = request.args.get("case", "")
-    if wanted not in cases:
+    if wanted not in codes:
         wanted = ""  # an unknown (or hostile) code shows everything, never echoes it
     shown = [c for c in cards if not wanted or c["case"] == wanted]
-    return render_template("recordings.html", films=shown, cases=cases, case=wanted)
+    return render_template("recordings.html", films=shown, cases=codes, case=wanted)
+
+
+def _case_codes() -> dict[str, tuple[str, bool]]:
+    """Each case's code and whether it has consent, by opaque id (decrypted in memory)."""
+    identity = current_identity()
+    if identity is None:
+        return {}
+    found = {}
+    for row in _kit().cases.registry.all():
+        try:
+            case = _kit().cases.load(row.id, [identity])
+        except VigKitError:  # a damaged case file must not hide the films
+            continue
+        found[case.id] = (case.code, case.consented)
+    return found
 
 
 @bp.get("/recordings/<rec_id>")
@@ -115,7 +136,7 @@ def film(rec_id: str) -> str:
     if identity is None:  # the guard runs first; this only satisfies the type checker
         abort(401)
     notes = page.notes.load(row.id, [identity])
-    card = _card(row, notes, _corrections())
+    card = _card(row, notes, _corrections(), _case_codes())
     strip = page.thumbnailer.strip(row.id) if card["playable"] else None
     thumbs = [
         (t.t_s, clock_text(t.t_s), url_for("pages.thumb", rec_id=row.id, n=n))
@@ -177,23 +198,29 @@ def _corrections() -> list[Correction]:
 
 
 def _card(
-    row: RecordingRow, notes: Notes | None, corrections: Sequence[Correction]
+    row: RecordingRow,
+    notes: Notes | None,
+    corrections: Sequence[Correction],
+    cases: dict[str, tuple[str, bool]],
 ) -> dict[str, object]:
     try:  # the kit's local time, put right if its clock was corrected later in that boot
         when = start_time(row, corrections).astimezone().strftime("%-d %b %Y, %H:%M")
     except VigKitError:
         when = row.started_at
-    case = notes.doc["case"] if notes is not None else {}
+    code, consented = cases.get(row.case_id or "", ("", False))
     return {
         "id": row.id,
+        "row": row,
         "when": when,
         "length": clock_text(row.duration_s),
         "badge": BADGES.get(row.state),
         "playable": row.state in FINISHED,
-        "case": case.get("code") or "",
-        "cycle": case.get("cycle"),
+        "case": code,
+        "case_id": row.case_id,
+        "cycle": row.cycle if code else None,
+        "held": row.held,
         "notes_readable": notes is not None,
-        "consent": notes is not None and notes.consent_recorded,
+        "consent": consented,
         "review_done": row.review_done,
         "skipped_frames": row.dropped_frames,  # the camera's, under load (finding 10)
     }

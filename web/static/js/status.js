@@ -61,6 +61,12 @@ function show(status) {
     button.textContent = recording ? "Stop" : busy ? "Saving…" : "Record";
     button.disabled = busy;
     button.className = `record ${recording ? "stop" : "start"}`;
+    // Record is offered only for a case with consent; a film the kit's button started
+    // can always be stopped here.
+    const offered = recording || busy || recordForm.dataset.mayFilm === "yes";
+    recordForm.hidden = !offered;
+    const needs = document.querySelector("[data-needs-case]");
+    if (needs) needs.hidden = offered;
   }
   document.title = `${status.words} · ${document.title.split(" · ").pop()}`;
 }

@@ -1,0 +1,100 @@
+"""The case pages as plain forms (no JavaScript): New case with consent, Home's case line
+and Record, refusals that keep what was typed, Change case, erase confirmed by the code."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask.testing import FlaskClient
+
+from device.kit.assembly import Kit
+from tests.web.web_helpers import csrf
+
+CONSENT = {
+    "given_on": date.today().isoformat(),
+    "practitioner": "yes",
+    "supervisor": "yes",
+    "training": "no",
+    "stops_on_request": "yes",
+    "erase_rule": "months",
+    "erase_months": "2",
+}
+
+
+def _new_case(client: FlaskClient, **fields: str) -> tuple[int, str, str]:
+    form = {"code": "F-0231", "question": "Jo and Sam enjoying play", **CONSENT, **fields}
+    form = {k: v for k, v in form.items() if v != ""}
+    form["csrf_token"] = csrf(client, "/case/new")
+    answer = client.post("/case/new", data=form)
+    return answer.status_code, answer.headers.get("Location", ""), answer.get_data(as_text=True)
+
+
+def test_home_offers_record_only_with_a_consented_case(unlocked: FlaskClient, kit: Kit) -> None:
+    home = unlocked.get("/").get_data(as_text=True)
+    assert "No case chosen" in home and "Change case" in home and "New case" in home
+    assert re.search(r"<form[^>]*data-record[^>]*\bhidden\b", home)
+    assert "no case is chosen for filming" in home.lower()
+
+    status, where, _ = _new_case(unlocked)
+    assert status == 303 and where.startswith("/case/")
+    home = unlocked.get("/").get_data(as_text=True)
+    assert "Case F-0231 · cycle 1" in home
+    assert not re.search(r"<form[^>]*data-record[^>]*\bhidden\b", home)
+    case = kit.cases.registry.get(kit.cases.registry.current() or "")
+    assert case is not None and case.consented
+
+
+def test_a_refused_consent_keeps_what_was_typed(unlocked: FlaskClient, kit: Kit) -> None:
+    status, _, page = _new_case(unlocked, stops_on_request="")
+    assert status == 400
+    assert "told that filming stops whenever they ask" in page
+    assert 'value="F-0231"' in page and "Jo and Sam enjoying play" in page
+    assert re.search(r'name="training" value="no" checked', page)
+    assert kit.cases.registry.all() == []  # nothing kept of a refused case
+
+    status, _, page = _new_case(unlocked, stops_on_request="yes", training="")
+    assert status == 400 and "Answer yes or no: the films may be used in training" in page
+
+    future = (date.today() + timedelta(days=3)).isoformat()
+    status, _, page = _new_case(unlocked, given_on=future)
+    assert status == 400 and "day still to come" in page
+
+    status, _, page = _new_case(unlocked, code="Jo Smith")
+    assert status == 400 and 'value="Jo Smith"' in page
+
+
+def test_nothing_is_ticked_for_the_parent(unlocked: FlaskClient) -> None:
+    page = unlocked.get("/case/new").get_data(as_text=True)
+    for name in ("practitioner", "supervisor", "stops_on_request", "training"):
+        for tag in re.findall(rf'<input[^>]*name="{name}"[^>]*>', page):
+            assert "checked" not in tag, tag
+
+
+def test_a_case_without_consent_says_what_is_missing(unlocked: FlaskClient, kit: Kit) -> None:
+    token = csrf(unlocked, "/")
+    made = unlocked.post(
+        "/cases", json={"code": "F-0300"}, headers={"X-CSRF-Token": token}
+    ).get_json()["case"]
+    answer = unlocked.post("/case/current", data={"case": made["id"], "csrf_token": token})
+    assert answer.status_code == 303
+    home = unlocked.get("/").get_data(as_text=True)
+    assert "consent has not been recorded for the current case" in home.lower()
+    assert f'href="/case/{made["id"]}/consent"' in home
+    refused = unlocked.post("/record", data={"action": "start", "csrf_token": token})
+    assert refused.status_code == 409
+
+
+def test_erasing_a_case_needs_its_code(unlocked: FlaskClient, kit: Kit) -> None:
+    _, where, _ = _new_case(unlocked)
+    case_id = where.rsplit("/", 1)[1]
+    page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    assert "Case F-0231" in page and "Erase case" in page and "Withdraw consent" in page
+    token = csrf(unlocked, f"/case/{case_id}/erase")
+    wrong = unlocked.post(f"/case/{case_id}/erase", data={"code": "F-0232", "csrf_token": token})
+    assert wrong.status_code == 400
+    text = wrong.get_data(as_text=True)
+    assert "nothing was erased" in text and 'value="F-0232"' in text
+    assert kit.cases.registry.get(case_id) is not None
+    right = unlocked.post(f"/case/{case_id}/erase", data={"code": "f-0231", "csrf_token": token})
+    assert right.status_code == 303 and kit.cases.registry.get(case_id) is None

@@ -1,0 +1,143 @@
+"""The phone's case pages: the list of cases, New case (code, helping question, consent,
+in that order), the case view (the family's journey), consent, and Change case.
+
+Plain server-rendered forms: they work without JavaScript, and a refused form comes
+back filled in as it was, with the sentence saying what to do. The JSON for the same
+actions is ``web.kit.cases``; both go through ``device.cases``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from device import cases
+from device.cases import Case
+from device.errors import VigKitError
+from web.kit.case_forms import consent_from_form, form_values
+from web.kit.cases import _ids, _kit, _store
+from web.kit.journey import journey
+
+bp = Blueprint("case_pages", __name__)
+
+
+def problem_text(e: VigKitError) -> str:
+    """The refusal as one or two sentences for the page."""
+    text = f"{e.message[:1].upper()}{e.message[1:]}."
+    return f"{text} {e.hint}" if e.hint else text
+
+
+@bp.get("/case")
+def index() -> str:
+    store = _store()
+    found = store.all(_ids())
+    current = store.registry.current()
+    return render_template("cases.html", cases=found, current=current)
+
+
+@bp.post("/case/current")
+def change() -> Response | tuple[str, int]:
+    """Change case: the case the button and the page record into."""
+    wanted = request.form.get("case", "")
+    store = _store()
+    try:
+        cases.set_current(store, cases.check_case_id(wanted) if wanted else None, _ids())
+    except VigKitError as e:
+        found = store.all(_ids())
+        page = render_template(
+            "cases.html", cases=found, current=store.registry.current(), problem=problem_text(e)
+        )
+        return page, 400
+    return redirect(url_for("pages.home"), code=303)
+
+
+@bp.get("/case/new")
+def new_page() -> str:
+    today = _store().today().isoformat()
+    return render_template("case_new.html", v=form_values(None, today), problem=None)
+
+
+@bp.post("/case/new")
+def create() -> Response | tuple[str, int]:
+    """New case with its consent, in one step; it becomes the current case."""
+    form, store = request.form, _store()
+    try:
+        consent = consent_from_form(form)
+        case = cases.new_case(
+            store, form.get("code", ""), form.get("question", ""), consent, _ids(),
+            _kit().recipients,
+        )  # fmt: skip
+        cases.set_current(store, case.id, _ids())
+    except VigKitError as e:
+        values = form_values(form, store.today().isoformat())
+        return render_template("case_new.html", v=values, problem=problem_text(e)), 400
+    return redirect(url_for("case_pages.view", case_id=case.id), code=303)
+
+
+@bp.get("/case/<case_id>")
+def view(case_id: str) -> str:
+    store = _store()
+    case = store.load(cases.check_case_id(case_id), _ids())
+    return _view(case)
+
+
+def _view(case: Case, problem: str | None = None, typed: str = "") -> str:
+    store = _store()
+    return render_template(
+        "case.html",
+        case=case,
+        cycles=journey(store, case, _ids()),
+        current=store.registry.current() == case.id,
+        problem=problem,
+        typed=typed,
+    )
+
+
+@bp.get("/case/<case_id>/consent")
+def consent_page(case_id: str) -> str:
+    case = _store().load(cases.check_case_id(case_id), _ids())
+    values = form_values(None, _store().today().isoformat())
+    return render_template("case_consent.html", case=case, v=values, problem=None)
+
+
+@bp.post("/case/<case_id>/consent")
+def save_consent(case_id: str) -> Response | tuple[str, int]:
+    store = _store()
+    case = store.load(cases.check_case_id(case_id), _ids())
+    op = {"op": "consent", "consent": consent_from_form(request.form)}
+    try:
+        store.apply(case.id, [op], _ids(), _kit().recipients)
+    except VigKitError as e:
+        values = form_values(request.form, store.today().isoformat())
+        page = render_template("case_consent.html", case=case, v=values, problem=problem_text(e))
+        return page, 400
+    return redirect(url_for("case_pages.view", case_id=case.id), code=303)
+
+
+def home_case() -> dict[str, object]:
+    """Home's line about the case being filmed, and whether Record is offered (the same
+    check as the page's record endpoint, so the two never disagree)."""
+    store = _store()
+    case_id = store.registry.current()
+    case = store.load(case_id, _ids()) if case_id else None
+    try:
+        cases.check_can_film(store)
+        missing, link = None, None
+    except VigKitError as e:
+        missing = problem_text(e)
+        link = (
+            url_for("case_pages.consent_page", case_id=case.id)
+            if case is not None and case.is_open and case.consent is None
+            else url_for("case_pages.index")
+        )
+    return {"case": case, "missing": missing, "link": link}
+
+
+HTML_PAGES = frozenset(
+    {
+        "case_pages.index",
+        "case_pages.new_page",
+        "case_pages.view",
+        "case_pages.consent_page",
+    }
+)
