@@ -27,8 +27,10 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from device import config
+from device import age, cases, config
+from device.cases import CaseStore
 from device.commands.run import Appliance
+from device.kit.assembly import load_recipients
 from device.library import Library
 from tests.browser import engines
 from tests.browser.engines import ChromiumPhone, Phone, WebKitPhone
@@ -47,6 +49,15 @@ AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.3.min.js"
 BUTTON, LED = 17, 27
 LONG_FILM_S = 3600
 SHORT_FILM_S = 12
+BASE_CASE = "T-0001"
+BASE_CONSENT = {
+    "given_on": "2026-01-05",
+    "practitioner": True,
+    "supervisor": True,
+    "training": False,
+    "stops_on_request": True,
+    "erase_months": 2,
+}
 TIMEOUT_MS = 30_000  # a shared 2-CPU machine: generous, but every wait is for an event
 
 
@@ -90,6 +101,17 @@ def _record(data: Path, seconds: int, size: str, fps: int, bitrate: int) -> None
     )
 
 
+def _file_into_a_case(library: Library, films: list[str]) -> None:
+    """Case T-0001 with consent, current, holding ``films`` (recorded with no case)."""
+    identity = age.unwrap_identity(library.data.kit_identity_file.read_bytes(), PASSPHRASE)
+    store = CaseStore(library)
+    recipients = load_recipients(library)
+    case = cases.new_case(store, BASE_CASE, "", BASE_CONSENT, [identity], recipients)
+    cases.set_current(store, case.id, [identity])
+    for rec_id in films:
+        cases.assign_film(store, rec_id, case.id, [identity])
+
+
 @pytest.fixture(scope="package")
 def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A data dir with the kit's keys, one hour-long film and one short film.
@@ -98,7 +120,9 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     age writer) from the synthetic camera at 64x64 and 5 frames a second, picture only:
     a keyframe every second still makes 3600 fragments, which is what the player's
     requests depend on, and it takes seconds rather than minutes. The short film (12 s,
-    320x180 at 30 frames a second) is for marks, clips and stills."""
+    320x180 at 30 frames a second) is for marks, clips and stills. Both belong to case
+    T-0001, whose consent is recorded and which is the kit's current case, so the page
+    may film (a kit films only into a consented case; see test_cases.py for the rest)."""
     data = tmp_path_factory.mktemp("browser-kit") / "data"
     office = make_keys(data)
     _record(data, LONG_FILM_S, "64x64", 5, 25_000)  # the least a kit takes
@@ -106,6 +130,7 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     library = Library(data)
     try:
         short, long = library.index.all()  # newest first
+        _file_into_a_case(library, [long.id, short.id])
     finally:
         library.close()
     consented_case_in(data, office, [long.id, short.id])  # filmed into a case with consent

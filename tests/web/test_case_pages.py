@@ -4,12 +4,15 @@ and Record, refusals that keep what was typed, Change case, erase confirmed by t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
-from tests.web.web_helpers import csrf
+from tests.web.web_helpers import csrf, make_kit
 
 CONSENT = {
     "given_on": date.today().isoformat(),
@@ -20,6 +23,14 @@ CONSENT = {
     "erase_rule": "months",
     "erase_months": "2",
 }
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[Kit]:
+    """A kit with no case yet (the page starts from nothing)."""
+    kit = make_kit(tmp_path / "data", fast=True, case=False)
+    yield kit
+    kit.close()
 
 
 def _new_case(client: FlaskClient, **fields: str) -> tuple[int, str, str]:

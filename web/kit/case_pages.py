@@ -130,7 +130,17 @@ def home_case() -> dict[str, object]:
             if case is not None and case.is_open and case.consent is None
             else url_for("case_pages.index")
         )
-    return {"case": case, "missing": missing, "link": link}
+    return {"case": case, "cycle": _next_cycle(case), "missing": missing, "link": link}
+
+
+def _next_cycle(case: Case | None) -> int | None:
+    """The cycle the next film joins: the current one, or the next once the current
+    one's shared review is done (as the recorder files it)."""
+    if case is None:
+        return None
+    n = case.current_cycle.n
+    index, films = _kit().library.index, _store().registry.films(case.id, n)
+    return n + 1 if any(index.get(f).review_done for f in films) else n
 
 
 HTML_PAGES = frozenset(

@@ -220,7 +220,8 @@ def _card(
         "cycle": row.cycle if code else None,
         "held": row.held,
         "notes_readable": notes is not None,
-        "consent": consented,
+        "consent": notes is not None and notes.consent_recorded,  # the film page's own tab
+        "case_consent": consented,
         "review_done": row.review_done,
         "skipped_frames": row.dropped_frames,  # the camera's, under load (finding 10)
     }
