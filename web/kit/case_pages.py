@@ -16,7 +16,7 @@ from device.cases import Case
 from device.errors import VigKitError
 from web.kit.case_forms import consent_from_form, form_values
 from web.kit.cases import _ids, _kit, _store
-from web.kit.journey import journey
+from web.kit.journey import journey, thumb_url
 
 bp = Blueprint("case_pages", __name__)
 
@@ -32,7 +32,17 @@ def index() -> str:
     store = _store()
     found = store.all(_ids())
     current = store.registry.current()
-    return render_template("cases.html", cases=found, current=current)
+    return render_template("cases.html", cases=found, current=current, thumbs=_thumbs(found))
+
+
+def _thumbs(found: list[Case]) -> dict[str, str | None]:
+    """Each case's newest film's first picture, for its card."""
+    index, registry = _kit().library.index, _store().registry
+    thumbs: dict[str, str | None] = {}
+    for case in found:
+        films = registry.films(case.id)
+        thumbs[case.id] = thumb_url(index.get(films[-1])) if films else None
+    return thumbs
 
 
 @bp.post("/case/current")
@@ -44,9 +54,11 @@ def change() -> Response | tuple[str, int]:
         cases.set_current(store, cases.check_case_id(wanted) if wanted else None, _ids())
     except VigKitError as e:
         found = store.all(_ids())
+        current = store.registry.current()
         page = render_template(
-            "cases.html", cases=found, current=store.registry.current(), problem=problem_text(e)
-        )
+            "cases.html", cases=found, current=current, thumbs=_thumbs(found),
+            problem=problem_text(e),
+        )  # fmt: skip
         return page, 400
     return redirect(url_for("pages.home"), code=303)
 
