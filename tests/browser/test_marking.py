@@ -179,9 +179,10 @@ def test_mark_cut_keep_note_consent_export_review_and_reload(page: Page, served:
     expect(page.get_by_label("The practitioner")).to_be_checked()
     expect(page.get_by_label("Yes", exact=True)).to_be_checked()
     expect(page.get_by_label("Date consent was given")).to_have_value("2026-11-01")
+    # the recordings list shows the case the film belongs to (issue #14), T-0001
     page.goto(served.url + "/recordings")
-    card = page.locator(".card", has_text="Case F-0231, cycle 2")
-    expect(card).to_be_visible()
+    card = page.locator(".card", has=page.locator(f'a[href$="/{served.short_film_id}"]'))
+    expect(card).to_contain_text("Case T-0001 · cycle 1")
     expect(card.locator(".flag")).to_have_count(0)
 
     # the shared review: clips in order, then the still, each with a prompt; no film

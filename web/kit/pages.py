@@ -137,6 +137,12 @@ def film(rec_id: str) -> str:
         abort(401)
     notes = page.notes.load(row.id, [identity])
     card = _card(row, notes, _corrections(), _case_codes())
+    # The film page's Notes tab still edits the film's own case fields (issue #5); its
+    # title line shows those, as the tab does, until that tab moves to the case.
+    card["case"], card["cycle"] = (
+        notes.doc["case"].get("code") or "",
+        notes.doc["case"].get("cycle"),
+    )
     strip = page.thumbnailer.strip(row.id) if card["playable"] else None
     thumbs = [
         (t.t_s, clock_text(t.t_s), url_for("pages.thumb", rec_id=row.id, n=n))
