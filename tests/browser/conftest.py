@@ -27,10 +27,8 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
-from device import age, cases, config
-from device.cases import CaseStore
+from device import config
 from device.commands.run import Appliance
-from device.kit.assembly import load_recipients
 from device.library import Library
 from tests.browser import engines
 from tests.browser.engines import ChromiumPhone, Phone, WebKitPhone
@@ -50,14 +48,6 @@ BUTTON, LED = 17, 27
 LONG_FILM_S = 3600
 SHORT_FILM_S = 12
 BASE_CASE = "T-0001"
-BASE_CONSENT = {
-    "given_on": "2026-01-05",
-    "practitioner": True,
-    "supervisor": True,
-    "training": False,
-    "stops_on_request": True,
-    "erase_months": 2,
-}
 TIMEOUT_MS = 30_000  # a shared 2-CPU machine: generous, but every wait is for an event
 
 
@@ -101,17 +91,6 @@ def _record(data: Path, seconds: int, size: str, fps: int, bitrate: int) -> None
     )
 
 
-def _file_into_a_case(library: Library, films: list[str]) -> None:
-    """Case T-0001 with consent, current, holding ``films`` (recorded with no case)."""
-    identity = age.unwrap_identity(library.data.kit_identity_file.read_bytes(), PASSPHRASE)
-    store = CaseStore(library)
-    recipients = load_recipients(library)
-    case = cases.new_case(store, BASE_CASE, "", BASE_CONSENT, [identity], recipients)
-    cases.set_current(store, case.id, [identity])
-    for rec_id in films:
-        cases.assign_film(store, rec_id, case.id, [identity])
-
-
 @pytest.fixture(scope="package")
 def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A data dir with the kit's keys, one hour-long film and one short film.
@@ -130,10 +109,10 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     library = Library(data)
     try:
         short, long = library.index.all()  # newest first
-        _file_into_a_case(library, [long.id, short.id])
     finally:
         library.close()
-    consented_case_in(data, office, [long.id, short.id])  # filmed into a case with consent
+    # filmed into a case with consent (F-0231 is left for test_cases.py to make)
+    consented_case_in(data, office, [long.id, short.id], code=BASE_CASE)
     assert long.duration_s == pytest.approx(LONG_FILM_S, abs=1)
     assert short.duration_s == pytest.approx(SHORT_FILM_S, abs=0.5)
     return data, long.id, short.id

@@ -61,14 +61,16 @@ def consented_case(kit: Kit, identity: age.Identity, code: str = CASE) -> Case:
     return case
 
 
-def consented_case_in(data: Path, identity: age.Identity, films: Sequence[str] = ()) -> str:
+def consented_case_in(
+    data: Path, identity: age.Identity, films: Sequence[str] = (), code: str = CASE
+) -> str:
     """In a data dir not open elsewhere: a consented case made current, ``films`` filed
     into its cycle 1 (``vigkit record`` with no case holds its films as Unassigned)."""
     library = Library(data)
     try:
         recipients = age.parse_recipients((data / "keys" / "recipients.txt").read_text())
         store = CaseStore(library)
-        case = cases.new_case(store, CASE, "How do we take turns?", CONSENT, [identity], recipients)
+        case = cases.new_case(store, code, "How do we take turns?", CONSENT, [identity], recipients)
         for rec_id in films:
             store.registry.assign(rec_id, case.id, 1)
         cases.set_current(store, case.id, [identity])
