@@ -109,3 +109,45 @@ def test_erasing_a_case_needs_its_code(unlocked: FlaskClient, kit: Kit) -> None:
     assert kit.cases.registry.get(case_id) is not None
     right = unlocked.post(f"/case/{case_id}/erase", data={"code": "f-0231", "csrf_token": token})
     assert right.status_code == 303 and kit.cases.registry.get(case_id) is None
+
+
+def _film(kit: Kit, seconds: float = 1.5) -> str:
+    rec_id = kit.recorder.start(max_seconds=seconds)
+    assert kit.recorder.wait(60)
+    return rec_id
+
+
+def test_withdraw_and_erase_a_cycle_and_an_unassigned_film(unlocked: FlaskClient, kit: Kit) -> None:
+    held = _film(kit)  # no case yet: held as Unassigned
+    recordings = unlocked.get("/recordings").get_data(as_text=True)
+    assert recordings.index(f"/recordings/{held}/assign") < recordings.index("</ul>")
+    assert "Assign to a case" in recordings and "Unassigned" in recordings
+    token = csrf(unlocked, f"/recordings/{held}/erase-now")
+    kept = unlocked.post(f"/recordings/{held}/erase-now", data={"code": "F", "csrf_token": token})
+    assert kept.status_code == 400 and "nothing was erased" in kept.get_data(as_text=True)
+    gone = unlocked.post(
+        f"/recordings/{held}/erase-now", data={"code": "erase", "csrf_token": token}
+    )
+    assert gone.status_code == 303 and kit.library.index.get(held).state == "deleted"
+
+    _, where, _ = _new_case(unlocked)
+    case_id = where.rsplit("/", 1)[1]
+    filmed = _film(kit)
+    assert kit.library.index.get(filmed).cycle == 1
+    answer = unlocked.post(
+        f"/case/{case_id}/cycles/1/erase", data={"code": "F-0231", "csrf_token": token}
+    )
+    assert answer.status_code == 303 and kit.library.index.get(filmed).state == "deleted"
+    assert "No film in this cycle yet." in unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+
+    again = _film(kit)
+    answer = unlocked.post(
+        f"/case/{case_id}/withdraw", data={"code": "F-0231", "csrf_token": token}
+    )
+    assert answer.status_code == 303
+    assert kit.library.index.get(again).state == "deleted"
+    page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    assert "Consent was withdrawn on" in page
+    assert kit.cases.registry.current() is None
+    home = unlocked.get("/").get_data(as_text=True)
+    assert "No case chosen" in home
