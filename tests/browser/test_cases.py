@@ -72,7 +72,7 @@ def _record_from_home(page: Page, served: ServedKit, seconds: int) -> RecordingR
 def _cut_a_clip(served: ServedKit, rec_id: str) -> None:
     """A mark and an exported clip on the film, through the notes store."""
     kit = served.appliance.kit
-    store = served.appliance.app.extensions["vigkit.notes"]
+    store = served.appliance.app.services.notes
     notes = store.apply(
         rec_id,
         [

@@ -15,8 +15,9 @@ from device import cases
 from device.cases import Case
 from device.errors import VigKitError
 from web.kit.case_forms import consent_from_form, form_values
-from web.kit.cases import _ids, _kit, _store
+from web.kit.cases import _ids
 from web.kit.journey import journey, thumb_url
+from web.kit.services import current_kit
 
 bp = Blueprint("case_pages", __name__)
 
@@ -29,7 +30,7 @@ def problem_text(e: VigKitError) -> str:
 
 @bp.get("/case")
 def index() -> str:
-    store = _store()
+    store = current_kit().cases
     found = store.all(_ids())
     current = store.registry.current()
     return render_template("cases.html", cases=found, current=current, thumbs=_thumbs(found))
@@ -37,7 +38,7 @@ def index() -> str:
 
 def _thumbs(found: list[Case]) -> dict[str, str | None]:
     """Each case's newest film's first picture, for its card."""
-    index, registry = _kit().library.index, _store().registry
+    index, registry = current_kit().kit.library.index, current_kit().cases.registry
     thumbs: dict[str, str | None] = {}
     for case in found:
         films = registry.films(case.id)
@@ -49,7 +50,7 @@ def _thumbs(found: list[Case]) -> dict[str, str | None]:
 def change() -> Response | tuple[str, int]:
     """Change case: the case the button and the page record into."""
     wanted = request.form.get("case", "")
-    store = _store()
+    store = current_kit().cases
     try:
         cases.set_current(store, cases.check_case_id(wanted) if wanted else None, _ids())
     except VigKitError as e:
@@ -65,19 +66,19 @@ def change() -> Response | tuple[str, int]:
 
 @bp.get("/case/new")
 def new_page() -> str:
-    today = _store().today().isoformat()
+    today = current_kit().cases.today().isoformat()
     return render_template("case_new.html", v=form_values(None, today), problem=None)
 
 
 @bp.post("/case/new")
 def create() -> Response | tuple[str, int]:
     """New case with its consent, in one step; it becomes the current case."""
-    form, store = request.form, _store()
+    form, store = request.form, current_kit().cases
     try:
         consent = consent_from_form(form)
         case = cases.new_case(
             store, form.get("code", ""), form.get("question", ""), consent, _ids(),
-            _kit().recipients,
+            current_kit().kit.recipients,
         )  # fmt: skip
         cases.set_current(store, case.id, _ids())
     except VigKitError as e:
@@ -88,13 +89,13 @@ def create() -> Response | tuple[str, int]:
 
 @bp.get("/case/<case_id>")
 def view(case_id: str) -> str:
-    store = _store()
+    store = current_kit().cases
     case = store.load(cases.check_case_id(case_id), _ids())
     return _view(case)
 
 
 def _view(case: Case, problem: str | None = None, typed: str = "") -> str:
-    store = _store()
+    store = current_kit().cases
     return render_template(
         "case.html",
         case=case,
@@ -107,18 +108,18 @@ def _view(case: Case, problem: str | None = None, typed: str = "") -> str:
 
 @bp.get("/case/<case_id>/consent")
 def consent_page(case_id: str) -> str:
-    case = _store().load(cases.check_case_id(case_id), _ids())
-    values = form_values(None, _store().today().isoformat())
+    case = current_kit().cases.load(cases.check_case_id(case_id), _ids())
+    values = form_values(None, current_kit().cases.today().isoformat())
     return render_template("case_consent.html", case=case, v=values, problem=None)
 
 
 @bp.post("/case/<case_id>/consent")
 def save_consent(case_id: str) -> Response | tuple[str, int]:
-    store = _store()
+    store = current_kit().cases
     case = store.load(cases.check_case_id(case_id), _ids())
     op = {"op": "consent", "consent": consent_from_form(request.form)}
     try:
-        store.apply(case.id, [op], _ids(), _kit().recipients)
+        store.apply(case.id, [op], _ids(), current_kit().kit.recipients)
     except VigKitError as e:
         values = form_values(request.form, store.today().isoformat())
         page = render_template("case_consent.html", case=case, v=values, problem=problem_text(e))
@@ -129,7 +130,7 @@ def save_consent(case_id: str) -> Response | tuple[str, int]:
 def home_case() -> dict[str, object]:
     """Home's line about the case being filmed, and whether Record is offered (the same
     check as the page's record endpoint, so the two never disagree)."""
-    store = _store()
+    store = current_kit().cases
     case_id = store.registry.current()
     case = store.load(case_id, _ids()) if case_id else None
     try:
@@ -151,7 +152,7 @@ def _next_cycle(case: Case | None) -> int | None:
     if case is None:
         return None
     n = case.current_cycle.n
-    index, films = _kit().library.index, _store().registry.films(case.id, n)
+    index, films = current_kit().kit.library.index, current_kit().cases.registry.films(case.id, n)
     return n + 1 if any(index.get(f).review_done for f in films) else n
 
 

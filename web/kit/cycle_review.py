@@ -16,9 +16,10 @@ from flask import Blueprint, render_template, request, url_for
 from device import cases
 from device.errors import CaseError
 from web.common.display import PROMPTS
-from web.kit.cases import _ids, _store
+from web.kit.cases import _ids
 from web.kit.notes_api import load_notes
 from web.kit.review import playlist
+from web.kit.services import current_kit
 
 bp = Blueprint("cycle_review", __name__)
 MAX_EARLIER = 40
@@ -26,7 +27,7 @@ MAX_EARLIER = 40
 
 def _earlier_clips(case_id: str, n: int, picked: list[str]) -> list[dict[str, str]]:
     """The clips picked from earlier cycles of this case, in the order of the page."""
-    store = _store()
+    store = current_kit().cases
     allowed = {rec for c in range(1, n) for rec in store.registry.films(case_id, c)}
     items: list[dict[str, str]] = []
     for value in picked[:MAX_EARLIER]:
@@ -43,7 +44,7 @@ def _earlier_clips(case_id: str, n: int, picked: list[str]) -> list[dict[str, st
 
 @bp.get("/case/<case_id>/cycles/<int:n>/review")
 def page(case_id: str, n: int) -> str:
-    store = _store()
+    store = current_kit().cases
     case = store.load(cases.check_case_id(case_id), _ids())
     films = store.registry.films(case.id, n)
     if not films:

@@ -17,7 +17,8 @@ from device.cases import Case
 from device.errors import CaseError, VigKitError
 from device.library import check_recording_id
 from web.kit.case_pages import problem_text
-from web.kit.cases import UNASSIGNED_CONFIRM, _ids, _kit, _stop_filming, _store
+from web.kit.cases import UNASSIGNED_CONFIRM, _ids, _stop_filming
+from web.kit.services import current_kit
 
 bp = Blueprint("erase_pages", __name__)
 
@@ -39,11 +40,11 @@ def _confirm(c: Confirm, problem: str | None = None, status: int = 200) -> tuple
 
 
 def _case(case_id: str) -> Case:
-    return _store().load(cases.check_case_id(case_id), _ids())
+    return current_kit().cases.load(cases.check_case_id(case_id), _ids())
 
 
 def _film_confirm(rec_id: str) -> tuple[Confirm, str | None]:
-    row = _kit().library.index.get(check_recording_id(rec_id))
+    row = current_kit().kit.library.index.get(check_recording_id(rec_id))
     action = url_for("erase_pages.erase_film", rec_id=row.id)
     if not row.case_id:
         what = "This film is in no case. It is deleted from the kit now and cannot be brought back."
@@ -64,7 +65,7 @@ def erase_film(rec_id: str) -> Response | tuple[str, int]:
     confirm, case_id = _film_confirm(rec_id)
     if request.method == "GET":
         return _confirm(confirm)
-    store, typed = _store(), request.form.get("code", "")
+    store, typed = current_kit().cases, request.form.get("code", "")
     try:
         if case_id is not None:
             cases.confirm_code(_case(case_id), typed)
@@ -90,7 +91,7 @@ def erase_cycle(case_id: str, n: int) -> Response | tuple[str, int]:
     confirm = Confirm(f"Erase cycle {n}", what, case.code, action, back)
     if request.method == "GET":
         return _confirm(confirm)
-    store = _store()
+    store = current_kit().cases
     try:
         cases.confirm_code(case, request.form.get("code", ""))
         cases.erase_cycle(store.library, store.registry, case.id, n)
@@ -113,7 +114,7 @@ def erase_case(case_id: str) -> Response | tuple[str, int]:
     if request.method == "GET":
         return _confirm(confirm)
     try:
-        cases.erase_case(_store(), case.id, request.form.get("code", ""), _ids())
+        cases.erase_case(current_kit().cases, case.id, request.form.get("code", ""), _ids())
     except VigKitError as e:
         return _confirm(confirm, problem_text(e), 400)
     return redirect(url_for("case_pages.index"), code=303)
@@ -132,10 +133,12 @@ def withdraw(case_id: str) -> Response | tuple[str, int]:
     confirm = Confirm("Withdraw consent", what, case.code, action, back)
     if request.method == "GET":
         return _confirm(confirm)
-    store, ids = _store(), _ids()
+    store, ids = current_kit().cases, _ids()
     try:
         cases.confirm_code(case, request.form.get("code", ""))
-        cases.withdraw_consent(store, case.id, None, ids, _kit().recipients, _stop_filming)
+        cases.withdraw_consent(
+            store, case.id, None, ids, current_kit().kit.recipients, _stop_filming
+        )
     except VigKitError as e:
         return _confirm(confirm, problem_text(e), 400)
     return redirect(back, code=303)
@@ -144,8 +147,8 @@ def withdraw(case_id: str) -> Response | tuple[str, int]:
 @bp.route("/recordings/<rec_id>/assign", methods=["GET", "POST"])
 def assign(rec_id: str) -> Response | tuple[str, int]:
     """Assign to a case: only cases with consent are offered."""
-    row = _kit().library.index.get(check_recording_id(rec_id))
-    store = _store()
+    row = current_kit().kit.library.index.get(check_recording_id(rec_id))
+    store = current_kit().cases
     choices = [c for c in store.all(_ids()) if c.consented and c.is_open]
     problem = None
     if request.method == "POST":

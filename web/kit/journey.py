@@ -11,31 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 
 from device import age
 from device.cases import Case, CaseStore
 from device.errors import VigKitError
-from device.library import FINISHED, NotesStore, RecordingRow
+from device.library import FINISHED, RecordingRow
 from web.common.display import clock_text
-from web.kit.thumbnailer import Thumbnailer
-
-
-def _notes() -> NotesStore:
-    store: NotesStore = current_app.extensions["vigkit.notes"]
-    return store
-
-
-def _thumbnailer() -> Thumbnailer:
-    thumbnailer: Thumbnailer = current_app.extensions["vigkit.thumbnailer"]
-    return thumbnailer
+from web.kit.services import current_kit
 
 
 def thumb_url(row: RecordingRow, t_s: float = 0.0) -> str | None:
     """The timeline picture nearest ``t_s`` of a film, or None while it has none yet."""
     if row.state not in FINISHED:
         return None
-    strip = _thumbnailer().strip(row.id)
+    strip = current_kit().thumbnailer.strip(row.id)
     if not strip:
         return None
     n = min(range(len(strip)), key=lambda i: abs(strip[i].t_s - t_s))
@@ -79,7 +69,7 @@ def film_entry(row: RecordingRow, identities: Sequence[age.Identity]) -> dict[st
         "reflections": "",
     }
     try:
-        doc = _notes().load(row.id, identities).to_json()
+        doc = current_kit().notes.load(row.id, identities).to_json()
     except VigKitError:
         entry["readable"] = False
         return entry

@@ -31,9 +31,9 @@ from web.common.display import clock_text
 from web.common.films import film_fps, open_film
 from web.common.ranges import serve_file_like
 from web.common.security import wants_json
-from web.kit.services import current_identity, current_kit
 from web.kit.case_pages import home_case
 from web.kit.journey import thumb_url
+from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
 from web.kit.sync import badges as sync_badges
 
@@ -116,9 +116,9 @@ def _case_codes() -> dict[str, tuple[str, bool]]:
     if identity is None:
         return {}
     found = {}
-    for row in _kit().cases.registry.all():
+    for row in current_kit().cases.registry.all():
         try:
-            case = _kit().cases.load(row.id, [identity])
+            case = current_kit().cases.load(row.id, [identity])
         except VigKitError:  # a damaged case file must not hide the films
             continue
         found[case.id] = (case.code, case.consented)
