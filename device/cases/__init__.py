@@ -26,6 +26,7 @@ from device.cases.actions import (
     withdraw_consent,
 )
 from device.cases.erase import (
+    all_requests,
     erase_cycle,
     erase_film,
     finish_erasures,
@@ -58,6 +59,7 @@ __all__ = [
     "Question",
     "Registry",
     "UpgradeReport",
+    "all_requests",
     "assign_film",
     "check_can_film",
     "check_case_id",

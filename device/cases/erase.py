@@ -67,10 +67,16 @@ def queue_request(
 
 def pending_requests(registry: Registry) -> list[EraseRequest]:
     """Erase requests not yet carried to the office, oldest first (for sync)."""
+    return [r for r in all_requests(registry) if r.sent_at is None]
+
+
+def all_requests(registry: Registry) -> list[EraseRequest]:
+    """Every erase request, sent or not, oldest first: sync sends them all each time, so
+    the office's copy keeps every request until the office has acted on it."""
     with registry.index.transaction() as db:
         rows = db.execute(
             "SELECT seq, kind, case_id, recordings, cycle, requested_at, sent_at"
-            " FROM erase_requests WHERE sent_at IS NULL ORDER BY seq"
+            " FROM erase_requests ORDER BY seq"
         ).fetchall()
     return [
         EraseRequest(s, k, c, tuple(json.loads(r)), n, at, sent) for s, k, c, r, n, at, sent in rows
