@@ -1,5 +1,5 @@
 """``vigkit office …``: what the organisation's office runs (keygen, decrypt, encrypt,
-verify, export, serve).
+verify, retention, export, serve).
 
 Each command imports what it needs when it runs: ``decrypt`` and ``encrypt`` must start
 as fast as ``age`` does, so this module loads nothing heavy at import.
@@ -25,6 +25,15 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
     ver = osub.add_parser("verify", help="check a synced archive is complete and untouched")
     ver.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
     ver.set_defaults(func=verify_command)
+
+    ret = osub.add_parser(
+        "retention", help="apply the kits' erase requests and erase-by dates to the archive"
+    )
+    ret.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    ret.add_argument(
+        "--dry-run", action="store_true", help="say what would be removed; change nothing"
+    )
+    ret.set_defaults(func=retention_command)
 
     exp = osub.add_parser("export", help="decrypt the marked clips and stills, with a sheet")
     exp.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
@@ -164,6 +173,8 @@ def verify_command(args: argparse.Namespace) -> int:
         )
         for line in kit.problems:
             print(f"  PROBLEM: {line}")
+        for line in kit.erased:
+            print(f"  ERASED: {line}")
         for line in kit.flags:
             print(f"  FLAG: {line}")
         for line in kit.notes:
@@ -175,6 +186,36 @@ def verify_command(args: argparse.Namespace) -> int:
     }
     print(words[report.status])
     return report.status
+
+
+def retention_command(args: argparse.Namespace) -> int:
+    import contextlib
+    from datetime import UTC, datetime
+
+    from device.office import retention as ret
+    from device.office.archive import open_archive
+
+    lock = contextlib.nullcontext() if args.dry_run else ret.ArchiveLock(args.archive)
+    try:
+        with lock:
+            due = ret.plan(open_archive(args.archive), datetime.now(UTC).date())
+            if args.dry_run:
+                for item in due:
+                    print(f"would remove {item.kit.name}/{item.recording}: {item.reason}")
+                    print(f"  {len(item.files)} file(s): {', '.join(item.files)}")
+                print(f"Dry run: {len(due)} recording(s) would be removed; nothing was changed.")
+                return ret.OK
+            outcome = ret.apply(due, lambda: datetime.now(UTC))
+    except ret.RetentionBusy as e:
+        print(f"vigkit: {e.message}\n  {e.hint}", file=sys.stderr)
+        return ret.BUSY
+    for item in outcome.removed:
+        where = f"{item.kit.name}/{item.recording}"
+        print(f"removed {where} ({len(item.files)} file(s)): {item.reason}")
+    for line in outcome.problems:
+        print(f"  PROBLEM: {line}")
+    print(f"{len(outcome.removed)} recording(s) removed; each is in its kit's office-audit.jsonl.")
+    return ret.PROBLEMS if outcome.problems else ret.OK
 
 
 def export_command(args: argparse.Namespace) -> int:

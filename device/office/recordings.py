@@ -29,6 +29,7 @@ from device.library import notes_schema as schema
 from device.library.layout import is_recording_id
 from device.library.thumbs import unpack_thumbnails
 from device.media.thumbnails import Thumbnail
+from device.office import office_audit
 from device.office.archive import KitFolder, open_archive
 from device.sync.manifest import Manifest
 
@@ -146,7 +147,7 @@ class ArchiveRecordings:
         recordings = [
             ArchiveRecording(name, kit.path, manifest)
             for name, kit in kits.items()
-            for manifest in kit.manifests.values()
+            for manifest in _kept(kit)
         ]
         return sorted(recordings, key=lambda r: (r.id, r.kit), reverse=True)
 
@@ -165,9 +166,19 @@ class ArchiveRecordings:
     def _find(self, kit: str, rec_id: str) -> ArchiveRecording | None:
         with self._lock:
             folder = self._kits.get(kit)
-        if folder is None or rec_id not in folder.manifests:
+        if folder is None or rec_id not in {m.recording for m in _kept(folder)}:
             return None
         return ArchiveRecording(kit, folder.path, folder.manifests[rec_id])
+
+
+def _kept(kit: KitFolder) -> list[Manifest]:
+    """The kit folder's recordings but those ``vigkit office retention`` erased (their
+    manifests stay as evidence for verify; there is nothing left to show)."""
+    try:
+        gone = office_audit.erased(kit.path)
+    except ArchiveError:
+        gone = {}
+    return [m for m in kit.manifests.values() if m.recording not in gone]
 
 
 def read_notes(rec: ArchiveRecording, identities: Sequence[age.Identity]) -> Notes:

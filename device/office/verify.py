@@ -2,7 +2,9 @@
 
 For each kit folder: every file each manifest lists is there with its size and SHA-256;
 the audit log is one unbroken hash chain from its first row (``audit.json`` and the rows
-carried in manifests, which must agree); interrupted films are flagged. Returns a report
+carried in manifests, which must agree); interrupted films are flagged; a recording the
+kit asked to erase, or that ``vigkit office retention`` removed (``office-audit.jsonl``,
+whose chain is checked too), is named as erased, not missing. Returns a report
 whose ``status`` is the command's exit status: 0 intact, 1 problems, 3 intact but with
 interrupted films to look at.
 """
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 
 from device.errors import ArchiveError
 from device.library import AuditRow, sha256_file, verify_chain
+from device.office import office_audit
 from device.office.archive import KitFolder, unlisted_files
+from device.office.retention import read_erasures, recording_files
 from device.sync.manifest import parse_audit
 
 OK, PROBLEMS, FLAGGED = 0, 1, 3
@@ -29,6 +33,7 @@ class KitReport:
     problems: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # not damage, but worth a look
     notes: list[str] = field(default_factory=list)
+    erased: list[str] = field(default_factory=list)  # removed on purpose: not missing
 
 
 @dataclass
@@ -52,7 +57,11 @@ def verify(
     for kit in kits:
         report = KitReport(kit.name, recordings=len(kit.manifests))
         report.problems += kit.unreadable
+        gone = _erasures(kit, report)
         for manifest in kit.manifests.values():
+            if _erased(kit, manifest.recording, gone, report):
+                done += sum(f.size for f in manifest.files)
+                continue
             for entry in manifest.files:
                 tell(done, total, entry.name)
                 problem = _check_file(kit, entry.name, entry.size, entry.sha256)
@@ -73,6 +82,41 @@ def verify(
         reports.append(report)
     tell(total, total, "")
     return Report(reports)
+
+
+def _erasures(kit: KitFolder, report: KitReport) -> dict[str, str]:
+    """Recording id → why it may be absent: the office's log of what retention removed
+    (its chain checked) and the kit's erase requests (the kit erased it before the
+    office had it all, or retention has not run yet)."""
+    gone: dict[str, str] = {}
+    try:
+        erasures = read_erasures(kit)
+        rows = office_audit.read_log(kit.path)
+    except ArchiveError as e:
+        report.problems.append(e.message)
+        return gone
+    for req in erasures.requests if erasures else ():
+        for rec_id in req.recordings:
+            gone[rec_id] = f"erased on the kit ({req.kind}, {req.requested_at[:10]})"
+    report.problems += [f"{office_audit.OFFICE_AUDIT_NAME}: {p}" for p in verify_chain(rows)]
+    for row in rows:
+        gone[row.recording] = f"erased at the office on {row.at[:10]}: {row.detail['reason']}"
+    return gone
+
+
+def _erased(kit: KitFolder, rec_id: str, gone: dict[str, str], report: KitReport) -> bool:
+    """True when the recording was erased on purpose and none of its files is left."""
+    if rec_id not in gone:
+        return False
+    left = recording_files(kit, rec_id)
+    if left:
+        report.notes.append(
+            f"{rec_id}: the kit asked for it to be erased; "
+            "vigkit office retention removes it at its next run"
+        )
+        return False
+    report.erased.append(f"{rec_id}: {gone[rec_id]}")
+    return True
 
 
 def _check_file(kit: KitFolder, name: str, size: int, sha256: str) -> str | None:

@@ -8,8 +8,9 @@ Order matters, so an interruption at any point leaves an honest state:
 3. check every sent file on the remote (hash, or read back when the remote has none);
    only a file whose remote copy matches, and which did not change meanwhile, is marked
    verified. A mismatch is sent once more with ``--ignore-times`` and checked again;
-4. then each recording's manifest and the kit's audit file, sent and checked the same way;
-   only now is the recording "synced";
+4. then each recording's manifest, the kit's audit file and its erase requests and
+   erase-by dates (``erasures.json``, :mod:`device.sync.erasures`), sent and checked the
+   same way; only now is the recording "synced" and an erase request "sent";
 5. retention, if given, under the same lock.
 The web page can run this in-process (``Syncer.run(progress=…)``) and show
 :func:`device.sync.state.read_status`.
@@ -21,10 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from device.cases import Registry as CaseRegistry
+from device.cases import mark_sent
 from device.errors import SyncError, VerificationFailed
 from device.library import Library, atomic_write
 from device.sync import state as st
 from device.sync.diagnose import diagnose
+from device.sync.erasures import ERASURES_NAME, from_index
 from device.sync.manifest import AUDIT_NAME, Entry, Manifest, audit_json, manifest_name
 from device.sync.outbox import OutFile, collect, out_file, to_send, unchanged
 from device.sync.rclone import Rclone, Transfer
@@ -49,7 +53,8 @@ class SyncResult:
     resumed_after: str | None = None  # start of an earlier run that never finished
 
 
-AUDIT_OWNER = "-"  # the audit file's "recording" in the index's sync_files
+AUDIT_OWNER = "-"  # the audit and erasures files' "recording" in the index's sync_files
+META_ERASURES = "erasures_sent"  # the erasures file the office last verifiably got
 
 
 def remote_folder(remote: str, kit_id: str) -> str:
@@ -225,6 +230,7 @@ class Syncer:
             path = self._outbox / AUDIT_NAME
             atomic_write(path, audit_json(kit, rows))
             written.append((AUDIT_OWNER, path))
+        erasures = self._erasures(written)
         if not written:
             return
         tell(Progress("manifests", 0, len(written)))
@@ -239,3 +245,18 @@ class Syncer:
                 result.synced.append(rec_id)
         if since:
             index.set_meta(st.META_AUDIT_SEQ, str(rows[-1].seq))
+        if erasures is not None:
+            index.set_meta(META_ERASURES, erasures[0])
+            mark_sent(CaseRegistry(index), erasures[1])
+
+    def _erasures(self, written: list[tuple[str, Path]]) -> tuple[str, list[int]] | None:
+        """Write ``erasures.json`` to send when it differs from what the office has; its
+        body (to note once verified) and the requests it carries for the first time."""
+        erasures, unsent = from_index(self._library.index)
+        body = erasures.to_json().decode()
+        if erasures.empty or self._library.index.meta(META_ERASURES) == body:
+            return None
+        path = self._outbox / ERASURES_NAME
+        atomic_write(path, body.encode())
+        written.append((AUDIT_OWNER, path))
+        return body, unsent
