@@ -10,11 +10,14 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from device import cases
 from device.library import Library, verify_chain
 from device.office import office_audit
 from device.office import retention as ret
 from device.office.archive import open_archive
+from device.office.recordings import ArchiveRecordings, NotInArchive
 from device.sync.erasures import ERASURES_NAME
 from tests.recording.conftest import vigkit
 from tests.sync.conftest import CASE, KitFiles, Server, sftp, sync
@@ -166,3 +169,15 @@ def test_a_hand_made_erasures_file_cannot_reach_outside_its_folder(
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "erasures.json is damaged ('../../etc' is not a recording id)" in run.stderr
     assert {k: v for k, v in hashes(sftp.disk).items() if k in before} == before
+
+
+def test_the_office_page_no_longer_lists_an_erased_recording(archive: Path) -> None:
+    (kit,) = open_archive(archive)
+    rec_id = sorted(kit.manifests)[0]
+    page = ArchiveRecordings(archive)
+    assert rec_id in {r.id for r in page.all()}
+    due = ret.Due(kit, rec_id, "test", ret.recording_files(kit, rec_id))
+    assert ret.apply([due], lambda: datetime.now(UTC)).problems == []
+    assert rec_id not in {r.id for r in page.all()}
+    with pytest.raises(NotInArchive):
+        page.get(kit.name, rec_id)
