@@ -11,7 +11,6 @@ from device import age
 from device.cases import needs_upgrade, upgrade_from_notes
 from device.errors import WrongPassphrase
 from device.kit import Kit
-from device.recording import seal_interrupted
 from web.common.keyring import TooManyTries
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
