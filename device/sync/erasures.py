@@ -23,7 +23,7 @@ from typing import Any
 from device.cases import Registry, all_requests
 from device.errors import ArchiveError
 from device.library import Index
-from device.library.layout import RECORDING_ID
+from device.library.layout import is_recording_id
 
 FORMAT = "vigkit-erasures/1"
 ERASURES_NAME = "erasures.json"
@@ -111,6 +111,6 @@ def _request(r: dict[str, Any]) -> Request:
 
 
 def _rec(value: Any) -> str:
-    if not isinstance(value, str) or not RECORDING_ID.match(value):
+    if not isinstance(value, str) or not is_recording_id(value):
         raise ValueError(f"{value!r} is not a recording id")
     return value

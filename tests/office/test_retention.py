@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from device import cases
+from device.errors import ArchiveError
 from device.library import Library, verify_chain
 from device.office import office_audit
 from device.office import retention as ret
 from device.office.archive import open_archive
 from device.office.recordings import ArchiveRecordings, NotInArchive
-from device.sync.erasures import ERASURES_NAME
+from device.sync.erasures import ERASURES_NAME, parse_erasures
 from tests.recording.conftest import vigkit
 from tests.sync.conftest import CASE, KitFiles, Server, sftp, sync
 
@@ -169,6 +170,23 @@ def test_a_hand_made_erasures_file_cannot_reach_outside_its_folder(
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "erasures.json is damaged ('../../etc' is not a recording id)" in run.stderr
     assert {k: v for k, v in hashes(sftp.disk).items() if k in before} == before
+
+
+@pytest.mark.parametrize(
+    "rec_id",
+    ["20261128T090000Z-0123456789ab/../../etc", "20261128T090000Z-abcd\n", "../../etc"],
+)
+def test_an_id_with_a_tail_is_not_a_recording_id(rec_id: str) -> None:
+    """The whole text must be an id (fullmatch): a real id's prefix followed by a path
+    would otherwise reach the office's glob for the recording's files."""
+    doc = {
+        "format": "vigkit-erasures/1",
+        "kit": "kit",
+        "requests": [],
+        "erase_by": [{"recording": rec_id, "case": "x", "date": "2026-12-01"}],
+    }
+    with pytest.raises(ArchiveError, match="is not a recording id"):
+        parse_erasures(json.dumps(doc).encode(), "erasures.json")
 
 
 def test_the_office_page_no_longer_lists_an_erased_recording(archive: Path) -> None:
