@@ -28,6 +28,19 @@ class AuditRow:
     prev: str
     hash: str
 
+    @classmethod
+    def from_json(cls, r: dict[str, Any]) -> AuditRow:
+        """A row as ``asdict`` wrote it to JSON; KeyError, TypeError or ValueError if not."""
+        return cls(
+            int(r["seq"]),
+            str(r["at"]),
+            str(r["event"]),
+            str(r["recording"]),
+            dict(r["detail"]),
+            str(r["prev"]),
+            str(r["hash"]),
+        )
+
 
 def row_hash(prev: str, at: str, event: str, recording: str, detail_json: str) -> str:
     payload = json.dumps([prev, at, event, recording, detail_json], separators=(",", ":"))

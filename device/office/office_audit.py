@@ -35,18 +35,7 @@ def read_log(folder: Path) -> list[AuditRow]:
     rows = []
     for n, line in enumerate(lines, 1):
         try:
-            r = json.loads(line)
-            rows.append(
-                AuditRow(
-                    int(r["seq"]),
-                    str(r["at"]),
-                    str(r["event"]),
-                    str(r["recording"]),
-                    dict(r["detail"]),
-                    str(r["prev"]),
-                    str(r["hash"]),
-                )
-            )
+            rows.append(AuditRow.from_json(json.loads(line)))
         except (KeyError, TypeError, ValueError) as e:
             raise ArchiveError(f"{OFFICE_AUDIT_NAME} line {n} is damaged ({e})") from e
     return rows

@@ -89,7 +89,7 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
             state=str(doc["state"]),
             duration_s=float(doc.get("duration_s", 0.0)),
             files=files,
-            audit=tuple(_row(r) for r in doc.get("audit", [])),
+            audit=tuple(AuditRow.from_json(r) for r in doc.get("audit", [])),
             written_at=str(doc.get("written_at", "")),
         )
     except (KeyError, TypeError, ValueError) as e:
@@ -99,7 +99,7 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
 def parse_audit(data: bytes, where: str) -> tuple[str, list[AuditRow]]:
     doc = _load(data, where, AUDIT_FORMAT)
     try:
-        return str(doc["kit"]), [_row(r) for r in doc["rows"]]
+        return str(doc["kit"]), [AuditRow.from_json(r) for r in doc["rows"]]
     except (KeyError, TypeError, ValueError) as e:
         raise ArchiveError(f"{where} is not a complete audit file ({e})") from e
 
@@ -112,15 +112,3 @@ def _load(data: bytes, where: str, fmt: str) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != fmt:
         raise ArchiveError(f"{where} is not a {fmt} file")
     return doc
-
-
-def _row(r: dict[str, Any]) -> AuditRow:
-    return AuditRow(
-        int(r["seq"]),
-        str(r["at"]),
-        str(r["event"]),
-        str(r["recording"]),
-        dict(r["detail"]),
-        str(r["prev"]),
-        str(r["hash"]),
-    )
