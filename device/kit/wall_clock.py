@@ -208,6 +208,13 @@ def ntp_recently() -> bool:
     return _ntp_in(int(time.monotonic() // 30))
 
 
+def ntp_of(setter: ClockSetter) -> Callable[[], bool]:
+    """Whether NTP keeps the kit's clock: only when the kit's clock is this computer's,
+    set through timedated (``vigkit run``); the demo's own clock and tests' fakes have none,
+    and asking would reach this computer's timedatectl."""
+    return ntp_recently if isinstance(setter, TimedatectlSetter) else lambda: False
+
+
 def clock_trust(
     data: DataDir,
     jump_days: float,

@@ -101,7 +101,10 @@ def test_an_hour_long_film_opens_and_seeks_with_few_requests(page: Page, served:
     duration = page.locator("video").evaluate("v => v.duration")
     assert duration == pytest.approx(LONG_FILM_S, abs=1)
     assert len(opened) <= 3, opened
-    assert sum(r.sent for r in opened) < 2_000_000, opened
+    # Every range is answered whole (WebKit needs it, web.common.ranges): the player reads
+    # ahead what it buffers — a few MB, as from a plain file served statically (bench
+    # playback) — and never the 3.8 GB film.
+    assert sum(r.sent for r in opened) < 40_000_000, opened
 
     films.clear()
     seek_ms = page.locator("video").evaluate(

@@ -16,6 +16,7 @@ from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
 from device.kit import Kit
+from device.kit.wall_clock import ntp_of
 from device.library import NotesStore
 from web.common.films import Layouts
 from web.common.keyring import Keyring
@@ -107,7 +108,7 @@ def create_app(
         sealer=Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick),
         layouts=layouts,
         notes=NotesStore(kit.library.data, kit.library.index, kit.library.audit),
-        sync=SyncRunner(kit, sync or SyncSettings()),
+        sync=SyncRunner(kit, sync or SyncSettings(), ntp=ntp_of(settings.set_clock)),
         settings=settings,
         allow_downloads=allow_downloads,
     )

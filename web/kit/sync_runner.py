@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,12 @@ class SyncSettings:
 class SyncRunner:
     """One in-process sync at a time; remembers how the page's last attempt ended."""
 
-    def __init__(self, kit: Kit, settings: SyncSettings) -> None:
+    def __init__(
+        self, kit: Kit, settings: SyncSettings, *, ntp: Callable[[], bool] = lambda: False
+    ) -> None:
         self.settings = settings
         self.kit = kit
+        self._ntp = ntp
         self._guard = threading.Lock()
         self._thread: BackgroundThread | None = None
         self.progress: Progress | None = None
@@ -102,7 +106,7 @@ class SyncRunner:
     def retention(self) -> Retention:
         """Retention on this kit, judging the clock as the kit's own (NTP or a phone)."""
         library = self.kit.library
-        trust = wall_clock.clock_trust(library.data, self.settings.clock_jump_days)
+        trust = wall_clock.clock_trust(library.data, self.settings.clock_jump_days, ntp=self._ntp)
         return Retention(library=library, retention_days=self.settings.retention_days, trust=trust)
 
     def _tell(self, progress: Progress) -> None:
