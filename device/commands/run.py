@@ -14,7 +14,6 @@ import argparse
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from device.kit.assembly import Kit, open_kit
 from device.kit.panel import Panel
 from device.kit.wall_clock import TimedatectlSetter, clock_trust
 from device.recording import RecorderState, Status
+from device.threads import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,7 @@ class Appliance:
 
         def after(status: Status) -> None:
             if status.state == RecorderState.IDLE:
-                see = threading.Thread(
-                    target=lambda: trust.see(datetime.now(UTC)), name="vigkit-clock", daemon=True
-                )
+                see = BackgroundThread(lambda: trust.see(datetime.now(UTC)), name="vigkit-clock")
                 see.start()
 
         self.kit.recorder.subscribe(after)
