@@ -102,10 +102,16 @@ def apply_op(doc: dict[str, Any], op: Any, today: date, *, system: bool = False)
     handler(doc, op, today)
 
 
-def _question(doc: dict[str, Any], op: Op, today: date) -> None:
-    text = _text("the helping question", op.get("text"), MAX_QUESTION).strip()
+def check_question(value: Any) -> str:
+    """A helping question as typed, trimmed, or a refusal (empty, not text, too long)."""
+    text = _text("the helping question", value, MAX_QUESTION).strip()
     if not text:
-        raise CaseError("the helping question is empty")
+        raise CaseError("the helping question is empty", hint="Write it in the parent's own words.")
+    return text
+
+
+def _question(doc: dict[str, Any], op: Op, today: date) -> None:
+    text = check_question(op.get("text"))
     n = op.get("cycle", doc["cycles"][-1]["n"])
     cycle = next((c for c in doc["cycles"] if c["n"] == n), None)
     if cycle is None:

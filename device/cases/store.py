@@ -134,7 +134,15 @@ class CaseStore:
         recipients: Sequence[age.Recipient],
     ) -> Case:
         """The practitioner starts the next cycle now (the question carries forward
-        unless a new one is given)."""
+        unless a new one is given). Refused, counting nothing, for a closed case, past
+        the last cycle, or with a question that cannot be kept."""
+        if question is not None and question.strip():
+            question = schema.check_question(question)  # checked before the count moves
+        case = self.load(case_id, identities)
+        if not case.is_open:
+            raise CaseError(f"case {case.code} is closed", hint="Reopen it first.")
+        if case.current_cycle.n >= schema.MAX_CYCLES:
+            raise CaseError(f"a case can have at most {schema.MAX_CYCLES} cycles")
         n = self.registry.advance_cycle(case_id)
         op: dict[str, Any] = {"op": "question", "text": question, "cycle": n}
         return self.apply(case_id, [op] if question else [], identities, recipients)

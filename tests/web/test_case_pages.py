@@ -3,6 +3,7 @@ and Record, refusals that keep what was typed, Change case, erase confirmed by t
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from device import age
 from device.kit.assembly import Kit
-from tests.web.web_helpers import csrf, make_kit
+from tests.web.web_helpers import csrf, make_kit, unlock
+from web.kit import KitApp
 
 CONSENT = {
     "given_on": date.today().isoformat(),
@@ -151,3 +154,126 @@ def test_withdraw_and_erase_a_cycle_and_an_unassigned_film(unlocked: FlaskClient
     assert kit.cases.registry.current() is None
     home = unlocked.get("/").get_data(as_text=True)
     assert "No case chosen" in home
+
+
+def _case_of(where: str) -> str:
+    return where.rsplit("/", 1)[1]
+
+
+def _post(client: FlaskClient, path: str, **form: str) -> tuple[int, str, str]:
+    form["csrf_token"] = csrf(client, "/")
+    answer = client.post(path, data=form)
+    return answer.status_code, answer.headers.get("Location", ""), answer.get_data(as_text=True)
+
+
+def _problem_next_to(page: str, field: str) -> str:
+    """The sentence shown for ``field``, which must point at it (aria-describedby)."""
+    assert re.search(rf'aria-invalid="true" aria-describedby="[^"]*\b{field}-problem"', page)
+    found = re.search(rf'<p class="problem" id="{field}-problem" role="alert">([^<]*)</p>', page)
+    assert found, page
+    return html.unescape(found.group(1))
+
+
+def test_the_helping_question_is_refined_and_its_history_shown(
+    unlocked: FlaskClient, kit: Kit
+) -> None:
+    case_id = _case_of(_new_case(unlocked)[1])
+    status, where, _ = _post(unlocked, f"/case/{case_id}/question", question="Who starts play?")
+    assert status == 303 and where == f"/case/{case_id}#question"
+    page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    assert "“Who starts play?”" in page
+    assert "How the question was worded before" in page
+    assert f'“Jo and Sam enjoying play” <span class="hint">({date.today()})' in page
+    long = "Why " * 130
+    status, _, page = _post(unlocked, f"/case/{case_id}/question", question=long)
+    assert status == 400 and "too long" in _problem_next_to(page, "question")
+    assert long.strip() in page  # what was typed comes back
+    case = kit.cases.load(case_id, kit_ids(unlocked))
+    assert [q.text for q in case.cycles[0].questions] == [
+        "Jo and Sam enjoying play",
+        "Who starts play?",
+    ]
+
+
+def test_the_next_cycle_starts_when_the_practitioner_says_so(
+    unlocked: FlaskClient, kit: Kit
+) -> None:
+    case_id = _case_of(_new_case(unlocked)[1])
+    first = _film(kit)
+    status, _, page = _post(unlocked, f"/case/{case_id}/next-cycle", next_question="x" * 501)
+    assert status == 400 and "too long" in _problem_next_to(page, "next_question")
+    assert kit.cases.registry.get(case_id).cycle == 1  # type: ignore[union-attr]
+    status, _, _ = _post(unlocked, f"/case/{case_id}/next-cycle", next_question="Who leads?")
+    assert status == 303
+    second = _film(kit)
+    assert (kit.library.index.get(first).cycle, kit.library.index.get(second).cycle) == (1, 2)
+    page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    assert page.index('id="cycle-2"') < page.index("“Who leads?”") < page.index('id="cycle-1"')
+    assert "Start cycle 3" in page
+    # carried forward: the form offers the question as it is
+    assert _post(unlocked, f"/case/{case_id}/next-cycle", next_question="Who leads?")[0] == 303
+    case = kit.cases.load(case_id, kit_ids(unlocked))
+    assert [c.question for c in case.cycles] == [
+        "Jo and Sam enjoying play",
+        "Who leads?",
+        "Who leads?",
+    ]
+
+
+def test_closing_starts_the_erase_clock_and_reopening_stops_it(
+    unlocked: FlaskClient, kit: Kit
+) -> None:
+    case_id = _case_of(_new_case(unlocked)[1])
+    filmed = _film(kit)
+    page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    assert "its films are erased 2 months after this day" in page
+    future = (date.today() + timedelta(days=2)).isoformat()
+    status, _, page = _post(unlocked, f"/case/{case_id}/close", closed_on=future)
+    assert status == 400 and "day still to come" in _problem_next_to(page, "closed_on")
+    assert f'value="{future}"' in page and kit.cases.registry.get(case_id).closed_on is None  # type: ignore[union-attr]
+    status, _, page = _post(unlocked, f"/case/{case_id}/close", closed_on="2026-01-31")
+    assert status == 303
+    page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    assert "closed 2026-01-31" in page and "Its films are erased by 2026-03-31." in page
+    assert kit.library.index.get(filmed).erase_by == "2026-03-31"
+    assert "Start cycle 2" not in page and "Refine the helping question" not in page
+    assert _post(unlocked, f"/case/{case_id}/reopen")[0] == 303
+    assert kit.library.index.get(filmed).erase_by is None
+    assert "Close the case" in unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+
+
+def test_case_notes_from_two_phones_are_never_overwritten(
+    unlocked: FlaskClient, kit: Kit, app: object
+) -> None:
+    case_id = _case_of(_new_case(unlocked)[1])
+    other = app.test_client()  # type: ignore[attr-defined]
+    assert unlock(other) == 302
+    seen = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]{64})"', seen)
+    assert base is not None
+    assert (
+        _post(other, f"/case/{case_id}/notes", notes="Met at home.", base=base.group(1))[0] == 303
+    )
+    status, _, page = _post(unlocked, f"/case/{case_id}/notes", notes="Mine.", base=base.group(1))
+    assert status == 409
+    assert "Someone else changed this case's notes" in _problem_next_to(page, "notes")
+    assert ">Mine.</textarea>" in page and "Met at home.</blockquote>" in page
+    assert kit.cases.load(case_id, kit_ids(unlocked)).notes == "Met at home."
+    now = re.search(r'name="base" value="([0-9a-f]{64})"', page)
+    assert now is not None and now.group(1) != base.group(1)
+    both = "Met at home.\nMine."
+    assert _post(unlocked, f"/case/{case_id}/notes", notes=both, base=now.group(1))[0] == 303
+    assert kit.cases.load(case_id, kit_ids(unlocked)).notes == both
+    long = "Notes, ".join(["é"] * 2_400)  # close to the 20,000 characters notes may hold
+    fresh = re.search(r'name="base" value="([0-9a-f]{64})"', unlocked.get(f"/case/{case_id}").text)
+    assert fresh is not None
+    assert _post(unlocked, f"/case/{case_id}/notes", notes=long, base=fresh.group(1))[0] == 303
+    assert kit.cases.load(case_id, kit_ids(unlocked)).notes == long
+
+
+def kit_ids(client: FlaskClient) -> list[age.Identity]:
+    app = client.application
+    assert isinstance(app, KitApp)
+    held = app.services.keyring.held_identity()
+    assert held is not None
+    return [held]

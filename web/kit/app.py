@@ -23,6 +23,7 @@ from web.common.keyring import Keyring
 from web.common.security import wants_json
 from web.kit import (
     auth,
+    case_edit,
     case_pages,
     cases,
     cycle_review,
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     notes_api,
     cases,
     case_pages,
+    case_edit,
     erase_pages,
     cycle_review,
     media,

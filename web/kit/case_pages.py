@@ -8,6 +8,8 @@ actions is ``web.kit.cases``; both go through ``device.cases``.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -91,19 +93,31 @@ def create() -> Response | tuple[str, int]:
 def view(case_id: str) -> str:
     store = current_kit().cases
     case = store.load(cases.check_case_id(case_id), _ids())
-    return _view(case)
+    return render_case(case)
 
 
-def _view(case: Case, problem: str | None = None, typed: str = "") -> str:
+def render_case(
+    case: Case, *, errors: dict[str, str] | None = None, typed: dict[str, str] | None = None
+) -> str:
+    """The case view; ``errors`` by field name (shown next to it), ``typed``: a refused
+    form's words, shown as they were typed instead of the case's own."""
     store = current_kit().cases
     return render_template(
         "case.html",
         case=case,
         cycles=journey(store, case, _ids()),
         current=store.registry.current() == case.id,
-        problem=problem,
-        typed=typed,
+        errors=errors or {},
+        typed=typed or {},
+        notes_base=notes_fingerprint(case.notes),
+        today=store.today().isoformat(),
     )
+
+
+def notes_fingerprint(text: str) -> str:
+    """What the case notes form sends back to say which notes it was based on (not the
+    notes themselves: a long note sent twice would not fit in one form)."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @bp.get("/case/<case_id>/consent")

@@ -93,6 +93,7 @@ def journey(store: CaseStore, case: Case, identities: Sequence[age.Identity]) ->
                 "n": cycle.n,
                 "started_on": cycle.started_on,
                 "question": cycle.question,
+                "questions": cycle.questions,  # oldest first: how it was refined
                 "films": films,
                 "reviewed": any(f["review_done"] for f in films),
                 "current": cycle.n == case.current_cycle.n,

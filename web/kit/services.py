@@ -31,7 +31,9 @@ Control = Callable[[Callable[[], Any]], Any]
 # Polling, the preview and thumbnails are not "activity": a page left open must still
 # lock itself.
 PASSIVE_ENDPOINTS = frozenset({"pages.status", "pages.preview", "pages.thumb", "static"})
-MAX_FORM_BYTES = 16 * 1024
+# the case notes (20,000 characters) fit, URL-encoded; waitress keeps request bodies
+# under 64 KiB in memory (web.common.serving), so this stays below that
+MAX_FORM_BYTES = 62 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
