@@ -19,6 +19,7 @@ from __future__ import annotations
 from device.cases.actions import (
     assign_film,
     check_can_film,
+    check_film_consented,
     confirm_code,
     erase_case,
     new_case,
@@ -63,6 +64,7 @@ __all__ = [
     "assign_film",
     "check_can_film",
     "check_case_id",
+    "check_film_consented",
     "confirm_code",
     "erase_case",
     "erase_cycle",

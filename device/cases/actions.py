@@ -14,7 +14,7 @@ from device.cases import erase, schema
 from device.cases.model import Case
 from device.cases.store import CaseStore
 from device.errors import CaseError, ConsentMissing
-from device.library import FINISHED, check_recording_id
+from device.library import FINISHED, check_recording_id, require_assigned
 
 StopRecording = Callable[[str], None]  # stop (and wait for) the recording of this case id
 
@@ -62,6 +62,19 @@ def assign_film(
     store.registry.assign(rec_id, case_id, case.current_cycle.n)
     store.library.audit.append("film assigned", rec_id, case=case_id, cycle=case.current_cycle.n)
     return case
+
+
+def check_film_consented(store: CaseStore, rec_id: str) -> None:
+    """Refuse to clip, export or review a film held as Unassigned, or one whose case has
+    no consent (recorded, not withdrawn): a 409 with the sentence. Needs no key."""
+    row = store.library.index.get(check_recording_id(rec_id))
+    require_assigned(row.held)
+    case = store.registry.get(row.case_id) if row.case_id else None
+    if case is not None and not case.consented:
+        raise ConsentMissing(
+            "consent has not been recorded for this film's case, so it cannot be clipped,"
+            " exported or shown in a review",
+        )
 
 
 def confirm_code(case: Case, typed: object) -> None:

@@ -379,3 +379,34 @@ def test_an_erasure_cut_short_by_a_power_cut_is_finished_at_start(kit: Kit, phon
     kit.library.index.update(rec_id, state=State.DELETED)  # the row marked, then the cut
     assert cases.finish_erasures(kit.library) == len(left)
     assert _files_of(kit, rec_id) == []
+
+
+def test_a_film_whose_case_has_no_consent_is_not_clipped_exported_or_reviewed(
+    kit: Kit, phone: Phone
+) -> None:
+    """As a film from before cases lands after the upgrade, when its old notes had a case
+    code but no consent: in the case, and refused (409) until the case's consent is in."""
+    rec_id = _film(kit)
+    status, made = phone.post("/cases", {"code": "F-0500"})
+    case_id = made["case"]["id"]
+    kit.cases.registry.assign(rec_id, case_id, 1)  # what the upgrade does with such a film
+    ops = [{"op": "add", "list": "clips", "item": {"in": 0.2, "out": 1.0}}]
+    _, notes = phone.post(f"/recordings/{rec_id}/notes", {"ops": ops})
+    clip = notes["notes"]["clips"][0]["id"]
+    sentence = "Consent has not been recorded for this film's case"
+    for status, body in (
+        phone.post(f"/recordings/{rec_id}/clips/{clip}/export", {}),
+        phone.post(f"/recordings/{rec_id}/stills", {"t": 0.5}),
+        phone.get(f"/recordings/{rec_id}/review"),
+        phone.get(f"/case/{case_id}/cycles/1/review"),
+    ):
+        assert status == 409 and body["error"].startswith(sentence), body
+    made_files = [p.name for p in kit.library.data.recordings.glob(f"{rec_id}.*")]
+    assert not [n for n in made_files if "clip-" in n or "still-" in n], made_files
+    film_page = phone.client.get(f"/recordings/{rec_id}").get_data(as_text=True)
+    assert "Record the consent for case F-0500" in film_page
+    assert f'href="/case/{case_id}/consent"' in film_page
+    assert phone.post(f"/cases/{case_id}/consent", {"consent": CONSENT})[0] == 200
+    status, body = phone.post(f"/recordings/{rec_id}/clips/{clip}/export", {})
+    assert status == 200 and body["notes"]["clips"][0]["file"], body
+    assert phone.get(f"/case/{case_id}/cycles/1/review")[0] == 200

@@ -125,7 +125,7 @@ def test_ops_change_the_notes_and_answer_with_the_new_document(phone: Phone) -> 
     [
         ({"ops": [_set("case.code", "Jane Smith")]}, "does not look like a case code"),
         ({"ops": [_set("case.cycle", 99)]}, "whole number from 1 to 20"),
-        ({"ops": [_set("consent.given_on", "yesterday")]}, "must be a date"),
+        ({"ops": [_set("consent.given_on", "2026-11-01")]}, "recorded for the whole case"),
         ({"ops": [_add("marks", {"t": 1, "principle": "Shouting"})]}, "not one of this kit"),
         ({"ops": [_add("clips", {"in": 3, "out": 2})]}, "out point must be after"),
         ({"ops": [_add("clips", {"in": 1, "out": 2, "file": "x"})]}, "has no field file"),
@@ -310,33 +310,28 @@ def test_downloads_are_off_unless_allowed_and_each_one_is_audited(
         allowing.close()
 
 
-def test_the_list_shows_case_cycle_consent_and_filters_by_case(
+def test_the_list_and_the_film_page_show_the_case_and_its_consent(
     phone: Phone, film: tuple[Kit, str]
 ) -> None:
     kit, rec_id = film
-    phone.ops(_set("case.code", "F-0231"), _set("case.cycle", 2))
     page = phone.client.get("/recordings").get_data(as_text=True)
-    # the list names the case and cycle the film is filed in (#14: the kit's helper case,
-    # cycle 1), not the film's own notes fields; the film page still shows those
+    # the list names the case and cycle the film is filed in (#14: the kit's helper case)
     assert "Case F-0231 · cycle 1" in page
     assert "No consent recorded" not in page  # the list follows the case's consent
+    row = kit.library.index.get(rec_id)
     film_page = phone.client.get(f"/recordings/{rec_id}").get_data(as_text=True)
-    assert "F-0231" in film_page and "cycle 2" in film_page
-    assert "No consent recorded" in film_page  # the film's own Notes fields (issue #5)
-
-    status, body = phone.ops(
-        _set("consent.given_on", "2026-11-01"),
-        _set("consent.stops_on_request", True),
-        _set("consent.case_closed_on", "2026-12-31"),
+    # the film page shows its case's consent, with a link to the case; no consent of its own
+    assert f'<a href="/case/{row.case_id}">Case F-0231</a> · cycle 1 · consent recorded on' in (
+        film_page
     )
-    assert status == 200
-    assert body["notes"]["consent_recorded"] is True
-    assert body["notes"]["consent"]["erase_by"] == "2027-02-28"  # two months on, the kit's rule
-    row = kit.library.index.get(rec_id)  # a film in a case takes the case's erase-by (#14)
-    assert row.case_id is not None
-    assert row.erase_by == kit.cases.registry.get(row.case_id).erase_by  # type: ignore[union-attr]
+    assert "No consent recorded" not in film_page and 'id="tab-consent"' not in film_page
+    assert 'data-field="consent.' not in film_page and 'data-field="case.code"' not in film_page
+    status, body = phone.ops(
+        _set("consent.given_on", "2026-11-01"), _set("consent.stops_on_request", True)
+    )
+    assert status == 400 and "recorded for the whole case" in body["error"]
+    assert phone.notes()["consent"] is None and phone.notes()["consent_recorded"] is False
     page = phone.client.get("/recordings").get_data(as_text=True)
-    assert "No consent recorded" not in page
     assert 'option value="F-0231"' in page
     assert rec_id in phone.client.get("/recordings?case=F-0231").get_data(as_text=True)
     # an unknown case shows every film, and never repeats what was asked

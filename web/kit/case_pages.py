@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from device import cases
 from device.cases import Case
 from device.errors import VigKitError
+from device.library import RecordingRow
 from web.kit.case_forms import consent_from_form, form_values
 from web.kit.cases import _ids
 from web.kit.journey import journey, thumb_url
@@ -168,6 +169,23 @@ def _next_cycle(case: Case | None) -> int | None:
     n = case.current_cycle.n
     index, films = current_kit().kit.library.index, current_kit().cases.registry.films(case.id, n)
     return n + 1 if any(index.get(f).review_done for f in films) else n
+
+
+def film_case(row: RecordingRow) -> dict[str, object]:
+    """What the film page says about the case a film belongs to: the case, its cycle
+    and that cycle's helping question, and whether the case's consent is recorded (with
+    where to record it). Consent belongs to the case; a film has none of its own."""
+    if row.case_id is None:
+        return {"case": None, "held": row.held}
+    try:
+        case = current_kit().cases.load(row.case_id, _ids())
+    except VigKitError:  # a damaged case file must not hide the film
+        return {"case": None, "held": row.held, "unreadable": True}
+    cycle = next((c for c in case.cycles if c.n == row.cycle), case.current_cycle)
+    link = None
+    if not case.consented and case.is_open and case.consent is None:
+        link = url_for("case_pages.consent_page", case_id=case.id)
+    return {"case": case, "cycle": cycle.n, "question": cycle.question, "consent_link": link}
 
 
 HTML_PAGES = frozenset(

@@ -51,6 +51,7 @@ def page(case_id: str, n: int) -> str:
         raise CaseError(
             f"cycle {n} of case {case.code} has no film yet", hint="Film this cycle first."
         )
+    cases.check_film_consented(store, films[-1])  # the case's consent covers every film
     items: list[dict[str, Any]] = []
     for rec_id in films:
         items.extend(playlist(load_notes(rec_id).to_json(), rec_id))

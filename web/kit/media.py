@@ -16,6 +16,7 @@ from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from device import age
+from device.cases import check_film_consented
 from web.common.errors import Missing, Refused
 from web.common.ranges import serve_file_like
 from web.kit.notes_api import identity, load_notes
@@ -82,6 +83,7 @@ def download(rec_id: str, kind: str, item_id: str) -> Response:
             " the allow_downloads setting.",
         )
     rec_id, item = exported(rec_id, kind, item_id)
+    check_film_consented(current_kit().cases, rec_id)
     name = str(item["file"])  # clip-2.mp4: no case code, no name
     # one row per download, not per range request of it (a resumed download asks again)
     if request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):

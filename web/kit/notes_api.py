@@ -4,7 +4,8 @@ The page never sends a whole document: it sends a list of small operations (set 
 add, update or delete one mark, clip or still by id), which ``NotesStore.apply`` applies
 under a lock to the *latest* stored notes. Two phones editing at once therefore both
 keep their edits; each answer carries the new document and its revision, so a page
-shows what the other phone did too. Refusals are sentences (400), an id that is not
+shows what the other phone did too. Consent is the case's, never a film's: a change to a
+film's ``consent`` fields is refused. Refusals are sentences (400), an id that is not
 there (any more) is a 404 saying so, and nothing is a 500.
 """
 
@@ -19,6 +20,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 from werkzeug.wrappers import Response
 
 from device import age
+from device.cases import check_film_consented
 from device.errors import NotesError
 from device.library import Notes, check_recording_id, exports
 from device.library.notes import load_principles
@@ -67,6 +69,7 @@ def change(rec_id: str) -> Response:
     ops = body.get("ops")
     if not isinstance(ops, list) or not ops or len(ops) > MAX_OPS:
         raise NotesError(f"send the changes as a list of 1 to {MAX_OPS} operations")
+    _no_film_consent(ops)
     rec_id = check_recording_id(rec_id)
     current_kit().kit.library.index.get(rec_id)
     try:
@@ -87,6 +90,7 @@ def export_clip(rec_id: str, clip_id: str) -> Response:
     notes = load_notes(rec_id)
     _item_or_404(notes, "clips", clip_id)
     page = current_kit()
+    check_film_consented(page.cases, notes.rec_id)
     done = exports.export_clip(
         page.kit.library,
         page.notes,
@@ -111,6 +115,7 @@ def add_still(rec_id: str) -> Response:
         raise NotesError("the caption must be text")
     notes = load_notes(rec_id)
     page = current_kit()
+    check_film_consented(page.cases, notes.rec_id)
     done = exports.export_still(
         page.kit.library,
         page.notes,
@@ -121,6 +126,17 @@ def add_still(rec_id: str) -> Response:
         caption=caption,
     )
     return answer(done)
+
+
+def _no_film_consent(ops: Sequence[Any]) -> None:
+    """Consent belongs to the case, agreed before filming: no film records its own (the
+    notes keep the field only for films from before cases, which the upgrade reads)."""
+    for op in ops:
+        if isinstance(op, Mapping) and str(op.get("field", "")).startswith("consent."):
+            raise NotesError(
+                "consent is recorded for the whole case, not for one film",
+                hint="Open the film's case and record the consent there, with the parent.",
+            )
 
 
 def _json_object() -> dict[str, Any]:

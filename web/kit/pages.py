@@ -31,7 +31,7 @@ from web.common.display import clock_text
 from web.common.films import film_fps, open_film
 from web.common.ranges import serve_file_like
 from web.common.security import wants_json
-from web.kit.case_pages import home_case
+from web.kit.case_pages import film_case, home_case
 from web.kit.journey import thumb_url
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
@@ -137,12 +137,6 @@ def film(rec_id: str) -> str:
         abort(401)
     notes = page.notes.load(row.id, [identity])
     card = _card(row, notes, _corrections(), _case_codes())
-    # The film page's Notes tab still edits the film's own case fields (issue #5); its
-    # title line shows those, as the tab does, until that tab moves to the case.
-    card["case"], card["cycle"] = (
-        notes.doc["case"].get("code") or "",
-        notes.doc["case"].get("cycle"),
-    )
     strip = page.thumbnailer.strip(row.id) if card["playable"] else None
     thumbs = [
         (t.t_s, clock_text(t.t_s), url_for("pages.thumb", rec_id=row.id, n=n))
@@ -152,6 +146,7 @@ def film(rec_id: str) -> str:
     return render_template(
         "film.html",
         film=card,
+        filed=film_case(row),
         thumbs=thumbs,
         thumbs_ready=strip is not None,
         notes=notes.to_json(),
@@ -226,7 +221,6 @@ def _card(
         "cycle": row.cycle if code else None,
         "held": row.held,
         "notes_readable": notes is not None,
-        "consent": notes is not None and notes.consent_recorded,  # the film page's own tab
         "case_consent": consented,
         "review_done": row.review_done,
         "skipped_frames": row.dropped_frames,  # the camera's, under load (finding 10)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, url_for
 
-from device.library import require_assigned
+from device.cases import check_film_consented
 from web.common.display import PROMPTS
 from web.kit.notes_api import load_notes
 from web.kit.services import current_kit
@@ -44,9 +44,7 @@ def playlist(doc: dict[str, Any], rec_id: str) -> list[dict[str, str]]:
 @bp.get("/recordings/<rec_id>/review")
 def page(rec_id: str) -> str:
     notes = load_notes(rec_id)
-    require_assigned(
-        current_kit().kit.library.index.get(notes.rec_id).held
-    )  # never an Unassigned film
+    check_film_consented(current_kit().cases, notes.rec_id)  # never Unassigned, never unconsented
     doc = notes.to_json()
     return render_template(
         "review.html",

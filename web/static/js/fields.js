@@ -1,7 +1,7 @@
-// The typed fields of the notes and the consent record. Each field saves itself: a set
-// operation a moment after typing stops, and when it is left. A field someone is typing
-// in is never overwritten; the others follow the latest notes (another phone's edits,
-// or the erase-by date the kit works out from the date the case closed).
+// The typed fields of the film's own notes (its notes, the parent's reflections, review
+// done). Each field saves itself: a set operation a moment after typing stops, and when
+// it is left. A field someone is typing in is never overwritten; the others follow the
+// latest notes (another phone's edits).
 
 import { change, notes, onNotes, say } from "./notes.js";
 
@@ -10,14 +10,7 @@ const TYPING_MS = 1200;
 const pending = new Map();
 
 function valueOf(input) {
-  const kind = input.dataset.kind;
   if (input.type === "checkbox") return input.checked;
-  if (kind === "tristate") {
-    const chosen = document.querySelector(`input[name="${input.name}"]:checked`);
-    return chosen?.value === "yes" ? true : chosen?.value === "no" ? false : null;
-  }
-  if (kind === "int") return input.value === "" ? null : Number(input.value);
-  if (input.type === "date") return input.value || null;
   return input.value;
 }
 
@@ -29,10 +22,7 @@ function lookup(doc, field) {
 
 function show(input, value) {
   if (input.type === "checkbox") input.checked = Boolean(value);
-  else if (input.dataset.kind === "tristate") {
-    const wanted = value === true ? "yes" : value === false ? "no" : "";
-    input.checked = input.value === wanted;
-  } else input.value = value ?? "";
+  else input.value = value ?? "";
 }
 
 function problemFor(input, text) {
@@ -71,19 +61,11 @@ async function save(input) {
   if (saved && !pending.get(field)) refresh(notes());
 }
 
-function drawConsent(doc) {
-  const flags = document.querySelectorAll("[data-no-consent]");
-  for (const flag of flags) flag.hidden = doc.consent_recorded;
+// The consent and the case belong to the case (its own page); of the notes, only the
+// "Review done" badge follows here.
+function drawBadges(doc) {
   const reviewDone = document.querySelector("[data-review-done-badge]");
   if (reviewDone) reviewDone.hidden = !doc.review.done;
-  const caseLine = document.querySelector("[data-case-line]");
-  if (caseLine) {
-    const parts = [];
-    if (doc.case.code) parts.push(`Case ${doc.case.code}`);
-    if (doc.case.cycle) parts.push(`cycle ${doc.case.cycle}`);
-    caseLine.textContent = parts.join(", ");
-    caseLine.hidden = parts.length === 0;
-  }
 }
 
 let inputs = [];
@@ -97,7 +79,7 @@ function refresh(doc) {
     show(input, lookup(doc, input.dataset.field));
     input.dataset.sent = JSON.stringify(valueOf(input));
   }
-  drawConsent(doc);
+  drawBadges(doc);
 }
 
 export function fields() {

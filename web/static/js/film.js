@@ -1,5 +1,5 @@
 // The film page: the player and its thumbnail timeline, marks, clips, stills and the
-// typed notes and consent. Each tool is its own module; they share the notes (notes.js)
+// film's own typed notes. Each tool is its own module; they share the notes (notes.js)
 // and the player (player.js).
 
 import { clips } from "./clips.js";
