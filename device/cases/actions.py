@@ -29,10 +29,12 @@ def set_current(store: CaseStore, case_id: str | None, identities: Sequence[age.
     store.library.audit.append("current case", "", case=case_id or "")
 
 
-def check_can_film(store: CaseStore) -> str:
-    """The current case's id if filming into it is allowed now, else a sentence saying
-    what is missing (:class:`ConsentMissing`, a 409 on the page). Needs no key."""
-    case_id = store.registry.current()
+def check_can_film(store: CaseStore, case_id: str | None = None, name: str = "") -> str:
+    """The current case's id (or ``case_id``'s, called ``name`` in the sentence) if
+    filming into it is allowed now, else a sentence saying what is missing
+    (:class:`ConsentMissing`, a 409 on the page). Needs no key."""
+    what = name or "the current case"
+    case_id = case_id or store.registry.current()
     row = store.registry.get(case_id) if case_id else None
     if row is None:
         raise ConsentMissing(
@@ -40,9 +42,9 @@ def check_can_film(store: CaseStore) -> str:
             hint="Choose a case with recorded consent (Change case), or make a New case.",
         )
     if row.closed_on is not None:
-        raise ConsentMissing("the current case is closed", hint="Reopen it or choose another.")
+        raise ConsentMissing(f"{what} is closed", hint="Reopen it or choose another.")
     if not row.consented:
-        raise ConsentMissing("consent has not been recorded for the current case")
+        raise ConsentMissing(f"consent has not been recorded for {what}")
     return row.id
 
 

@@ -129,11 +129,12 @@ class Registry:
 
     # --- films -------------------------------------------------------------------------
 
-    def file_recording(self, rec_id: str) -> Filing:
+    def file_recording(self, rec_id: str, case_id: str | None = None) -> Filing:
         """Called by the recorder as a film starts (the kit may be locked): into the
-        current case's cycle when it has consent, else Unassigned (held)."""
+        current case's cycle (or ``case_id``'s, for ``vigkit record --case``) when it
+        has consent, else Unassigned (held)."""
         with self.index.transaction() as db:
-            case_id = _current(db)
+            case_id = case_id or _current(db)
             row = db.execute(
                 "SELECT cycle FROM cases WHERE id = ? AND consent_on IS NOT NULL"
                 " AND withdrawn_on IS NULL AND closed_on IS NULL",

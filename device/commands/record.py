@@ -1,5 +1,6 @@
 """``vigkit record`` and ``vigkit recover``: headless recording and sealing, for bench-top
-checks, tests and benchmarks. Both use the same parts as the appliance."""
+checks, tests and benchmarks. Both use the same parts as the appliance; ``record`` files
+its film as the button does (the current case, or Unassigned), or into ``--case``."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import threading
 from pathlib import Path
 
 from device import config
+from device.cases import check_can_film, schema
+from device.cases.store import CASE_ID_PREFIX
 from device.commands.common import load_identity_files, on_stop_signals, read_recipient_args
-from device.errors import VigKitError
-from device.kit.assembly import load_recipients, open_kit
+from device.errors import CaseError, VigKitError
+from device.kit.assembly import Kit, load_recipients, open_kit
 from device.library import Library
-from device.recording.recorder import RecorderState
+from device.recording.recorder import Filing, RecorderState
 from device.recording.recovery import EMPTY, FAILED, SEALED, SealReport, seal_interrupted
 
 
@@ -50,6 +53,25 @@ def add_record_arguments(rec: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="a recipients file, as age reads it (repeatable)",
+    )
+    rec.add_argument(
+        "--case",
+        metavar="CODE",
+        help="film into this case (its code, or its id case-…): refused without its consent;"
+        " without --case, into the current case or Unassigned, as the button does",
+    )
+    rec.add_argument(
+        "-i",
+        "--identity",
+        type=Path,
+        action="append",
+        default=[],
+        help="a key file, to find --case by its code (the office key works)",
+    )
+    rec.add_argument(
+        "--passphrase-file",
+        type=Path,
+        help="the kit passphrase, to find --case by its code with the kit's own key",
     )
     rec.set_defaults(func=record_command)
 
@@ -112,7 +134,8 @@ def record_command(args: argparse.Namespace) -> int:
     try:
         if kit.microphone is None:
             print("vigkit: no microphone: recording picture only", file=sys.stderr)
-        rec_id = kit.recorder.start(max_seconds=args.seconds)
+        filing = _case_filing(kit, args)
+        rec_id = kit.recorder.start(max_seconds=args.seconds, filing=filing)
         print(f"vigkit: recording {rec_id}", file=sys.stderr, flush=True)
         while not kit.recorder.wait(0.2):
             pass
@@ -126,6 +149,41 @@ def record_command(args: argparse.Namespace) -> int:
         return 0
     finally:
         kit.close()
+
+
+def _case_filing(kit: Kit, args: argparse.Namespace) -> Filing | None:
+    """``--case``: file the film into that case, refused (as the page's Record is) when
+    the case has no consent or is closed. None: the kit's own filing, as the button."""
+    if not args.case:
+        return None
+    case_id = _find_case(kit, args)
+    check_can_film(kit.cases, case_id, f"case {args.case.strip().upper()}")
+    registry = kit.cases.registry
+    return lambda rec_id: registry.file_recording(rec_id, case_id)
+
+
+def _find_case(kit: Kit, args: argparse.Namespace) -> str:
+    """The opaque id of ``--case``: given as an id, or found by its code (which is
+    encrypted, so that needs a key)."""
+    wanted = str(args.case).strip()
+    if wanted.startswith(CASE_ID_PREFIX) and kit.cases.registry.get(wanted) is not None:
+        return wanted
+    schema.code_of(wanted)  # a name or a path is refused before any key is asked for
+    paths = list(args.identity)
+    if args.passphrase_file:
+        paths.append(kit.library.data.kit_identity_file)
+    if not paths:
+        raise CaseError(
+            f"finding case {wanted.upper()} needs a key: case codes are kept encrypted",
+            hint="Give the kit passphrase with --passphrase-file, or the office key with -i.",
+        )
+    case = kit.cases.find_by_code(wanted, load_identity_files(paths, args.passphrase_file))
+    if case is None:
+        raise CaseError(
+            f"there is no case {wanted.upper()} on this kit",
+            hint="Check the code; without --case the film goes into the current case.",
+        )
+    return case.id
 
 
 def recover_command(args: argparse.Namespace) -> int:

@@ -141,7 +141,9 @@ class Recorder:
         elif self._status.state in (RecorderState.IDLE, RecorderState.FAULT):
             self.start()
 
-    def start(self, max_seconds: float | None = None) -> str:
+    def start(self, max_seconds: float | None = None, *, filing: Filing | None = None) -> str:
+        """Start a recording; ``filing`` files it instead of the kit's own filing (into
+        the current case or Unassigned), as ``vigkit record --case`` does."""
         with self._lock:
             if self._status.state in (RecorderState.RECORDING, RecorderState.FINALIZING):
                 raise RecordingError(
@@ -152,9 +154,9 @@ class Recorder:
                     f"less than a minute of space is left "
                     f"({self._library.free_bytes() // 1_000_000} MB free)"
                 )
-            return self._start(max_seconds)
+            return self._start(max_seconds, filing or self._filing)
 
-    def _start(self, max_seconds: float | None) -> str:
+    def _start(self, max_seconds: float | None, filing: Filing | None) -> str:
         has_audio = self._open_microphone()
         start_us = monotonic_us()
         self._last_take_note = None
@@ -163,7 +165,7 @@ class Recorder:
             rec_id, datetime.now(UTC).isoformat(timespec="seconds"), start_us, has_audio
         )
         self._library.audit.append("record start", rec_id)
-        self._file(rec_id)
+        self._file(rec_id, filing)
         limits = replace(
             self._limits,
             max_duration_us=None if max_seconds is None else round(max_seconds * 1e6),
@@ -206,13 +208,13 @@ class Recorder:
         rec_id = new_recording_id()
         return rec_id, self._film_factory(rec_id, has_audio)
 
-    def _file(self, rec_id: str) -> None:
+    def _file(self, rec_id: str, filing: Filing | None) -> None:
         """Into the current case, or Unassigned; the button never refuses, so a failure
         here leaves the film unsorted rather than stopping it."""
-        if self._filing is None:
+        if filing is None:
             return
         try:
-            self._filing(rec_id)
+            filing(rec_id)
         except Exception:
             log.exception("recording %s could not be filed into a case", rec_id)
 
