@@ -277,3 +277,32 @@ def kit_ids(client: FlaskClient) -> list[age.Identity]:
     held = app.services.keyring.held_identity()
     assert held is not None
     return [held]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "words"),
+    [
+        ({"code": "Jo Smith"}, 400, "does not look like a case code"),
+        ({"code": "../F-0231"}, 400, "does not look like a case code"),
+        ({"code": "F-02/31"}, 400, "does not look like a case code"),
+        ({"code": "f-0231"}, 409, "There is already a case F-0231 on this kit."),
+        ({"code": "F-0777", "given_on": "2999-01-01"}, 400, "day still to come"),
+        (
+            {"code": "F-0777", "erase_rule": "date", "erase_on": "2020-01-01"},
+            400,
+            "The erase-by date is before the date consent was given.",
+        ),
+    ],
+)
+def test_bad_input_on_the_new_case_page_is_a_sentence_and_nothing_is_lost(
+    unlocked: FlaskClient, kit: Kit, fields: dict[str, str], status: int, words: str
+) -> None:
+    _, where, _ = _new_case(unlocked)  # F-0231, the case already on the kit
+    kept = kit.cases.load(_case_of(where), kit_ids(unlocked))
+    got, _, page = _new_case(unlocked, question="Mealtimes together", **fields)
+    assert got == status and words in html.unescape(page), page
+    assert f'value="{html.escape(fields["code"])}"' in page  # what was typed comes back
+    assert "Mealtimes together</textarea>" in page
+    assert [r.id for r in kit.cases.registry.all()] == [kept.id]
+    assert len(list((kit.library.data.root / "cases").iterdir())) == 1
+    assert kit.cases.load(kept.id, kit_ids(unlocked)) == kept  # the other case untouched

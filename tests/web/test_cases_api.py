@@ -295,28 +295,42 @@ def test_unknown_cases_and_odd_bodies_are_sentences(phone: Phone) -> None:
     assert status == 404
 
 
-def test_edits_at_the_same_moment_are_all_kept(kit: Kit, phone: Phone) -> None:
-    """Two phones' threads editing one case at once: every edit lands (a lock and the
-    latest document, as the notes store does)."""
+def test_two_phones_editing_at_the_same_moment_keep_every_edit_or_say_why(
+    app: Flask, phone: Phone
+) -> None:
+    """Two phones, each on its own thread, sending edits of one case over HTTP at once:
+    every question lands (a lock and the latest document); of two notes written from the
+    same starting point, one is kept and the other is told, in words, with a 409."""
     case_id = phone.new_case()["id"]
-    app = phone.client.application
-    assert isinstance(app, KitApp)
-    held = app.services.keyring.held_identity()
-    assert held is not None
-    ids = [held]
-    texts = [f"Question {n}" for n in range(12)]
+    path = f"/cases/{case_id}"
+    phones = [phone, Phone(app)]
+    answers: dict[int, list[tuple[int, Any]]] = {0: [], 1: []}
+    start = threading.Barrier(2)
 
-    def edit(text: str) -> None:
-        kit.cases.apply(case_id, [{"op": "question", "text": text}], ids, kit.recipients)
+    def edit(n: int) -> None:
+        start.wait()
+        for k in range(6):
+            op = {"op": "question", "text": f"Phone {n}, wording {k}"}
+            answers[n].append(phones[n].post(path, {"ops": [op]}))
+        note = {"op": "notes", "text": f"Written on phone {n}.", "base": ""}
+        answers[n].append(phones[n].post(path, {"ops": [note]}))
 
-    threads = [threading.Thread(target=edit, args=(t,)) for t in texts]
+    threads = [threading.Thread(target=edit, args=(n,)) for n in (0, 1)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    case = kit.cases.load(case_id, ids)
-    assert sorted(q.text for q in case.cycles[0].questions[1:]) == sorted(texts)
-    assert case.revision == 1 + len(texts)
+        t.join(120)
+    questions = [a for n in (0, 1) for a in answers[n][:6]]
+    assert [status for status, _ in questions] == [200] * 12
+    notes = sorted((answers[n][6][0], n) for n in (0, 1))
+    assert [status for status, _ in notes] == [200, 409], answers
+    (kept,), (lost,) = [n for s, n in notes if s == 200], [n for s, n in notes if s == 409]
+    assert "Someone else changed this case's notes" in answers[lost][6][1]["error"]
+    _, body = phone.get(path)
+    wordings = [q["text"] for q in body["case"]["cycles"][0]["questions"][1:]]
+    assert sorted(wordings) == sorted(f"Phone {n}, wording {k}" for n in (0, 1) for k in range(6))
+    assert body["case"]["notes"] == f"Written on phone {kept}."
+    assert body["case"]["revision"] == 1 + 12 + 1
 
 
 def test_withdrawal_cannot_be_sent_as_a_plain_edit(kit: Kit, phone: Phone) -> None:

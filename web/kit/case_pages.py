@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from device import cases
 from device.cases import Case
-from device.errors import VigKitError
+from device.errors import CaseConflict, VigKitError
 from device.library import RecordingRow
 from web.kit.case_forms import consent_from_form, form_values
 from web.kit.cases import _ids
@@ -86,7 +86,8 @@ def create() -> Response | tuple[str, int]:
         cases.set_current(store, case.id, _ids())
     except VigKitError as e:
         values = form_values(form, store.today().isoformat())
-        return render_template("case_new.html", v=values, problem=problem_text(e)), 400
+        page = render_template("case_new.html", v=values, problem=problem_text(e))
+        return page, 409 if isinstance(e, CaseConflict) else 400  # a code in use: as the API
     return redirect(url_for("case_pages.view", case_id=case.id), code=303)
 
 
