@@ -1,5 +1,6 @@
-"""Issue #14 on a phone: a family's case from consent to its second cycle, erase now, a
-case without consent, and a film the kit's button filmed into Unassigned.
+"""Issue #14 on a phone: a family's case from consent to its second cycle, erase now, the
+question refined, consent withdrawn while filming and the case erased; a case without
+consent; and a film the kit's button filmed into Unassigned.
 
 Chromium at 390x844 with touch drives the session's live kit. The film page's marking
 and cutting are tested in test_marking.py; here a clip is cut and exported through the
@@ -25,6 +26,7 @@ from tests.web.web_helpers import PASSPHRASE, wait_until
 
 CODE = "F-0231"
 QUESTION = "How do Jo and Sam enjoy playing together?"
+REFINED = "How do Jo and Sam take turns when they play?"
 
 
 def _keys(served: ServedKit) -> list[age.Identity]:
@@ -159,11 +161,49 @@ def test_a_family_journey_from_consent_to_cycle_two_and_erase(
     erased = [r for r in kit.library.audit.rows() if r.event == "erase now"]
     assert any(r.recording == first.id for r in erased)
 
-    page.goto(f"{served.url}/case")
+    _refine_the_question(page, found)
+    _withdraw_while_filming_then_erase_the_case(page, served, case_id, second.id, found)
     _axe(page, "cases", found)
-    page.goto(f"{served.url}/case/{case_id}/withdraw")
-    _axe(page, "withdraw consent", found)
     assert {name: v for name, v in found.items() if v} == {}
+
+
+def _refine_the_question(page: Page, found: dict[str, list[Any]]) -> None:
+    """The case view's own form: cycle 2's question reworded, the first wording kept."""
+    page.get_by_label("Refine the helping question of cycle 2").fill(REFINED)
+    page.get_by_role("button", name="Save the question").tap()
+    two = page.locator("section.cycle").nth(0)
+    expect(two.locator("p.question")).to_have_text(f"“{REFINED}”")
+    expect(two.locator(".question-history")).to_contain_text(f"“{QUESTION}”")
+    _axe(page, "case view with its forms", found)
+
+
+def _withdraw_while_filming_then_erase_the_case(
+    page: Page, served: ServedKit, case_id: str, filmed: str, found: dict[str, list[Any]]
+) -> None:
+    """Withdraw consent while the kit films the case: the recording stops and nothing of
+    it (or of the case's other film) stays on disk but the audit rows; then Erase case."""
+    kit = served.appliance.kit
+    page.goto(served.url + "/")
+    page.locator("[data-record-button]").tap()
+    expect(page.locator("[data-elapsed]")).to_have_text("0:01", timeout=60_000)
+    filming = kit.library.index.all()[0]
+    assert filming.case_id == case_id and filming.state == "recording"
+    page.goto(f"{served.url}/case/{case_id}")
+    page.get_by_role("link", name="Withdraw consent").tap()
+    _axe(page, "withdraw consent", found)
+    page.get_by_label(f"To confirm, type {CODE}").fill(CODE)
+    page.get_by_role("button", name="Withdraw consent").tap()
+    expect(page.get_by_text("Consent was withdrawn on")).to_be_visible()
+    assert kit.recorder.status.state == RecorderState.IDLE
+    audit = kit.library.audit.rows()
+    for rec_id in (filmed, filming.id):
+        assert not [p for p in kit.library.data.root.rglob(f"*{rec_id}*") if p.is_file()]
+        assert "erase now" in [r.event for r in audit if r.recording == rec_id]
+    page.get_by_role("link", name="Erase case").tap()
+    page.get_by_label(f"To confirm, type {CODE}").fill(CODE)
+    page.get_by_role("button", name="Erase case").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+    assert kit.cases.find_by_code(CODE, _keys(served)) is None
 
 
 def test_a_case_without_consent_offers_no_record_and_says_why(

@@ -237,6 +237,9 @@ def test_closing_starts_the_erase_clock_and_reopening_stops_it(
     assert "closed 2026-01-31" in page and "Its films are erased by 2026-03-31." in page
     assert kit.library.index.get(filmed).erase_by == "2026-03-31"
     assert "Start cycle 2" not in page and "Refine the helping question" not in page
+    status, _, page = _post(unlocked, f"/case/{case_id}/next-cycle", next_question="")
+    assert status == 400 and "is closed" in page
+    assert kit.cases.registry.get(case_id).cycle == 1  # type: ignore[union-attr]
     assert _post(unlocked, f"/case/{case_id}/reopen")[0] == 303
     assert kit.library.index.get(filmed).erase_by is None
     assert "Close the case" in unlocked.get(f"/case/{case_id}").get_data(as_text=True)

@@ -37,8 +37,20 @@ def _edit(case_id: str, field: str, change: Change) -> Response | tuple[str, int
         status = 409 if isinstance(e, CaseConflict) else 400
         latest = store.load(case.id, _ids())
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return render_case(latest, errors={field: problem_text(e)}, typed=typed), status
+        where = field if _shown(latest, field) else "case"  # else under the case's name
+        return render_case(latest, errors={where: problem_text(e)}, typed=typed), status
     return redirect(url_for("case_pages.view", case_id=case.id, _anchor=field), code=303)
+
+
+def _shown(case: Case, field: str) -> bool:
+    """Whether the case view shows ``field``'s form for this case (a closed case has no
+    question, next-cycle or close form; only a closed one whose consent was not
+    withdrawn has the reopen button)."""
+    if field == "notes":
+        return True
+    if field == "reopen":
+        return not case.is_open and not (case.consent and case.consent.withdrawn_on)
+    return case.is_open
 
 
 def _apply(case: Case, *ops: schema.Op) -> Case:
