@@ -195,11 +195,16 @@ def test_the_helping_question_is_refined_and_its_history_shown(
     ]
 
 
+@pytest.fixture
+def filmed_case(unlocked: FlaskClient, kit: Kit) -> tuple[str, str]:
+    """A new consented case (the current one) and a film in its cycle 1."""
+    return _case_of(_new_case(unlocked)[1]), _film(kit)
+
+
 def test_the_next_cycle_starts_when_the_practitioner_says_so(
-    unlocked: FlaskClient, kit: Kit
+    unlocked: FlaskClient, kit: Kit, filmed_case: tuple[str, str]
 ) -> None:
-    case_id = _case_of(_new_case(unlocked)[1])
-    first = _film(kit)
+    case_id, first = filmed_case
     status, _, page = _post(unlocked, f"/case/{case_id}/next-cycle", next_question="x" * 501)
     assert status == 400 and "too long" in _problem_next_to(page, "next_question")
     assert kit.cases.registry.get(case_id).cycle == 1  # type: ignore[union-attr]
@@ -221,10 +226,9 @@ def test_the_next_cycle_starts_when_the_practitioner_says_so(
 
 
 def test_closing_starts_the_erase_clock_and_reopening_stops_it(
-    unlocked: FlaskClient, kit: Kit
+    unlocked: FlaskClient, kit: Kit, filmed_case: tuple[str, str]
 ) -> None:
-    case_id = _case_of(_new_case(unlocked)[1])
-    filmed = _film(kit)
+    case_id, filmed = filmed_case
     page = unlocked.get(f"/case/{case_id}").get_data(as_text=True)
     assert "its films are erased 2 months after this day" in page
     future = (date.today() + timedelta(days=2)).isoformat()
