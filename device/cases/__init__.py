@@ -24,6 +24,7 @@ from device.cases.actions import (
     erase_case,
     new_case,
     set_current,
+    supervisor_may_watch,
     withdraw_consent,
 )
 from device.cases.erase import (
@@ -76,6 +77,7 @@ __all__ = [
     "pending_requests",
     "recording_files",
     "set_current",
+    "supervisor_may_watch",
     "upgrade_from_notes",
     "withdraw_consent",
 ]

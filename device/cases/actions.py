@@ -1,5 +1,6 @@
 """What a practitioner does with cases, each one step: choose the current case, check a
-film may start, assign a held film, erase a film, cycle or case, withdraw consent.
+film may start (or may be flagged for supervision), assign a held film, erase a film,
+cycle or case, withdraw consent.
 
 Each takes the :class:`CaseStore` and the keys of the unlocked kit; a refusal is a
 :class:`CaseError` (or :class:`ConsentMissing`) with a sentence for the page.
@@ -46,6 +47,17 @@ def check_can_film(store: CaseStore, case_id: str | None = None, name: str = "")
     if not row.consented:
         raise ConsentMissing(f"consent has not been recorded for {what}")
     return row.id
+
+
+def supervisor_may_watch(store: CaseStore, rec_id: str, identities: Sequence[age.Identity]) -> bool:
+    """Whether the consent of the film's case lets a VIG supervisor watch it (and so
+    whether its marks and clips may be flagged for supervision). A film in no case, or
+    in a case whose consent is missing or withdrawn, may not."""
+    case_id = store.library.index.get(rec_id).case_id
+    if case_id is None:
+        return False
+    consent = store.load(case_id, identities).consent
+    return consent is not None and consent.valid and consent.supervisor
 
 
 def assign_film(

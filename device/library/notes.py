@@ -24,7 +24,7 @@ import contextlib
 import copy
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,9 @@ DEFAULT_PRINCIPLES = (
 MARK_PREROLL_S = 3.0  # the page marks this much before the tap, so the moment is not missed
 
 Op = Mapping[str, Any]
+# Whether the film's case consent lets a supervisor watch (device.cases knows; the
+# library sits below it, so the kit's page passes the rule in).
+SupervisionRule = Callable[[str, Sequence[age.Identity]], bool]
 _MARKS_DAMAGE: tuple[type[Exception], ...] = (*DAMAGE, ValueError)  # e.g. a mark not a number
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -81,6 +84,16 @@ def update_item(kind: str, item_id: str, fields: Mapping[str, Any]) -> dict[str,
 
 def delete_item(kind: str, item_id: str) -> dict[str, Any]:
     return {"op": "delete", "list": kind, "id": item_id}
+
+
+def restore_item(kind: str, item_id: str) -> dict[str, Any]:
+    """Undo the removal of ``item_id`` (it comes back whole)."""
+    return {"op": "restore", "list": kind, "id": item_id}
+
+
+def never_supervised(rec_id: str, identities: Sequence[age.Identity]) -> bool:
+    """The rule when none is given: nothing may be flagged for supervision."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,16 @@ class Notes:
 class NotesStore:
     """Reads and edits notes sidecars; one per process is enough (locks are shared)."""
 
-    def __init__(self, data: DataDir, index: Index, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        data: DataDir,
+        index: Index,
+        audit: AuditLog,
+        *,
+        supervision: SupervisionRule = never_supervised,
+    ) -> None:
         self._data, self._index, self._audit = data, index, audit
+        self._supervision = supervision
 
     def load(self, rec_id: str, identities: Sequence[age.Identity]) -> Notes:
         return Notes(rec_id, self._read(rec_id, identities))
@@ -136,15 +157,20 @@ class NotesStore:
 
         All or nothing: if any operation is refused (:class:`NotesError`), nothing is
         saved. ``system`` lets the kit itself set fields a person cannot (export files).
+        Flagging for supervision is refused unless the film's case consent allows it.
         """
         self._index.get(rec_id)  # NotFound for a recording the kit does not know
         path = self._data.derived(rec_id, KIND)
+        allowed = schema.Allowed(
+            load_principles(self._data, identities),
+            supervision=schema.asks_supervision(ops) and self._supervision(rec_id, identities),
+            system=system,
+        )
         with _lock_for(path):
             doc = self._read(rec_id, identities)
             before = copy.deepcopy(doc)
-            principles = load_principles(self._data, identities)
             for op in ops:
-                schema.apply_op(doc, op, principles, system=system)
+                schema.apply_op(doc, op, allowed)
             doc["revision"] = int(doc["revision"]) + 1
             self._write(path, doc, recipients)
         self._hooks(rec_id, before, doc)

@@ -1,11 +1,11 @@
 """The printable contact sheet for preparing a shared review: HTML and PDF.
 
 One section per recording: case code, cycle and helping question; the clips in their
-order with name, principle and times; each still as a picture with its caption; the
-marked moments. The HTML uses the exported files beside it; the PDF embeds the stills.
-PDF through fpdf2 (pure Python, embeds a TrueType font so any caption prints); DejaVu
-Sans when the system has it, else the built-in Helvetica with unprintable characters
-replaced.
+order with name, principles and times; each still as a picture with its caption; the
+marked moments with their principles and notes. The HTML uses the exported files beside
+it; the PDF embeds the stills. PDF through fpdf2 (pure Python, embeds a TrueType font so
+any caption prints); DejaVu Sans when the system has it, else the built-in Helvetica with
+unprintable characters replaced.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 
@@ -43,8 +44,9 @@ def write_html(recordings: Sequence[Recording], out: Path) -> Path:
                          "<th>Time</th><th>File</th></tr>")  # fmt: skip
             for c in clips:
                 link = f"{rec.folder}/{c.out_name}"
+                principles = ", ".join(c.principles)
                 parts.append(
-                    f"<tr><td>{_e(c.title)}</td><td>{_e(c.principle)}</td><td>{_e(c.at)}</td>"
+                    f"<tr><td>{_e(c.title)}</td><td>{_e(principles)}</td><td>{_e(c.at)}</td>"
                     f'<td><a href="{_e(link)}">{_e(c.out_name)}</a></td></tr>'
                 )
             parts.append("</table>")
@@ -87,7 +89,7 @@ def write_pdf(recordings: Sequence[Recording], out: Path) -> Path:
             _line(pdf, font, "Clips", 7)
             pdf.set_font(font, "", 10)
             for n, c in enumerate(clips, start=1):
-                principle = f" — {c.principle}" if c.principle else ""
+                principle = f" — {', '.join(c.principles)}" if c.principles else ""
                 _line(pdf, font, f"{n}. {c.title or c.out_name}{principle}  ({c.at})", 6)
         stills = [i for i in rec.items if i.kind == "still"]
         if stills:
@@ -143,10 +145,12 @@ def _heading(rec: Recording) -> str:
     return f"{case}{cycle} — recording {rec.id}"
 
 
-def _mark(mark: dict[str, object]) -> str:
+def _mark(mark: dict[str, Any]) -> str:
     t = mark.get("t")
     when = f"{int(t) // 60}:{int(t) % 60:02d}" if isinstance(t, int | float) else "?"
-    return f"{when} {mark.get('principle') or '(no principle)'}"
+    principles = ", ".join(mark.get("principles") or ()) or "(no principle)"
+    note = f" — {mark['note']}" if mark.get("note") else ""
+    return f"{when} {principles}{note}"
 
 
 def _e(text: object) -> str:

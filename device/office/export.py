@@ -31,7 +31,7 @@ class Item:
     source: Path  # the .age file
     out_name: str
     title: str  # clip name or still caption
-    principle: str = ""
+    principles: tuple[str, ...] = ()
     at: str = ""  # "0:12–0:27" for a clip, "0:12" for a still
 
 
@@ -137,7 +137,8 @@ def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
         name = str(clip.get("name") or "")
         out_name = f"clip-{n:02d}" + (f"-{_safe(name)}" if name else "") + ".mp4"
         at = f"{_clock(clip.get('in'))}–{_clock(clip.get('out'))}"
-        items.append(Item("clip", source, out_name, name, str(clip.get("principle") or ""), at))
+        principles = tuple(str(p) for p in clip.get("principles") or ())
+        items.append(Item("clip", source, out_name, name, principles, at))
         named.add(source.name)
     stills = sorted(notes.get("stills") or [], key=lambda s: (s.get("t") or 0, s.get("id")))
     for n, still in enumerate(stills, start=1):
@@ -146,7 +147,7 @@ def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
             continue
         caption = str(still.get("caption") or "")
         items.append(
-            Item("still", source, f"still-{n:02d}.jpg", caption, "", _clock(still.get("t")))
+            Item("still", source, f"still-{n:02d}.jpg", caption, (), _clock(still.get("t")))
         )
         named.add(source.name)
     for path in sorted(kit.path.glob(f"{rec_id}.*.age")):  # exports the notes do not name

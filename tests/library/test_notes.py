@@ -24,6 +24,7 @@ from device.library.notes import (
     add_item,
     delete_item,
     load_principles,
+    restore_item,
     save_principles,
     set_field,
     update_item,
@@ -69,7 +70,7 @@ def test_notes_start_empty_and_keep_what_is_typed(kit: Kit) -> None:
         set_field("case.notes", "Calm start; lots of turn-taking."),
     )
     doc = stored(kit)
-    assert doc["version"] == 2 and doc["revision"] == 1
+    assert doc["version"] == 3 and doc["revision"] == 1
     assert doc["case"]["code"] == "F-0231" and doc["case"]["cycle"] == 2
     assert kit[0].data.derived(REC, "notes").read_bytes().startswith(b"age-encryption.org/v1")
 
@@ -90,8 +91,16 @@ def test_a_case_code_that_looks_like_a_name_is_refused(kit: Kit, name: str) -> N
         (set_field("consent.given_on", "21/11/2026"), "must be a date"),
         (set_field("consent.supervisor", "yes"), "must be yes or no"),
         (add_item("marks", {"t": -1}), "before the start of the film"),
-        (add_item("marks", {"t": 3, "principle": "Being nice"}), "not one of this kit's"),
-        (add_item("marks", {"principle": "Guiding"}), "needs a time"),
+        (add_item("marks", {"t": 3, "principles": ["Being nice"]}), "not one of this kit's"),
+        (add_item("marks", {"t": 3, "principles": "Guiding"}), "must be a list"),
+        (add_item("marks", {"t": 3, "principle": "Guiding"}), "no field principle"),
+        (add_item("marks", {"t": 3, "note": "x" * 201}), "too long .201 characters; at most 200"),
+        (add_item("marks", {"t": 3, "note": "first\nsecond"}), "note is one line"),
+        (add_item("marks", {"principles": ["Guiding"]}), "needs a time"),
+        (add_item("marks", {"t": 3, "supervision": True}), "does not include a supervisor"),
+        (add_item("marks", {"t": 3, "supervision": "yes"}), "must be yes or no"),
+        (add_item("clips", {"in": 1, "out": 2, "mark": "../x"}), "id of the mark"),
+        ({"op": "restore", "list": "marks", "id": "m1"}, "can no longer be brought back"),
         (add_item("stills", {"t": 1, "file": "still-9.jpg"}), "no field file"),
         (update_item("marks", "m99", {"t": 1}), "no mark 'm99'"),
         ({"op": "rename"}, "unknown change"),
@@ -144,13 +153,17 @@ def test_button_markers_appear_as_marks_and_can_be_tagged_or_dismissed(kit: Kit)
         ("b1", 4.25, "button"),
         ("b2", 9.5, "button"),
     ]
-    apply(kit, add_item("marks", {"t": 1.0, "principle": DEFAULT_PRINCIPLES[2]}))
-    apply(kit, update_item("marks", "b2", {"principle": "Guiding"}), delete_item("marks", "b1"))
+    apply(kit, add_item("marks", {"t": 1.0, "principles": [DEFAULT_PRINCIPLES[2]]}))
+    apply(kit, update_item("marks", "b2", {"principles": ["Guiding"]}), delete_item("marks", "b1"))
     marks = store.load(REC, [key]).to_json()["marks"]
-    assert [(m["id"], m["principle"], m["source"]) for m in marks] == [
-        ("m1", "Receiving initiatives", "phone"),
-        ("b2", "Guiding", "button"),
+    assert [(m["id"], m["principles"], m["source"]) for m in marks] == [
+        ("m1", ["Receiving initiatives"], "phone"),
+        ("b2", ["Guiding"], "button"),
     ]
+    # undo brings the dismissed button mark back (and it stays back on the next load)
+    apply(kit, restore_item("marks", "b1"))
+    marks = store.load(REC, [key]).to_json()["marks"]
+    assert [m["id"] for m in marks] == ["m1", "b1", "b2"]
 
 
 def test_the_kits_principles_are_editable_and_stored_encrypted(kit: Kit) -> None:
@@ -159,7 +172,7 @@ def test_the_kits_principles_are_editable_and_stored_encrypted(kit: Kit) -> None
     save_principles(library.data, ["Being attentive", "Waiting"], [key.recipient()])
     assert load_principles(library.data, [key]) == ["Being attentive", "Waiting"]
     assert (library.data.root / "principles.age").read_bytes().startswith(b"age-encryption")
-    apply(kit, add_item("marks", {"t": 2.0, "principle": "Waiting"}))
+    apply(kit, add_item("marks", {"t": 2.0, "principles": ["Waiting"]}))
     with pytest.raises(NotesError, match="no two may be the same"):
         save_principles(library.data, ["A", "A"], [key.recipient()])
 
@@ -168,7 +181,7 @@ def test_clips_get_ids_and_order_and_unknown_recordings_are_refused(kit: Kit) ->
     notes = apply(
         kit,
         add_item("clips", {"in": 3.0, "out": 5.5, "name": "Shared smile"}),
-        add_item("clips", {"in": 8.0, "out": 9.0, "principle": "Guiding"}),
+        add_item("clips", {"in": 8.0, "out": 9.0, "principles": ["Guiding"]}),
     )
     assert [(c["id"], c["order"]) for c in notes.doc["clips"]] == [("c1", 1), ("c2", 2)]
     notes = apply(kit, update_item("clips", "c2", {"order": 0}))
@@ -176,6 +189,123 @@ def test_clips_get_ids_and_order_and_unknown_recordings_are_refused(kit: Kit) ->
     _, store, key = kit
     with pytest.raises(NotFound):
         store.apply("20261121T103205Z-0000", [], [key], [key.recipient()])
+
+
+def test_marks_and_clips_carry_several_principles_a_note_and_a_supervision_flag(
+    kit: Kit,
+) -> None:
+    library, _, key = kit
+    allowed: list[str] = []
+    store = NotesStore(
+        library.data,
+        library.index,
+        library.audit,
+        supervision=lambda rec_id, ids: allowed.append(rec_id) is None,
+    )
+    two = ["Guiding", "Being attentive"]
+    mark = {"t": 4.0, "principles": [*two, "Guiding"], "note": "She waits; he looks up."}
+    notes = store.apply(REC, [add_item("marks", mark)], [key], [key.recipient()])
+    assert allowed == []  # the case's consent is only looked up to flag something
+    assert notes.item("marks", "m1") == {
+        "id": "m1",
+        "t": 4.0,
+        "principles": two,  # in the order tapped, each once
+        "note": "She waits; he looks up.",
+        "supervision": False,
+        "source": "phone",
+    }
+    clip = {"in": 1.0, "out": 9.0, "principles": two, "mark": "m1", "supervision": True}
+    notes = store.apply(
+        REC,
+        [add_item("clips", clip), update_item("marks", "m1", {"supervision": True})],
+        [key],
+        [key.recipient()],
+    )
+    assert allowed == [REC]
+    assert notes.item("clips", "c2")["principles"] == two
+    assert notes.item("clips", "c2")["supervision"] and notes.item("marks", "m1")["supervision"]
+    # a kit that renamed its principles: what old marks meant stays, new names are checked
+    save_principles(library.data, ["Waiting"], [key.recipient()])
+    notes = store.apply(
+        REC, [update_item("marks", "m1", {"principles": ["Waiting", "Guiding"]})], [key],
+        [key.recipient()],
+    )  # fmt: skip
+    assert notes.item("marks", "m1")["principles"] == ["Waiting", "Guiding"]
+    with pytest.raises(NotesError, match="'Deepening discussion' is not one of this kit"):
+        store.apply(
+            REC, [update_item("marks", "m1", {"principles": ["Deepening discussion"]})], [key],
+            [key.recipient()],
+        )  # fmt: skip
+    # the default store (no rule given) lets nothing be flagged, but unflagging is allowed
+    notes = apply(kit, update_item("clips", "c2", {"supervision": False}))
+    assert not notes.item("clips", "c2")["supervision"]
+    with pytest.raises(NotesError, match="does not include a supervisor"):
+        apply(kit, update_item("clips", "c2", {"supervision": True}))
+    assert apply(kit, update_item("marks", "m1", {"note": "x" * 200})).item("marks", "m1")
+
+
+def test_removed_items_come_back_whole_with_undo(kit: Kit) -> None:
+    clip = {"in": 2.0, "out": 4.0, "name": "Turn taking", "principles": ["Guiding"]}
+    apply(kit, add_item("clips", clip), add_item("stills", {"t": 3.0, "caption": "A look"}))
+    _, store, key = kit
+    store.apply(
+        REC,
+        [update_item("clips", "c1", {"file": "clip-1.mp4", "exported_in": 2.0})],
+        [key],
+        [key.recipient()],
+        system=True,
+    )
+    before = store.load(REC, [key]).item("clips", "c1")
+    notes = apply(kit, delete_item("clips", "c1"), delete_item("stills", "s2"))
+    assert notes.doc["clips"] == [] and notes.doc["stills"] == []
+    notes = apply(kit, restore_item("clips", "c1"), restore_item("stills", "s2"))
+    assert notes.item("clips", "c1") == before  # its export file and all
+    assert notes.item("stills", "s2")["caption"] == "A look"
+    assert notes.doc["removed"] == []
+    with pytest.raises(NotesError, match="clip can no longer be brought back"):
+        apply(kit, restore_item("clips", "c1"))
+    # only the last few removals are kept for undo
+    apply(kit, *[add_item("marks", {"t": float(n)}) for n in range(25)])
+    apply(kit, *[delete_item("marks", m["id"]) for m in stored(kit)["marks"]])
+    assert len(stored(kit)["removed"]) == 20
+
+
+def test_notes_of_an_older_kit_open_and_are_saved_in_todays_shape(kit: Kit) -> None:
+    """Version 2 notes held one ``principle`` per mark and clip: they open, read as a
+    list, and the next save writes version 3."""
+    library, store, key = kit
+    old = {
+        "version": 2,
+        "revision": 4,
+        "next_id": 3,
+        "case": {"code": "F-0231", "cycle": 1, "question": "", "notes": "Calm."},
+        "consent": None,
+        "marks": [
+            {"id": "m1", "t": 2.5, "principle": "Guiding", "source": "phone"},
+            {"id": "b1", "t": 7.0, "principle": "", "source": "button"},
+        ],
+        "clips": [{"id": "c2", "name": "Smile", "principle": "Being attentive", "in": 1.0,
+                   "out": 3.0, "order": 1, "file": "clip-1.mp4", "exact": False}],
+        "stills": [{"id": "s3", "t": 2.0, "caption": "", "file": "still-1.jpg"}],
+        "dismissed": [],
+        "review": {"done": False, "reflections": ""},
+    }  # fmt: skip
+    write_encrypted_json(library.data, REC, "notes", old, [key.recipient()])
+    doc = store.load(REC, [key]).to_json()
+    assert [(m["id"], m["principles"], m["note"]) for m in doc["marks"]] == [
+        ("m1", ["Guiding"], ""),
+        ("b1", [], ""),
+    ]
+    clip = doc["clips"][0]
+    assert (clip["principles"], clip["file"], clip["supervision"]) == (
+        ["Being attentive"], "clip-1.mp4", False,
+    )  # fmt: skip
+    assert not any("principle" in item for item in [*doc["marks"], *doc["clips"]])
+    apply(kit, update_item("marks", "m1", {"principles": ["Guiding", "Being attentive"]}))
+    saved = stored(kit)
+    assert (saved["version"], saved["revision"], saved["case"]["notes"]) == (3, 5, "Calm.")
+    assert saved["marks"][0]["principles"] == ["Guiding", "Being attentive"]
+    assert saved["clips"][0]["principles"] == ["Being attentive"]
 
 
 def test_edits_from_two_sessions_at_once_are_all_kept(kit: Kit) -> None:

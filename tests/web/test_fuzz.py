@@ -196,7 +196,7 @@ JSON = st.recursive(
 )
 OPS = st.fixed_dictionaries(
     {
-        "op": st.sampled_from(["set", "add", "update", "delete", "x"]),
+        "op": st.sampled_from(["set", "add", "update", "delete", "restore", "x"]),
         "field": st.sampled_from(
             ["case.code", "case.cycle", "consent.erase_by", "review.done", "x.y"]
         ),

@@ -17,7 +17,15 @@ from flask.testing import FlaskClient
 
 from device import age
 from device.kit.assembly import Kit
-from tests.web.web_helpers import PASSPHRASE, FakeClock, csrf, make_kit, page_settings, unlock
+from tests.web.web_helpers import (
+    CONSENT,
+    PASSPHRASE,
+    FakeClock,
+    csrf,
+    make_kit,
+    page_settings,
+    unlock,
+)
 from web.kit import KitApp, create_app
 
 FILM_S = 4
@@ -111,11 +119,18 @@ def test_ops_change_the_notes_and_answer_with_the_new_document(phone: Phone) -> 
     assert body["notes"]["case"]["code"] == "F-0231"  # stored as the kit writes codes
     assert body["notes"]["case"]["cycle"] == 2
     mark = next(m for m in body["notes"]["marks"] if m["id"] == f"m{body['notes']['next_id'] - 1}")
-    status, body = phone.ops(_update("marks", mark["id"], {"principle": "Guiding"}))
-    assert status == 200
-    assert {"id": mark["id"], "t": 1.5, "principle": "Guiding", "source": "phone"} in body["notes"][
-        "marks"
-    ]
+    two = ["Guiding", "Being attentive"]
+    note = "He holds out the block; she waits, then takes it. " * 4  # 200 characters
+    status, body = phone.ops(_update("marks", mark["id"], {"principles": two, "note": note}))
+    assert status == 200, body
+    assert {
+        "id": mark["id"],
+        "t": 1.5,
+        "principles": two,
+        "note": note,
+        "supervision": False,
+        "source": "phone",
+    } in body["notes"]["marks"]
     response = phone.client.get(f"/recordings/{phone.rec_id}/notes")
     assert response.get_json()["principles"][0] == "Being attentive"
 
@@ -126,7 +141,11 @@ def test_ops_change_the_notes_and_answer_with_the_new_document(phone: Phone) -> 
         ({"ops": [_set("case.code", "Jane Smith")]}, "does not look like a case code"),
         ({"ops": [_set("case.cycle", 99)]}, "whole number from 1 to 20"),
         ({"ops": [_set("consent.given_on", "2026-11-01")]}, "recorded for the whole case"),
-        ({"ops": [_add("marks", {"t": 1, "principle": "Shouting"})]}, "not one of this kit"),
+        ({"ops": [_add("marks", {"t": 1, "principles": ["Shouting"]})]}, "not one of this kit"),
+        ({"ops": [_add("marks", {"t": 1, "principles": "Guiding"})]}, "must be a list"),
+        ({"ops": [_add("marks", {"t": 1, "note": "x" * 201})]}, "201 characters; at most 200"),
+        ({"ops": [_add("marks", {"t": 1, "note": "one\ntwo"})]}, "a mark's note is one line"),
+        ({"ops": [_add("clips", {"in": 1, "out": 2, "principle": "Guiding"})]}, "no field"),
         ({"ops": [_add("clips", {"in": 3, "out": 2})]}, "out point must be after"),
         ({"ops": [_add("clips", {"in": 1, "out": 2, "file": "x"})]}, "has no field file"),
         ({"ops": [{"op": "explode"}]}, "unknown change"),
@@ -144,6 +163,80 @@ def test_refusals_are_sentences_and_change_nothing(phone: Phone, body: Any, word
     assert words.lower() in answer["error"].lower()
     assert answer["hint"]
     assert phone.notes()["revision"] == before["revision"]
+
+
+def test_supervision_only_where_the_case_consent_lets_a_supervisor_watch(
+    phone: Phone, film: tuple[Kit, str]
+) -> None:
+    kit, rec_id = film
+    status, body = phone.ops(_add("clips", {"in": 0.5, "out": 2.5, "supervision": True}))
+    assert status == 200, body  # the helper case's consent includes a supervisor
+    clip_id = f"c{body['notes']['next_id'] - 1}"
+    case_id = kit.library.index.get(rec_id).case_id
+    assert case_id is not None
+    keys = [_identity(kit)]
+    no_supervisor = {**CONSENT, "supervisor": False}
+    kit.cases.apply(case_id, [{"op": "consent", "consent": no_supervisor}], keys, kit.recipients)
+    try:
+        before = phone.notes()["revision"]
+        for op in (
+            _add("marks", {"t": 1.0, "supervision": True}),
+            _update("clips", clip_id, {"supervision": True, "name": "kept?"}),
+        ):
+            status, answer = phone.ops(op)
+            assert status == 400, answer
+            assert answer["error"] == (
+                "The parent's consent for this case does not include a supervisor watching,"
+                " so this cannot be flagged for supervision."
+            )
+            assert answer["hint"] == "If the parent agrees, record it in the case's consent first."
+        assert phone.notes()["revision"] == before  # all or nothing
+        status, body = phone.ops(_update("clips", clip_id, {"supervision": False}))
+        assert status == 200  # taking a flag away is always allowed
+    finally:
+        kit.cases.apply(case_id, [{"op": "consent", "consent": CONSENT}], keys, kit.recipients)
+
+
+def test_remove_then_undo_brings_the_clip_back_from_any_phone(
+    app: KitApp, film: tuple[Kit, str]
+) -> None:
+    first, second = Phone(app, film[1]), Phone(app, film[1])
+    status, body = first.ops(_add("clips", {"in": 1.0, "out": 3.0, "name": "undo me"}))
+    clip = body["notes"]["clips"][-1]
+    status, body = first.ops({"op": "delete", "list": "clips", "id": clip["id"]})
+    assert status == 200 and clip not in body["notes"]["clips"]
+    status, body = second.ops({"op": "restore", "list": "clips", "id": clip["id"]})
+    assert status == 200, body
+    assert clip in body["notes"]["clips"]
+    status, body = first.ops({"op": "restore", "list": "clips", "id": clip["id"]})
+    assert status == 400
+    assert body["error"] == "That clip can no longer be brought back."
+
+
+def test_notes_of_an_older_kit_open_through_the_page(phone: Phone, film: tuple[Kit, str]) -> None:
+    """The film's notes written back as version 2 (one ``principle`` per mark and clip)
+    open through the page as lists, and the next save stores version 3."""
+    kit, rec_id = film
+    path = kit.library.data.derived(rec_id, "notes")
+    keys = [_identity(kit)]
+    doc = json.loads(age.decrypt_bytes(path.read_bytes(), keys))
+    doc["version"] = 2
+    doc.pop("removed", None)
+    doc["marks"].append({"id": "m900", "t": 2.0, "principle": "Guiding", "source": "phone"})
+    doc["clips"].append(
+        {"id": "c901", "name": "old", "principle": "", "in": 1.0, "out": 2.0, "order": 99}
+    )
+    for item in doc["marks"] + doc["clips"]:
+        for key in ("principles", "note", "supervision", "mark"):
+            item.pop(key, None)
+    path.write_bytes(age.encrypt_bytes(json.dumps(doc).encode(), kit.recipients))
+    notes = phone.notes()
+    assert next(m for m in notes["marks"] if m["id"] == "m900")["principles"] == ["Guiding"]
+    assert next(c for c in notes["clips"] if c["id"] == "c901")["principles"] == []
+    assert phone.client.get(f"/recordings/{rec_id}").status_code == 200
+    status, body = phone.ops(_update("marks", "m900", {"note": "still here"}))
+    assert status == 200, body
+    assert json.loads(age.decrypt_bytes(path.read_bytes(), keys))["version"] == 3
 
 
 def test_every_change_needs_the_csrf_token_and_an_unlocked_kit(

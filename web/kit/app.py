@@ -7,6 +7,7 @@ second step. The kit's identity is unlocked into this process's memory only.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -15,6 +16,7 @@ from flask import redirect, request, url_for
 from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
+from device.cases import supervisor_may_watch
 from device.kit import Kit
 from device.kit.wall_clock import ntp_of
 from device.library import NotesStore
@@ -109,7 +111,12 @@ def create_app(
         thumbnailer=thumbnailer,
         sealer=Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick),
         layouts=layouts,
-        notes=NotesStore(kit.library.data, kit.library.index, kit.library.audit),
+        notes=NotesStore(
+            kit.library.data,
+            kit.library.index,
+            kit.library.audit,
+            supervision=functools.partial(supervisor_may_watch, kit.cases),
+        ),
         sync=SyncRunner(kit, sync or SyncSettings(), ntp=ntp_of(settings.set_clock)),
         settings=settings,
         allow_downloads=allow_downloads,

@@ -39,7 +39,7 @@ def _clip(row: RecordingRow, clip: dict[str, Any]) -> dict[str, Any]:
         "id": clip["id"],
         "rec_id": row.id,
         "name": clip.get("name") or "",
-        "principle": clip.get("principle") or "",
+        "principles": list(clip.get("principles") or ()),
         "length": clock_text(length) if length is not None else "",
         "thumb": thumb_url(row, float(start or 0.0)),
         "exported": bool(clip.get("file")),

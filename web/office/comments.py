@@ -30,12 +30,8 @@ def about_choices(doc: dict[str, Any] | None) -> list[tuple[str, str]]:
         return choices
     for mark in doc["marks"]:
         words = f"Mark at {clock_text(mark['t'])}"
-        choices.append(
-            (
-                f"mark:{mark['id']}",
-                words + (f" ({mark['principle']})" if mark.get("principle") else ""),
-            )
-        )
+        principles = ", ".join(mark.get("principles") or ())
+        choices.append((f"mark:{mark['id']}", words + (f" ({principles})" if principles else "")))
     for clip in doc["clips"]:
         choices.append((f"clip:{clip['id']}", f"Clip “{clip.get('name') or 'untitled'}”"))
     for still in doc["stills"]:
