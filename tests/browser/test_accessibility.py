@@ -26,7 +26,7 @@ def review_ready(served: ServedKit) -> str:
     notes = store.apply(
         rec_id,
         [
-            add_item("marks", {"t": 5, "principle": "Guiding"}),
+            add_item("marks", {"t": 5, "principles": ["Guiding"], "note": "A look up"}),
             add_item("clips", {"in": 10, "out": 12}),
         ],
         keys,
@@ -54,7 +54,14 @@ def test_every_page_passes_axe(
     found["recordings"] = axe_violations(page)
     page.goto(f"{served.url}/recordings/{served.long_film_id}")
     page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    page.get_by_role("button", name="Go to the moment at 0:05").tap()
+    expect(page.locator("[data-mark-tools]")).to_be_visible()  # note, clip, supervision
     found["film"] = axe_violations(page)
+    page.get_by_role("button", name="Remove the moment at 0:05").tap()
+    expect(page.locator("[data-undo]")).to_be_visible()
+    found["film, removed with undo"] = axe_violations(page)
+    page.locator("[data-undo]").get_by_role("button", name="Undo").tap()
+    expect(page.get_by_role("button", name="Remove the moment at 0:05")).to_be_visible()
     for tab in ("Clips", "Stills", "Notes"):
         page.get_by_role("tab", name=tab).tap()
         expect(page.get_by_role("tabpanel", name=tab)).to_be_visible()

@@ -78,8 +78,8 @@ def _cut_a_clip(served: ServedKit, rec_id: str) -> None:
     notes = store.apply(
         rec_id,
         [
-            add_item("marks", {"t": 1, "principle": "Being attentive"}),
-            add_item("clips", {"in": 0.5, "out": 2.0, "principle": "Being attentive"}),
+            add_item("marks", {"t": 1, "principles": ["Being attentive"]}),
+            add_item("clips", {"in": 0.5, "out": 2.0, "principles": ["Being attentive"]}),
         ],
         _keys(served),
         kit.recipients,

@@ -20,12 +20,13 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from device.cases import check_can_film
+from device.cases import check_can_film, supervisor_may_watch
 from device.errors import NotFound, VigKitError
 from device.kit.wall_clock import ClockBook, Correction, start_time
 from device.library import FINISHED, Notes, RecordingRow, State, check_recording_id
 from device.library.damaged import set_aside_files
 from device.library.notes import MARK_PREROLL_S, load_principles
+from device.library.notes_items import NOTE_LIMIT
 from device.recording.recorder import RecorderState
 from web.common.display import clock_text
 from web.common.films import film_fps, open_film
@@ -143,6 +144,10 @@ def film(rec_id: str) -> str:
         for n, t in enumerate(strip or [])
     ]
     fps = film_fps(library, row.id, identity, page.layouts) if card["playable"] else 30.0
+    try:
+        may_supervise = supervisor_may_watch(page.cases, row.id, [identity])
+    except VigKitError:  # a damaged case file: the film still opens, nothing is flagged
+        may_supervise = False
     return render_template(
         "film.html",
         film=card,
@@ -153,6 +158,8 @@ def film(rec_id: str) -> str:
         principles=load_principles(library.data, [identity]),
         fps=fps,
         preroll_s=MARK_PREROLL_S,
+        note_limit=NOTE_LIMIT,
+        may_supervise=may_supervise,
         duration_s=row.duration_s or 0.0,
         downloads=page.allow_downloads,
         damaged_notes=set_aside_files(library.data, row.id, "notes"),

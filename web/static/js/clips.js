@@ -1,28 +1,24 @@
-// Clips: set the start and end from the player, nudge either by a frame or half a
-// second (the player shows the frame), step the film frame by frame, play the clip on
-// repeat to check it; name, tag and order clips; export them as their own encrypted MP4
-// (stream copy, or frame-exact). The shared review plays the exported clips.
+// Clips: set the start and end from the player (or "Make a clip" from a mark), nudge
+// either by a frame or half a second (the player shows the frame), step the film frame by
+// frame, play the clip on repeat to check it; name it, tag it with any of the principles,
+// flag it for supervision, order clips; export them as their own encrypted MP4 (stream
+// copy, or frame-exact). The shared review plays the exported clips.
 
 import { duration, fps, now, player, showFrame, snap, stepFrames } from "./player.js";
 import { el, timeText } from "./common.js";
-import {
-  act,
-  add,
-  change,
-  newestId,
-  notes,
-  onNotes,
-  recordingId,
-  remove,
-  say,
-  update,
-} from "./notes.js";
+import { act, add, change, newestId, notes, onNotes, recordingId, say, update } from "./notes.js";
+import { removeItem } from "./undo.js";
 
-const editor = { id: null, in: null, out: null };
+// a clip made from a mark starts at the mark (already a few seconds before the tap) and
+// runs this long, or to the end of the film; then the nudges set it to the frame
+export const CLIP_FROM_MARK_S = 8;
+const editor = { id: null, in: null, out: null, principles: [], supervision: false, mark: null };
 let looping = false;
 
 const $ = (selector) => document.querySelector(selector);
 const frame = () => 1 / fps();
+// the case's consent lets a supervisor watch: only then can a clip be flagged
+const mayFlag = () => $("[data-film]")?.dataset.supervision === "yes";
 
 function length(clip) {
   return `${(clip.out - clip.in).toFixed(1)} s`;
@@ -48,6 +44,10 @@ function drawEditor() {
       nudge.disabled = value === null;
     }
   }
+  for (const chip of document.querySelectorAll("[data-clip-chips] [data-principle]")) {
+    chip.setAttribute("aria-pressed", String(editor.principles.includes(chip.dataset.principle)));
+  }
+  $("[data-clip-supervise]")?.setAttribute("aria-pressed", String(editor.supervision));
   $("[data-editor-title]").textContent = editor.id ? "Change this clip" : "New clip";
   $("[data-clip-save]").textContent = editor.id ? "Save changes" : "Save clip";
   $("[data-clip-new]").hidden = !editor.id;
@@ -72,7 +72,11 @@ function drawList(doc) {
           el("span", {
             text: ` ${timeText(clip.in, { fraction: true })} to ${timeText(clip.out, { fraction: true })} (${length(clip)})`,
           }),
-          el("span", { class: "item-sub", text: clip.principle || "No principle yet" }),
+          el("span", {
+            class: "item-sub",
+            text: clip.principles.length ? clip.principles.join(", ") : "No principle yet",
+          }),
+          clip.supervision ? el("span", { class: "item-sub", text: "For supervision" }) : null,
           el("span", { class: "item-sub", "data-export-state": "", text: exportState(clip) }),
         ),
         el(
@@ -104,9 +108,14 @@ function drawList(doc) {
                 "aria-label": `Download ${title}`,
               })
             : null,
+        ),
+        // apart from Change and the others, so a slip never removes a clip
+        el(
+          "div",
+          { class: "item-remove" },
           el("button", {
             type: "button",
-            class: "quiet",
+            class: "quiet remove",
             "data-remove-clip": clip.id,
             "aria-label": `Remove ${title}`,
             text: "Remove",
@@ -116,33 +125,39 @@ function drawList(doc) {
     }),
   );
   $("[data-clips-empty]")?.toggleAttribute("hidden", clips.length > 0);
-  const principle = $("[data-clip-principle]");
-  if (principle && editor.id) {
-    const clip = clips.find((c) => c.id === editor.id);
-    if (!clip) newClip();
-  }
+  if (editor.id && !clips.some((c) => c.id === editor.id)) newClip();
 }
 
-function newClip() {
-  editor.id = null;
-  editor.in = null;
-  editor.out = null;
-  $("[data-clip-name]").value = "";
-  $("[data-clip-principle]").value = "";
+// Show these points, principles, flag and name in the editor.
+function fill({ id, in: start, out, principles, supervision, mark }, name) {
+  Object.assign(editor, { id, in: start, out, principles: [...principles], supervision, mark });
+  $("[data-clip-name]").value = name;
   stopLoop();
   drawEditor();
 }
 
-function load(clip) {
-  editor.id = clip.id;
-  editor.in = clip.in;
-  editor.out = clip.out;
-  $("[data-clip-name]").value = clip.name;
-  $("[data-clip-principle]").value = clip.principle;
+function newClip() {
+  fill({ id: null, in: null, out: null, principles: [], supervision: false, mark: null }, "");
+}
+
+function open(clip, name) {
+  fill(clip, name);
   showFrame(clip.in);
-  drawEditor();
   drawList(notes());
+  document.getElementById("tab-clips")?.click(); // the Clips tab, where the editor is
   $("[data-clip-editor]").scrollIntoView({ block: "start", behavior: "smooth" });
+}
+
+// "Make a clip" from a mark: a new clip from the mark's time (its pre-roll included) to a
+// few seconds on (or the end of the film), with the mark's principles, flag and note as
+// its name; then nudged. A mark in the film's last frame starts the clip earlier.
+export function clipFromMark(mark) {
+  const out = Math.min(snap(mark.t + CLIP_FROM_MARK_S), duration());
+  let start = snap(mark.t);
+  if (out - start < frame()) start = snap(Math.max(0, out - CLIP_FROM_MARK_S));
+  const fields = { id: null, in: start, out, principles: mark.principles, mark: mark.id };
+  open({ ...fields, supervision: mark.supervision && mayFlag() }, mark.note.slice(0, 80));
+  say(`A clip from the moment at ${timeText(mark.t)}: check its start and end, then save it.`);
 }
 
 function setPoint(point) {
@@ -209,8 +224,10 @@ async function save() {
     in: Math.round(editor.in * 1000) / 1000,
     out: Math.round(editor.out * 1000) / 1000,
     name: $("[data-clip-name]").value.trim(),
-    principle: $("[data-clip-principle]").value,
+    principles: editor.principles,
+    mark: editor.mark,
   };
+  if (mayFlag()) fields.supervision = editor.supervision;
   try {
     if (editor.id) {
       await change([update("clips", editor.id, fields)]);
@@ -277,7 +294,7 @@ export function clips() {
     const doc = notes();
     if (target.dataset.edit) {
       const clip = doc.clips.find((c) => c.id === target.dataset.edit);
-      if (clip) load(clip);
+      if (clip) open(clip, clip.name);
     } else if (target.dataset.move) {
       await move(target.dataset.move, Number(target.dataset.by));
     } else if (target.dataset.export) {
@@ -290,13 +307,23 @@ export function clips() {
         target.disabled = false;
       }
     } else if (target.dataset.removeClip) {
+      const at = doc.clips.findIndex((c) => c.id === target.dataset.removeClip);
       if (editor.id === target.dataset.removeClip) newClip();
-      try {
-        await change([remove("clips", target.dataset.removeClip)]);
-      } catch {
-        // said
-      }
+      const name = doc.clips[at]?.name;
+      await removeItem("clips", target.dataset.removeClip, name ? `the clip “${name}”` : `clip ${at + 1}`);
     }
+  });
+  $("[data-clip-chips]")?.addEventListener("click", (event) => {
+    const chip = event.target.closest("[data-principle]");
+    if (!chip) return;
+    const name = chip.dataset.principle;
+    const on = editor.principles.includes(name);
+    editor.principles = on ? editor.principles.filter((p) => p !== name) : [...editor.principles, name];
+    drawEditor();
+  });
+  $("[data-clip-supervise]")?.addEventListener("click", () => {
+    editor.supervision = !editor.supervision;
+    drawEditor();
   });
   onNotes(drawList);
   drawEditor();

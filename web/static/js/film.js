@@ -10,6 +10,7 @@ import { review } from "./prepare.js";
 import { stills } from "./stills.js";
 import { tabs } from "./tabs.js";
 import { timeline } from "./timeline.js";
+import { undoBar } from "./undo.js";
 
 timeline();
 tabs();
@@ -18,4 +19,5 @@ clips();
 stills();
 fields();
 review();
+undoBar();
 initNotes();

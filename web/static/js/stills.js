@@ -3,7 +3,8 @@
 
 import { now, player, seek } from "./player.js";
 import { el, timeText } from "./common.js";
-import { act, change, onNotes, recordingId, remove, update } from "./notes.js";
+import { act, change, notes, onNotes, recordingId, update } from "./notes.js";
+import { removeItem } from "./undo.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -54,7 +55,7 @@ function drawList(doc) {
             : null,
           el("button", {
             type: "button",
-            class: "quiet",
+            class: "quiet remove",
             "data-remove-still": still.id,
             "aria-label": `Remove the still at ${at}`,
             text: "Remove",
@@ -92,11 +93,9 @@ export function stills() {
     if (picture) seek(Number(picture.dataset.stillT));
     const gone = event.target.closest("[data-remove-still]");
     if (gone) {
-      try {
-        await change([remove("stills", gone.dataset.removeStill)]);
-      } catch {
-        // said
-      }
+      const still = notes().stills.find((s) => s.id === gone.dataset.removeStill);
+      const at = timeText(still?.t ?? 0, { fraction: true });
+      await removeItem("stills", gone.dataset.removeStill, `the still at ${at}`);
     }
   });
   list.addEventListener("change", async (event) => {

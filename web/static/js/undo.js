@@ -1,0 +1,63 @@
+// Removing a mark, clip or still: it goes at once, and a "Removed · Undo" bar stays for a
+// few seconds (longer while a finger or the keyboard is on it) instead of a "Are you
+// sure?" box. The kit keeps the last few removed items in the notes, so Undo brings one
+// back whole (a clip's exact in and out, name, principles and exported file) from any phone.
+
+import { change, say } from "./notes.js";
+
+const SHOWN_MS = 10_000;
+const bar = () => document.querySelector("[data-undo]");
+let last = null; // { list, id }
+let timer = null;
+
+function hide() {
+  const box = bar();
+  if (!box) return;
+  if (box.contains(document.activeElement)) {
+    timer = setTimeout(hide, SHOWN_MS / 2); // someone is about to use it: keep it
+    return;
+  }
+  box.hidden = true;
+  last = null;
+}
+
+function show(words) {
+  const box = bar();
+  if (!box) return;
+  box.querySelector("[data-undo-text]").textContent = words;
+  box.hidden = false;
+  clearTimeout(timer);
+  timer = setTimeout(hide, SHOWN_MS);
+}
+
+// Remove item ``id`` of ``list`` ("marks", "clips" or "stills"); ``words`` name it
+// ("the clip “A shared smile”"). Resolves once the kit has removed it.
+export async function removeItem(list, id, words) {
+  try {
+    await change([{ op: "delete", list, id }], { quiet: true });
+  } catch (error) {
+    say(error.message, { problem: true });
+    return;
+  }
+  last = { list, id };
+  say("");
+  show(`Removed ${words}`);
+}
+
+async function undo() {
+  if (!last) return;
+  const { list, id } = last;
+  clearTimeout(timer);
+  bar().hidden = true;
+  last = null;
+  try {
+    await change([{ op: "restore", list, id }], { quiet: true });
+    say("Brought back.");
+  } catch (error) {
+    say(error.message, { problem: true });
+  }
+}
+
+export function undoBar() {
+  bar()?.querySelector("[data-undo-button]")?.addEventListener("click", undo);
+}
