@@ -1,12 +1,14 @@
 """The notes sidecar ``<id>.notes.age``: everything a person typed about one recording.
 
-One JSON document, age-encrypted, schema-versioned (``version``): the case (code,
-cycle, helping question, free notes), the consent record, marks, clips, stills and the
-shared review. Edits arrive as small *operations* (set a field; add, update or delete
-one item by id) and :meth:`NotesStore.apply` applies them, under a lock, to the latest
-stored document, then writes it atomically (a crash leaves the previous version). Two
-phones editing different things therefore never lose either; two edits of the same
-field keep the last one. Every save bumps ``revision``, which is returned.
+One JSON document, age-encrypted, schema-versioned (``version``; the shapes are in
+``docs/notes.md`` and :mod:`device.library.notes_items`): the case (code, cycle, helping
+question, free notes), the consent record, marks, clips, stills and the shared review.
+Edits arrive as small *operations* (set a field; add, update, delete or restore one item
+by id) and :meth:`NotesStore.apply` applies them, under a lock, to the latest stored
+document, then writes it atomically (a crash leaves the previous version). Two phones
+editing different things therefore never lose either; two edits of the same field keep
+the last one. Every save bumps ``revision``, which is returned. Flagging a mark or clip
+for supervision asks the store's ``supervision`` rule (the film's case consent).
 
 Markers pressed on the second button (``<id>.markers.age``) appear as marks with
 ``source: "button"`` and ids ``b1``, ``b2``…; tagging one stores it, deleting one
