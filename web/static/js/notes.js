@@ -79,6 +79,7 @@ export const set = (field, value) => ({ op: "set", field, value });
 export const add = (list, item) => ({ op: "add", list, item });
 export const update = (list, id, fields) => ({ op: "update", list, id, fields });
 export const remove = (list, id) => ({ op: "delete", list, id });
+export const restore = (list, id) => ({ op: "restore", list, id });
 
 // The id of the item an "add" just made: the add was the last operation applied.
 export function newestId(prefix, next) {

@@ -3,7 +3,7 @@
 // sure?" box. The kit keeps the last few removed items in the notes, so Undo brings one
 // back whole (a clip's exact in and out, name, principles and exported file) from any phone.
 
-import { change, say } from "./notes.js";
+import { change, remove, restore, say } from "./notes.js";
 
 const SHOWN_MS = 10_000;
 const bar = () => document.querySelector("[data-undo]");
@@ -34,7 +34,7 @@ function show(words) {
 // ("the clip “A shared smile”"). Resolves once the kit has removed it.
 export async function removeItem(list, id, words) {
   try {
-    await change([{ op: "delete", list, id }], { quiet: true });
+    await change([remove(list, id)], { quiet: true });
   } catch (error) {
     say(error.message, { problem: true });
     return;
@@ -51,7 +51,7 @@ async function undo() {
   bar().hidden = true;
   last = null;
   try {
-    await change([{ op: "restore", list, id }], { quiet: true });
+    await change([restore(list, id)], { quiet: true });
     say("Brought back.");
   } catch (error) {
     say(error.message, { problem: true });
