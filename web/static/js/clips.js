@@ -7,7 +7,7 @@
 import { duration, fps, now, player, showFrame, snap, stepFrames } from "./player.js";
 import { el, timeText } from "./common.js";
 import { act, add, change, newestId, notes, onNotes, recordingId, say, update } from "./notes.js";
-import { removeItem } from "./undo.js";
+import { removeButton } from "./undo.js";
 
 // a clip made from a mark starts at the mark (already a few seconds before the tap) and
 // runs this long, or to the end of the film; then the nudges set it to the frame
@@ -113,12 +113,9 @@ function drawList(doc) {
         el(
           "div",
           { class: "item-remove" },
-          el("button", {
-            type: "button",
-            class: "quiet remove",
-            "data-remove-clip": clip.id,
-            "aria-label": `Remove ${title}`,
-            text: "Remove",
+          removeButton("clips", clip.id, {
+            label: title,
+            words: clip.name ? `the clip “${clip.name}”` : `clip ${n + 1}`,
           }),
         ),
       );
@@ -306,11 +303,6 @@ export function clips() {
       } finally {
         target.disabled = false;
       }
-    } else if (target.dataset.removeClip) {
-      const at = doc.clips.findIndex((c) => c.id === target.dataset.removeClip);
-      if (editor.id === target.dataset.removeClip) newClip();
-      const name = doc.clips[at]?.name;
-      await removeItem("clips", target.dataset.removeClip, name ? `the clip “${name}”` : `clip ${at + 1}`);
     }
   });
   $("[data-clip-chips]")?.addEventListener("click", (event) => {

@@ -9,7 +9,7 @@ import { clipFromMark } from "./clips.js";
 import { el, timeText } from "./common.js";
 import { duration, now, seek } from "./player.js";
 import { add, change, newestId, notes, onNotes, say, update } from "./notes.js";
-import { removeItem } from "./undo.js";
+import { removeButton } from "./undo.js";
 
 const TYPING_MS = 1200;
 const $ = (selector) => document.querySelector(selector);
@@ -82,13 +82,7 @@ function drawList(doc) {
             "aria-label": `Make a clip from the moment at ${at}`,
             text: "Make a clip",
           }),
-          el("button", {
-            type: "button",
-            class: "quiet remove",
-            "data-remove-mark": mark.id,
-            "aria-label": `Remove the moment at ${at}`,
-            text: "Remove",
-          }),
+          removeButton("marks", mark.id, { label: `the moment at ${at}` }),
         ),
       );
     }),
@@ -184,13 +178,10 @@ function noteField() {
 function listClicks(event) {
   const target = event.target.closest("button");
   if (!target) return;
-  const mark = notes().marks.find(
-    (m) => m.id === (target.dataset.markId ?? target.dataset.clipFrom ?? target.dataset.removeMark),
-  );
+  const mark = notes().marks.find((m) => m.id === (target.dataset.markId ?? target.dataset.clipFrom));
   if (!mark) return;
   if (target.dataset.markId) choose(mark.id);
   else if (target.dataset.clipFrom) clipFromMark(mark);
-  else removeItem("marks", mark.id, `the moment at ${timeText(mark.t)}`);
 }
 
 export function marks() {

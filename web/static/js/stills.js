@@ -3,8 +3,8 @@
 
 import { now, player, seek } from "./player.js";
 import { el, timeText } from "./common.js";
-import { act, change, notes, onNotes, recordingId, update } from "./notes.js";
-import { removeItem } from "./undo.js";
+import { act, change, onNotes, recordingId, update } from "./notes.js";
+import { removeButton } from "./undo.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -53,13 +53,7 @@ function drawList(doc) {
                 "aria-label": `Download the still at ${at}`,
               })
             : null,
-          el("button", {
-            type: "button",
-            class: "quiet remove",
-            "data-remove-still": still.id,
-            "aria-label": `Remove the still at ${at}`,
-            text: "Remove",
-          }),
+          removeButton("stills", still.id, { label: `the still at ${at}` }),
         ),
       );
     }),
@@ -88,15 +82,9 @@ export function stills() {
     }
   });
   const list = $("[data-still-list]");
-  list.addEventListener("click", async (event) => {
+  list.addEventListener("click", (event) => {
     const picture = event.target.closest("[data-still-t]");
     if (picture) seek(Number(picture.dataset.stillT));
-    const gone = event.target.closest("[data-remove-still]");
-    if (gone) {
-      const still = notes().stills.find((s) => s.id === gone.dataset.removeStill);
-      const at = timeText(still?.t ?? 0, { fraction: true });
-      await removeItem("stills", gone.dataset.removeStill, `the still at ${at}`);
-    }
   });
   list.addEventListener("change", async (event) => {
     const input = event.target.closest("[data-caption-for]");

@@ -3,6 +3,7 @@
 // sure?" box. The kit keeps the last few removed items in the notes, so Undo brings one
 // back whole (a clip's exact in and out, name, principles and exported file) from any phone.
 
+import { el } from "./common.js";
 import { change, remove, restore, say } from "./notes.js";
 
 const SHOWN_MS = 10_000;
@@ -32,7 +33,7 @@ function show(words) {
 
 // Remove item ``id`` of ``list`` ("marks", "clips" or "stills"); ``words`` name it
 // ("the clip “A shared smile”"). Resolves once the kit has removed it.
-export async function removeItem(list, id, words) {
+async function removeItem(list, id, words) {
   try {
     await change([remove(list, id)], { quiet: true });
   } catch (error) {
@@ -42,6 +43,19 @@ export async function removeItem(list, id, words) {
   last = { list, id };
   say("");
   show(`Removed ${words}`);
+}
+
+// The "Remove" button of one item: ``label`` completes its spoken name ("Remove
+// <label>"), ``words`` name the item in the bar (the label unless given). Placed at the
+// far end of its row (CSS), away from the item's other buttons.
+export function removeButton(list, id, { label, words = label }) {
+  return el("button", {
+    type: "button",
+    class: "quiet remove",
+    "aria-label": `Remove ${label}`,
+    text: "Remove",
+    onclick: () => removeItem(list, id, words),
+  });
 }
 
 async function undo() {
