@@ -99,3 +99,27 @@ def test_no_thumbnails_yet_says_so(unlocked: FlaskClient, kit: Kit) -> None:
     kit.library.data.derived(row.id, "thumbs").unlink(missing_ok=True)
     page = unlocked.get(f"/recordings/{row.id}").get_data(as_text=True)
     assert "appear here once the kit has made them" in page
+
+
+def test_a_film_erased_while_its_thumbnails_are_made_leaves_none_behind(
+    unlocked: FlaskClient, kit: Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from device.cases.erase import erase_recordings
+    from web.kit import thumbnailer as module
+
+    kit.recorder.start(max_seconds=1.5)
+    assert kit.recorder.wait(30)
+    (row,) = kit.library.index.all()
+    thumbnailer = _services(unlocked).thumbnailer
+    thumbnailer.close()  # this test drives one run by hand
+    kit.library.data.derived(row.id, "thumbs").unlink(missing_ok=True)
+    real = module.make_thumbnails
+
+    def erased_meanwhile(*args: object, **kwargs: object) -> object:
+        made = real(*args, **kwargs)  # type: ignore[arg-type]
+        erase_recordings(kit.library, [row.id], why="consent withdrawn")
+        return made
+
+    monkeypatch.setattr(module, "make_thumbnails", erased_meanwhile)
+    assert thumbnailer._make_one()
+    assert not list(kit.library.data.recordings.glob(f"{row.id}.*"))

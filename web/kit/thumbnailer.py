@@ -120,4 +120,9 @@ class Thumbnailer:
         if not self._idle():  # a recording started meanwhile: it is no worse to wait
             return
         save_thumbnails(data, rec_id, thumbs, self._kit.recipients)
+        if self._kit.library.index.get(rec_id).state == State.DELETED:
+            # erased while they were being made: the erasure marks the row before it
+            # removes files, so checking after saving never leaves them behind
+            data.derived(rec_id, "thumbs").unlink(missing_ok=True)
+            return
         log.info("made %d thumbnails for %s", len(thumbs), rec_id)
