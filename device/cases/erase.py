@@ -63,6 +63,7 @@ def queue_request(
             " VALUES (?, ?, ?, ?, ?)",
             (kind, case_id, json.dumps(list(rec_ids)), cycle, _now()),
         )
+    registry.save_mirror()
 
 
 def pending_requests(registry: Registry) -> list[EraseRequest]:
@@ -90,6 +91,7 @@ def mark_sent(registry: Registry, seqs: Sequence[int]) -> None:
         db.executemany(
             "UPDATE erase_requests SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs]
         )
+    registry.save_mirror()
 
 
 def erase_film(library: Library, registry: Registry, rec_id: str) -> None:

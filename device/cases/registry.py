@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
+from device.cases import mirror
 from device.cases.model import Filing
 from device.library import Index, State
 
@@ -66,11 +67,19 @@ class Registry:
             for statement in TABLES.split(";"):
                 if statement.strip():
                     db.execute(statement)
+        mirror.restore(index, index.path.with_name(mirror.CASES_DIR))  # after a rebuild
+        if not mirror.path_of(index).exists():
+            mirror.save(index)
+
+    def save_mirror(self) -> None:
+        """Copy the registry to ``registry.json`` (after each change: see cases.mirror)."""
+        mirror.save(self.index)
 
     def add(self, case_id: str) -> None:
         with self.index.transaction() as db:
             (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM cases").fetchone()
             db.execute("INSERT INTO cases (id, seq) VALUES (?, ?)", (case_id, seq))
+        self.save_mirror()
 
     def get(self, case_id: str) -> CaseRow | None:
         with self.index.transaction() as db:
@@ -91,6 +100,7 @@ class Registry:
             db.execute("DELETE FROM cases WHERE id = ?", (case_id,))
             if _current(db) == case_id:
                 db.execute("DELETE FROM meta WHERE key = ?", (CURRENT_KEY,))
+        self.save_mirror()
 
     def sync_dates(
         self,
@@ -110,6 +120,7 @@ class Registry:
                 (consent_on, withdrawn_on, closed_on, until, case_id),
             )
             db.execute("UPDATE recordings SET erase_by = ? WHERE case_id = ?", (until, case_id))
+        self.save_mirror()
 
     # --- the current case --------------------------------------------------------------
 
@@ -126,6 +137,7 @@ class Registry:
                     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                     (CURRENT_KEY, case_id),
                 )
+        self.save_mirror()
 
     # --- films -------------------------------------------------------------------------
 
@@ -142,20 +154,25 @@ class Registry:
             ).fetchone()
             if row is None:
                 db.execute("UPDATE recordings SET held = 1 WHERE id = ?", (rec_id,))
-                return Filing(None, None)
-            cycle = _cycle_for_new_film(db, str(case_id), int(row[0]))
-            _join(db, rec_id, str(case_id), cycle)
-            return Filing(str(case_id), cycle)
+                filing = Filing(None, None)
+            else:
+                cycle = _cycle_for_new_film(db, str(case_id), int(row[0]))
+                _join(db, rec_id, str(case_id), cycle)
+                filing = Filing(str(case_id), cycle)
+        self.save_mirror()
+        return filing
 
     def assign(self, rec_id: str, case_id: str, cycle: int) -> None:
         with self.index.transaction() as db:
             _join(db, rec_id, case_id, cycle)
+        self.save_mirror()
 
     def advance_cycle(self, case_id: str) -> int:
         """The practitioner starts the next cycle: its number."""
         with self.index.transaction() as db:
             db.execute("UPDATE cases SET cycle = cycle + 1 WHERE id = ?", (case_id,))
             (n,) = db.execute("SELECT cycle FROM cases WHERE id = ?", (case_id,)).fetchone()
+        self.save_mirror()
         return int(n)
 
     def films(self, case_id: str, cycle: int | None = None) -> list[str]:

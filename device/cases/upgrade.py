@@ -62,6 +62,7 @@ def upgrade_from_notes(
         for row, doc in films:
             store.registry.assign(row.id, case.id, int(doc["case"]["cycle"] or 1))
             report.films_filed += 1
+    store.registry.save_mirror()  # films held here were set in the index directly
     store.library.audit.append("cases upgrade", "", films=report.films_filed)
     return report
 

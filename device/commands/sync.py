@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from device import config
+from device.cases import Registry as CaseRegistry
 from device.config import Config
 from device.errors import ConfigError, RemoteUnreachable, SyncBusy, SyncNotConfigured
 from device.kit import wall_clock
@@ -51,6 +52,7 @@ def sync_command(args: argparse.Namespace) -> int:
     cfg = config.load(args.config, env=os.environ)
     library = Library(cfg.data_dir, kit_lock=False)
     try:
+        CaseRegistry(library.index)  # after a rebuilt index: films get their case back first
         trust = wall_clock.clock_trust(library.data, cfg.clock_jump_days)
         retention = Retention(library=library, retention_days=cfg.retention_days, trust=trust)
         if args.status:
@@ -115,9 +117,28 @@ def _report(result: SyncResult, *, quiet: bool) -> None:
             f"vigkit: {len(result.sent)} file(s) sent and verified; "
             f"{len(result.synced)} recording(s) now safe at the office"
         )
-    else:
-        print("vigkit: the office already has everything")
+    elif not (result.unsent or result.not_listed):
+        print("vigkit: the office already has everything this kit has sent")
+    _report_left(result, quiet=quiet)
     _report_erased(result.erased, quiet=quiet)
+
+
+def _report_left(result: SyncResult, *, quiet: bool) -> None:
+    """What is on the card and not at the office, compared file by file, never assumed."""
+    out = sys.stderr if quiet else sys.stdout
+    if result.not_listed:
+        print(
+            f"vigkit: {len(result.not_listed)} film(s) on the card are not in the kit's list, "
+            "so they were not sent: restart the kit to list them again",
+            file=out,
+        )
+    if result.unsent:
+        print(f"vigkit: {len(result.unsent)} file(s) are not at the office yet", file=out)
+    if result.held and not quiet:
+        print(
+            f"vigkit: {len(result.held)} film(s) held as Unassigned stay on the kit until "
+            "they are assigned to a case"
+        )
 
 
 def _report_erased(erased: list[Erased], *, quiet: bool) -> None:

@@ -63,8 +63,8 @@ def open_kit(cfg: Config, extra_recipients: Sequence[age.Recipient] = ()) -> Kit
     library = Library(cfg.data_dir)
     try:
         library.mark_interrupted()
+        cases = CaseStore(library)  # after a rebuilt index: films get their case back
         finish_erasures(library)  # an "erase now" a power cut cut short
-        cases = CaseStore(library)
         recipients = load_recipients(library, extra_recipients)
         camera, clock = open_camera(
             cfg.camera,

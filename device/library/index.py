@@ -150,6 +150,7 @@ _COLUMNS = [f.name for f in fields(RecordingRow)]
 
 class Index:
     def __init__(self, path: Path) -> None:
+        self.path = path
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -30,7 +30,7 @@ from device.sync import state as st
 from device.sync.diagnose import diagnose
 from device.sync.erasures import ERASURES_NAME, from_index
 from device.sync.manifest import AUDIT_NAME, Entry, Manifest, audit_json, manifest_name
-from device.sync.outbox import OutFile, collect, out_file, to_send, unchanged
+from device.sync.outbox import OutFile, collect, held, not_listed, out_file, to_send, unchanged
 from device.sync.rclone import Rclone, Transfer
 from device.sync.retention import Erased, Retention
 
@@ -51,6 +51,9 @@ class SyncResult:
     synced: list[str] = field(default_factory=list)  # recordings now wholly at the office
     erased: list[Erased] = field(default_factory=list)
     resumed_after: str | None = None  # start of an earlier run that never finished
+    not_listed: list[str] = field(default_factory=list)  # films on the card the index lacks
+    held: list[str] = field(default_factory=list)  # Unassigned films, kept on the kit
+    unsent: list[str] = field(default_factory=list)  # files still not verified at the office
 
 
 AUDIT_OWNER = "-"  # the audit and erasures files' "recording" in the index's sync_files
@@ -134,6 +137,14 @@ class Syncer:
             if fs and all(f.verified or f.name in result.sent for f in fs)
         ]
         self._send_manifests(dest, done, files, hashes, result, tell)
+        result.unsent = [
+            f.name
+            for fs in files.values()
+            for f in fs
+            if not f.verified and f.name not in result.sent
+        ]
+        result.not_listed = not_listed(self._library.data, index)
+        result.held = held(index)
 
     def _transfer(
         self,

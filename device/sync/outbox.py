@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device.library import DataDir, Index, RecordingRow, State, sha256_file
+from device.library.layout import is_recording_id
 from device.sync.state import file_record, save_hash
 
 log = logging.getLogger(__name__)
@@ -109,3 +110,20 @@ def collect(data: DataDir, index: Index, row: RecordingRow) -> list[OutFile]:
         for p in recording_paths(data, row.id)
     )
     return [f for f in found if f is not None]
+
+
+def not_listed(data: DataDir, index: Index) -> list[str]:
+    """Ids of films on the card that the index does not list: sync cannot send what it
+    does not know of, so it must never call the office's copy complete while any is."""
+    known = {row.id for row in index.all()}
+    on_card = {
+        rec_id
+        for p in data.recordings.glob("*.mp4.age")
+        if is_recording_id(rec_id := p.name.split(".", 1)[0])
+    }
+    return sorted(on_card - known)
+
+
+def held(index: Index) -> list[str]:
+    """Films held on the kit as Unassigned: never sent until assigned to a case."""
+    return [row.id for row in index.all() if row.held and row.state not in NOT_SENT]

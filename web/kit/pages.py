@@ -23,7 +23,14 @@ from werkzeug.wrappers import Response
 from device.cases import check_can_film, supervisor_may_watch
 from device.errors import NotFound, VigKitError
 from device.kit.wall_clock import ClockBook, Correction, start_time
-from device.library import FINISHED, Notes, RecordingRow, State, check_recording_id
+from device.library import (
+    FINISHED,
+    Notes,
+    RecordingRow,
+    State,
+    check_recording_id,
+    rebuilt_words,
+)
 from device.library.damaged import set_aside_files
 from device.library.notes import MARK_PREROLL_S, load_principles
 from device.library.notes_items import NOTE_LIMIT
@@ -58,7 +65,12 @@ def _control(call: Callable[[], object]) -> None:
 
 @bp.get("/")
 def home() -> str:
-    return render_template("home.html", status=recorder_status(), filming=home_case())
+    return render_template(
+        "home.html",
+        status=recorder_status(),
+        filming=home_case(),
+        rebuilt=rebuilt_words(current_kit().kit.library.index),
+    )
 
 
 @bp.get("/status")

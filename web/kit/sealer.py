@@ -18,7 +18,7 @@ from datetime import datetime
 
 from device.errors import SealPaused
 from device.kit.assembly import Kit
-from device.library import State
+from device.library import State, fill_in_after_unlock
 from device.recording.recorder import RecorderState, Status
 from device.recording.recovery import FAILED, SEALED, seal_interrupted
 from device.threads import OnDemandWorker
@@ -75,6 +75,8 @@ class Sealer:
     def _round(self) -> None:
         identity = self._keyring.held_identity()
         library = self._kit.library
+        if identity is not None:  # after a rebuilt index: what only the key can read
+            fill_in_after_unlock(library.index, library.data, [identity])
         pending = library.index.all(State.INTERRUPTED)
         if identity is None or not pending:
             self.repairing = None

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from device.kit import wall_clock
 from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
+from device.library import rebuilt_words
 from device.library.notes import load_principles, save_principles
 from web.common.security import wants_json
 from web.kit.services import current_identity, current_kit
@@ -53,6 +54,7 @@ def page() -> str:
         tolerance_s=int(wall_clock.TOLERANCE_S),
         sync=sync_summary(),
         principles=load_principles(kit.library.data, _identities()),
+        rebuilt=rebuilt_words(kit.library.index),
     )
 
 
