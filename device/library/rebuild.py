@@ -127,6 +127,8 @@ def _insert(
     known = shas.get(film.name, {})
     sha = str(known.get("sha256", "")) if known.get("size") == size else ""
     duration = float(synced.get("duration_s", 0.0)) if sha else 0.0
+    if sha and synced.get("state") in FINISHED:  # the very film sync saw finished
+        state = State(synced["state"])  # (its fragment index may have been set aside)
     started = datetime.strptime(rec_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     db.execute(
         "INSERT INTO recordings (id, seq, started_at, started_mono_us, state, duration_s,"
