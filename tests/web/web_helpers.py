@@ -86,7 +86,15 @@ def make_kit(data: Path, *, fast: bool = False, case: bool = True) -> Kit:
     keys = data / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     (keys / "kit-identity.age").write_bytes(age.wrap_identity(identity, PASSPHRASE, work_factor=10))
-    cfg = config.load(
+    kit = open_kit(kit_config(data, fast=fast), [identity.recipient()])
+    if case:
+        consented_case(kit, identity)
+    return kit
+
+
+def kit_config(data: Path, *, fast: bool = False) -> config.Config:
+    """The synthetic kit's settings (``open_kit(kit_config(data))`` opens a made kit again)."""
+    return config.load(
         overrides={
             "data_dir": data,
             "camera": "synthetic",
@@ -99,10 +107,6 @@ def make_kit(data: Path, *, fast: bool = False, case: bool = True) -> Kit:
             "fast": fast,
         }
     )
-    kit = open_kit(cfg, [identity.recipient()])
-    if case:
-        consented_case(kit, identity)
-    return kit
 
 
 def csrf(client: FlaskClient, path: str = "/unlock") -> str:
