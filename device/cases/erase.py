@@ -20,15 +20,17 @@ from device.cases.model import EraseRequest
 from device.cases.registry import Registry
 from device.errors import CaseError
 from device.library import Library, State, check_recording_id, fsync_dir
+from device.library.damaged import damaged_files
 
 OUTBOX_DIR = "outbox"  # where sync keeps its plain manifests (ids and hashes)
 
 
 def recording_files(library: Library, rec_id: str) -> list[Path]:
-    """Every file of one recording, temp files included."""
+    """Every file of one recording, temp files and damaged sidecars set aside included."""
     folder = library.data.recordings
     found = set(folder.glob(f"{check_recording_id(rec_id)}.*.age"))
     found |= set(folder.glob(f".{rec_id}.*.tmp"))
+    found |= set(damaged_files(library.data, rec_id))
     manifest = library.data.root / OUTBOX_DIR / f"{rec_id}.manifest.json"
     return sorted(found | ({manifest} if manifest.exists() else set()))
 

@@ -2,9 +2,17 @@
 
 A recording's small files (notes, thumbnails, fragment index) sit beside its film. If
 one of them cannot be read (cut short by a power cut, a bad card sector), the film must
-stay watchable: the damaged file is renamed to ``<name>.damaged`` (kept for the office,
-which may still recover part of it) and the kit goes on without it — notes start a new
-file, thumbnails are made again, the fragment index is rebuilt by scanning the film.
+stay watchable: the damaged file is renamed to ``<name>.damaged`` and the kit goes on
+without it — notes start a new file, thumbnails are made again, the fragment index is
+rebuilt by scanning the film.
+
+What becomes of a ``.damaged`` file: it stays on the card, still encrypted, for as long
+as its film does (someone with the office key may still read part of it from the card);
+sync does not send it (its name is not ``*.age``: the office gets the film's working
+sidecars, and a file that cannot be decrypted would only fail ``office verify``'s
+checks for nothing); retention never removes it on its own, and it goes with its film —
+when retention removes the film after its safe copy, or when the film is erased on
+request (:func:`damaged_files`). A rebuilt index ignores it.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from pathlib import Path
 
 from device.errors import HeaderError, MediaFormatError, PayloadError
 from device.library.atomic import fsync_dir
-from device.library.layout import DataDir
+from device.library.layout import DataDir, check_recording_id
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +60,9 @@ def set_aside_files(data: DataDir, rec_id: str, kind: str) -> list[str]:
     """The names of this recording's ``kind`` files set aside as damaged, oldest first."""
     name = data.derived(rec_id, kind).name
     return sorted(p.name for p in data.recordings.glob(f"{name}{SUFFIX}*"))
+
+
+def damaged_files(data: DataDir, rec_id: str) -> list[Path]:
+    """Every file of this recording set aside as damaged (they go when the film goes)."""
+    found = data.recordings.glob(f"{check_recording_id(rec_id)}.*.age{SUFFIX}*")
+    return sorted(p for p in found if p.is_file() and not p.is_symlink())

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from device.library import Library, RecordingRow, State, fsync_dir, sha256_file
+from device.library.damaged import damaged_files
 from device.sync import state as st
 from device.sync.clock_trust import ClockTrust, Trust
 from device.sync.manifest import manifest_name
@@ -196,6 +197,8 @@ class Retention:
         if row.state != State.ERASED:
             library.index.update(row.id, state=State.ERASED, erased_at=st.stamp(self._clock))
         for path in paths:
+            path.unlink(missing_ok=True)
+        for path in damaged_files(library.data, row.id):  # kept as long as the film, no longer
             path.unlink(missing_ok=True)
         (library.data.root / "outbox" / manifest_name(row.id)).unlink(missing_ok=True)
         fsync_dir(library.data.recordings)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from device import cases
 from device.library import Library, State
 from device.sync import Rclone, Retention, Syncer
 from device.sync.clock_trust import ClockTrust
@@ -260,3 +261,23 @@ def test_retention_only_on_a_clock_a_year_ahead_erases_nothing_and_says_why(
     assert f"{kit.film}: consent erase-by date" in done.stdout
     assert "waiting for your confirmation; confirm on the Settings page" in done.stdout
     assert kit_files(kit.data) == before
+
+
+def test_a_damaged_sidecar_stays_on_the_kit_until_its_film_goes(
+    kit: KitFiles, lib: Library, clock: FakeClock, boot: FakeBoot, tmp_path: Path
+) -> None:
+    """Set aside as ``.damaged``: kept on the card, never sent, never removed on its own;
+    it goes with its film (retention after the safe copy, or erase now on request)."""
+    rec = kit.data / "recordings"
+    aside = {r: rec / f"{r}.thumbs.age.damaged" for r in (kit.film, kit.copy)}
+    for path in aside.values():
+        path.write_bytes(b"ciphertext cut short")
+    lib.index.set_review_done(kit.film, True)
+    syncer(lib, tmp_path / "usb", clock).run()
+    (office,) = (tmp_path / "usb").iterdir()
+    assert not [p.name for p in office.iterdir() if ".damaged" in p.name]  # never sent
+    assert [e.recording for e in retention_of(lib, clock, boot, 7).run()] == [kit.film]
+    assert not aside[kit.film].exists() and files_of(kit, kit.film) == []  # with its film
+    assert aside[kit.copy].exists()  # its film is still here, so it stays
+    cases.erase_film(lib, cases.Registry(lib.index), kit.copy)
+    assert not aside[kit.copy].exists()  # erased on request: every file of it goes
