@@ -23,11 +23,17 @@ SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's own files beside the datab
 BUSY_WAIT_S = 10.0  # a sync writing at this moment is waited for, not taken for damage
 
 
-def films_on_card(data: DataDir) -> bool:
-    """Any film (finished or interrupted) in ``recordings/``?"""
-    return any(
+def kept_on_card(data: DataDir) -> bool:
+    """Anything an index would list: a film (finished or interrupted) in ``recordings/``,
+    a case file, or the cases' registry copy."""
+    films = (
         RECORDING_ID.fullmatch(p.name.split(".", 1)[0]) is not None
         for p in data.recordings.glob("*.mp4.age")
+    )
+    return (
+        any(films)
+        or any((data.root / "cases").glob("case-*.age"))
+        or (data.root / "registry.json").exists()
     )
 
 
@@ -35,7 +41,7 @@ def why_rebuild(data: DataDir) -> str | None:
     """Why the index must be rebuilt from the files, in words; None when it is sound."""
     path = data.database
     if not path.exists():
-        return "it was missing" if films_on_card(data) else None
+        return "it was missing" if kept_on_card(data) else None
     try:
         db = sqlite3.connect(path, timeout=BUSY_WAIT_S)
     except sqlite3.DatabaseError as e:
@@ -49,7 +55,7 @@ def why_rebuild(data: DataDir) -> str | None:
         return _damage(e)
     finally:
         db.close()
-    if not tables and films_on_card(data):
+    if not tables and kept_on_card(data):
         return "it was empty"
     return None
 

@@ -46,7 +46,10 @@ META_REBUILT = "index_rebuilt"  # JSON of Rebuilt, for the page
 META_FILL_IN = "index_fill_in"  # "1" while durations wait for the key
 META_REGISTRY = "registry_restore"  # "1" until the cases' mirror is read back
 OUTBOX = "outbox"
-_NAME = re.compile(rf"(?P<id>{RECORDING_ID.pattern})\.(?P<kind>[a-z0-9.-]+)\.age")
+# a recording's file, or one set aside as damaged (``<name>.damaged``, ``.damaged-2``…)
+_NAME = re.compile(
+    rf"(?P<id>{RECORDING_ID.pattern})\.(?P<kind>[a-z0-9.-]+)\.age(?P<damaged>\.damaged(-\d+)?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,14 @@ def _films(data: DataDir) -> dict[str, State]:
     for path in data.recordings.iterdir():
         found = _NAME.fullmatch(path.name)
         if found is not None and path.is_file():
-            kinds.setdefault(found["id"], set()).add(found["kind"])
+            kind = found["kind"] + ("!" if found["damaged"] else "")
+            kinds.setdefault(found["id"], set()).add(kind)
     films = {}
     for rec_id, have in kinds.items():
         if "mp4" not in have and "interrupted.mp4" not in have:
             continue  # sidecars without a film: nothing to list (kept, never removed)
-        sealed = "mp4" in have and "index" in have
+        # the fragment index is written once the film is whole (set aside if damaged since)
+        sealed = "mp4" in have and ("index" in have or "index!" in have)
         if not sealed:
             films[rec_id] = State.INTERRUPTED
         else:

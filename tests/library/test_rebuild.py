@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from device import age
+from device import age, cases
+from device.cases import CaseStore, finish_erasures
 from device.errors import LibraryError
 from device.library import Library, State, health, rebuilt_words
 
@@ -61,12 +62,13 @@ def _kit_with(tmp_path: Path, n: int) -> tuple[Path, list[str]]:
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_a_damaged_or_deleted_index_is_set_aside_and_rebuilt(tmp_path: Path, damage: str) -> None:
-    data, ids = _kit_with(tmp_path, 3)
+    data, ids = _kit_with(tmp_path, 4)
     rec = data / "recordings"
     (rec / f"{ids[0]}.interrupted.mp4.age").write_bytes(TINY)  # sealed after a power cut
     (rec / f"{ids[1]}.index.age").unlink()  # cut off before its fragment index: unsealed
     _put(rec, "20261120T090000Z-00000000abcd", "notes", "thumbs")  # sidecars, no film
     (rec / f"{ids[2]}.notes.age.damaged").write_bytes(b"junk")  # set aside earlier
+    (rec / f"{ids[3]}.index.age").rename(rec / f"{ids[3]}.index.age.damaged")  # finished
     DAMAGE[damage](data / "kit.sqlite")
     library = Library(data)
     try:
@@ -76,8 +78,9 @@ def test_a_damaged_or_deleted_index_is_set_aside_and_rebuilt(tmp_path: Path, dam
             ids[0]: State.RECOVERED,
             ids[1]: State.INTERRUPTED,
             ids[2]: State.COMPLETE,
+            ids[3]: State.COMPLETE,
         }
-        assert len(rows) == 3  # sidecars without a film list nothing
+        assert len(rows) == 4  # sidecars without a film list nothing
         assert rows[ids[2]].size == len(TINY) and rows[ids[2]].started_at.startswith("2026-11-20T")
         assert all(row.held for row in rows.values())  # until the cases' copy is read back
         aside = sorted(p.name for p in data.glob("kit.sqlite.damaged-*"))
@@ -94,7 +97,7 @@ def test_a_damaged_or_deleted_index_is_set_aside_and_rebuilt(tmp_path: Path, dam
         library.close()
     again = Library(data)  # a sound index is left alone the next time
     try:
-        assert again.rebuilt is None and len(again.index.all()) == 3
+        assert again.rebuilt is None and len(again.index.all()) == 4
     finally:
         again.close()
 
@@ -103,6 +106,14 @@ def test_an_index_missing_from_an_empty_kit_is_simply_new(tmp_path: Path) -> Non
     library = Library(tmp_path / "data")
     try:
         assert library.rebuilt is None and rebuilt_words(library.index) is None
+    finally:
+        library.close()
+    (tmp_path / "data" / "kit.sqlite").unlink()
+    (tmp_path / "data" / "cases").mkdir()
+    (tmp_path / "data" / "cases" / "case-0123456789ab.age").write_bytes(TINY)
+    library = Library(tmp_path / "data")  # a case and no film yet: still worth rebuilding
+    try:
+        assert library.rebuilt is not None and library.rebuilt.films == 0
     finally:
         library.close()
 
@@ -213,3 +224,40 @@ def test_time_to_rebuild_the_index_of_200_films(tmp_path: Path) -> None:
     finally:
         library.close()
     print(f"\nrebuilding the index of {len(ids)} films took {took * 1000:.0f} ms")
+
+
+def test_films_get_their_case_back_and_erased_films_stay_erased(tmp_path: Path) -> None:
+    data, ids = _kit_with(tmp_path, 3)
+    library = Library(data)
+    try:
+        store = CaseStore(library)
+        consent = {"given_on": "2026-11-02", "practitioner": True, "supervisor": True,
+                   "training": False, "stops_on_request": True}  # fmt: skip
+        case = cases.new_case(store, "F-0231", "", consent, [KEY], [KEY.recipient()])
+        cases.set_current(store, case.id, [KEY])
+        for rec_id in ids[:2]:
+            store.registry.assign(rec_id, case.id, 1)
+        cases.erase_film(library, store.registry, ids[1])
+    finally:
+        library.close()
+    _put(data / "recordings", ids[1], "mp4", "index")  # what a power cut left of the erase
+    stranger = "20261121T000000Z-00000000beef"
+    _put(data / "recordings", stranger, "mp4", "index")  # a film the registry never saw
+    _damage_header(data / "kit.sqlite")
+    library = Library(data)
+    try:
+        store = CaseStore(library)  # reads registry.json back (once)
+        finish_erasures(library)  # as the kit's start-up does next
+        rows = {row.id: row for row in library.index.all()}
+        assert (rows[ids[0]].case_id, rows[ids[0]].held) == (case.id, False)
+        assert rows[ids[1]].state == State.DELETED
+        assert not list((data / "recordings").glob(f"{ids[1]}.*"))
+        assert (rows[ids[2]].case_id, rows[ids[2]].held) == (None, False)  # as it was
+        assert rows[stranger].held  # unknown: Unassigned, so never sent without a case
+        assert store.registry.current() == case.id
+        assert store.registry.get(case.id) is not None
+        assert [r.kind for r in cases.all_requests(store.registry)] == ["film"]
+        restored = [r for r in library.audit.rows() if r.event == "cases restored"]
+        assert restored[0].detail == {"cases": 1, "films_filed": 2, "erased": 1}
+    finally:
+        library.close()
