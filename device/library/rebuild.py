@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -124,17 +125,25 @@ def _films(data: DataDir) -> dict[str, State]:
 
 
 def _insert(
-    db: Any, seq: int, rec_id: str, state: State, data: DataDir, synced: dict[str, Any]
+    db: sqlite3.Connection,
+    seq: int,
+    rec_id: str,
+    state: State,
+    data: DataDir,
+    synced: dict[str, Any],
 ) -> None:
     film = data.film(rec_id)
     size = film.stat().st_size if film.exists() else 0
     shas = {f.get("name"): f for f in synced.get("files", []) if isinstance(f, dict)}
     known = shas.get(film.name, {})
     sha = str(known.get("sha256", "")) if known.get("size") == size else ""
-    duration = float(synced.get("duration_s", 0.0)) if sha else 0.0
+    duration = _seconds(synced.get("duration_s")) if sha else 0.0
     if sha and synced.get("state") in FINISHED:  # the very film sync saw finished
         state = State(synced["state"])  # (its fragment index may have been set aside)
-    started = datetime.strptime(rec_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    try:
+        started = datetime.strptime(rec_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:  # digits that are no date (a name copied in by hand)
+        started = datetime.fromtimestamp(0, UTC)
     db.execute(
         "INSERT INTO recordings (id, seq, started_at, started_mono_us, state, duration_s,"
         " size, sha256, stop_reason, held) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, 1)",
@@ -149,6 +158,13 @@ def _insert(
             "interrupted" if state == State.INTERRUPTED else "",
         ),
     )
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _manifests(outbox: Path) -> dict[str, dict[str, Any]]:
