@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from device.library import AuditLog, Index, State, atomic_write
 from device.library.rebuild import META_REGISTRY
 
 log = logging.getLogger(__name__)
+_SAVING = threading.Lock()
 
 NAME = "registry.json"
 CASES_DIR = "cases"  # as device.cases.store names it
@@ -40,9 +42,16 @@ def path_of(index: Index) -> Path:
 
 
 def save(index: Index) -> None:
-    """Write the registry's plaintext facts as they are now."""
-    if index.meta(META_REGISTRY) == "1":
-        return  # not read back yet: writing now would lose what the copy holds
+    """Write the registry's plaintext facts as they are now. One writer at a time in this
+    process (the temp file's name is per process), reading the facts inside the lock so
+    the last file written holds the latest of them."""
+    with _SAVING:
+        if index.meta(META_REGISTRY) == "1":
+            return  # not read back yet: writing now would lose what the copy holds
+        _write(index)
+
+
+def _write(index: Index) -> None:
     with index.transaction() as db:
         doc = {
             "format": FORMAT,
