@@ -13,6 +13,7 @@ import pytest
 
 from device import age
 from tests.recording.conftest import VIGKIT, vigkit
+from tests.recording.damage_helpers import flip_byte
 
 
 def _public(key_file: Path) -> str:
@@ -61,6 +62,20 @@ def test_salvage_keeps_the_complete_parts(tmp_path: Path) -> None:
     done = vigkit("office", "decrypt", "--salvage", "-i", key, "-o", out, cut)
     assert "cut short; kept the 196,608 bytes" in done.stderr
     assert out.read_bytes() == plain[:196_608]
+
+
+def test_salvage_keeps_every_part_around_a_damaged_one(tmp_path: Path) -> None:
+    key = tmp_path / "org.key"
+    vigkit("office", "keygen", "-o", key)
+    plain = bytes(range(256)) * 1000  # 256 000 bytes: 3 full chunks and a short one
+    damaged = tmp_path / "damaged.age"
+    damaged.write_bytes(age.encrypt_bytes(plain, [age.X25519Recipient.parse(_public(key))]))
+    flip_byte(damaged, chunk=1)
+    out = tmp_path / "kept.bin"
+    done = vigkit("office", "decrypt", "--salvage", "-i", key, "-o", out, damaged)
+    assert out.read_bytes() == plain[:65_536] + plain[131_072:]  # the end still proven
+    assert "damaged (complete); kept 190,464 bytes" in done.stderr
+    assert "65,536 bytes that failed authentication (bytes 65,536–131,072)" in done.stderr
 
 
 @pytest.mark.parametrize("passphrase_ok", [True, False])

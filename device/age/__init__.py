@@ -21,7 +21,7 @@ from .passphrase import (
     wrap_identity,
 )
 from .reader import Reader
-from .salvage import SalvageReport, salvage
+from .salvage import SalvageReport, copy_intact, salvage
 from .scrypt import ScryptIdentity, ScryptRecipient
 from .simple import decrypt_bytes, encrypt_bytes
 from .stream import CHUNK_SIZE
@@ -44,6 +44,7 @@ __all__ = [
     "X25519Identity",
     "X25519Recipient",
     "check_passphrase",
+    "copy_intact",
     "dearmor",
     "decrypt",
     "decrypt_bytes",

@@ -94,6 +94,15 @@ class Reader(io.RawIOBase):
             self._pos += n
         return got
 
+    def chunk(self, index: int) -> memoryview | None:
+        """The plaintext of chunk ``index`` (valid until the next read), or None if it
+        does not authenticate: salvage goes on past a damaged chunk instead of stopping."""
+        self._check_open()
+        try:
+            return self._chunk(index)
+        except ChunkAuthError:
+            return None
+
     def read(self, size: int | None = -1) -> bytes:
         self._check_open()
         left = max(self.size - self._pos, 0)

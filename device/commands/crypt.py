@@ -22,8 +22,6 @@ from device import age
 from device.commands.common import load_identity_files, read_passphrase_file, read_recipient_args
 from device.errors import AgeError, NoIdentityMatch, VigKitError, WrongPassphrase
 
-BLOCK = age.CHUNK_SIZE  # salvage's copy size
-
 
 class FileOpener:
     """The identity ``decrypt`` uses, choosing as ``age -d`` does once it sees the header.
@@ -131,11 +129,21 @@ def _salvage(src: BinaryIO, out: BinaryIO, opener: FileOpener) -> int:
         raise VigKitError(
             "--salvage needs a file, not standard input", hint="Name the .age file to salvage."
         )
-    import shutil  # only here: it loads the archive modules (bz2, lzma) too
-
     reader = age.Reader(src, [opener], allow_unfinished=True)
-    shutil.copyfileobj(reader, out, BLOCK)
-    if reader.complete:
+    if _film_salvaged(reader, out):
+        return 0
+    reader.seek(0)
+    report = age.copy_intact(reader, out)
+    end = "complete" if report.was_complete else "cut short"
+    if report.lost:
+        lost = sum(b - a for a, b in report.lost)
+        ranges = ", ".join(f"{a:,}–{b:,}" for a, b in report.lost)
+        print(
+            f"vigkit: the file was damaged ({end}); kept {report.bytes_kept:,} bytes, "
+            f"left out the {lost:,} bytes that failed authentication (bytes {ranges})",
+            file=sys.stderr,
+        )
+    elif report.was_complete:
         print(f"vigkit: the file was complete; decrypted {reader.size:,} bytes", file=sys.stderr)
     else:
         print(
@@ -143,6 +151,39 @@ def _salvage(src: BinaryIO, out: BinaryIO, opener: FileOpener) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _film_salvaged(reader: age.Reader, out: BinaryIO) -> bool:
+    """A film is salvaged by whole fragments so it still plays; False if this is not a
+    film, or its start is too damaged to rebuild one (then the parts are kept as bytes)."""
+    if reader.chunks == 0 or not _starts_like_mp4(reader):
+        return False
+    # only here: the media package loads PyAV and numpy, which plain decryption never needs
+    from device.errors import MediaFormatError
+    from device.media.salvage import salvage_film
+
+    try:
+        film = salvage_film(reader, out)
+    except MediaFormatError:
+        return False
+    cut = "" if reader.complete else " and cut short"
+    if film.gaps:
+        at = ", ".join(_clock(start) for start, _ in film.gaps)
+        said = f"damaged{cut}; kept {film.kept_s:.1f} s, lost about {film.lost_s:.1f} s at {at}"
+    else:
+        said = f"{'cut short' if cut else 'whole'}; kept {film.kept_s:.1f} s"
+    print(f"vigkit: the film was {said}", file=sys.stderr)
+    return True
+
+
+def _starts_like_mp4(reader: age.Reader) -> bool:
+    first = reader.chunk(0)
+    return first is not None and bytes(first[4:8]) == b"ftyp"
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def encrypt_command(args: argparse.Namespace) -> int:

@@ -143,6 +143,12 @@ class FragmentScanner:
     def offset(self) -> int:
         return self._offset
 
+    def resume_at(self, offset: int) -> None:
+        """Go on from a box that starts at ``offset``, forgetting any box part-read: after
+        a damaged stretch, salvage finds the next ``moof`` and scans on from there."""
+        self._offset, self._skip, self._moof = offset, 0, None
+        self._pending.clear()
+
     def skip(self, count: int) -> None:
         count = min(count, self._skip)
         self._skip -= count
@@ -247,6 +253,12 @@ def scan_file(file: RangeSource, chunk: int = 64 * 1024) -> FragmentIndex:
     size = file.tell()
     file.seek(0)
     scanner = FragmentScanner()
+    scan_on(file, scanner, size, chunk)
+    return scanner.index
+
+
+def scan_on(file: RangeSource, scanner: FragmentScanner, size: int, chunk: int) -> None:
+    """Feed ``scanner`` from ``file``'s position (its ``offset``) up to ``size``."""
     while scanner.offset < size:
         if scanner.skippable:
             step = min(scanner.skippable, size - scanner.offset)
@@ -257,4 +269,3 @@ def scan_file(file: RangeSource, chunk: int = 64 * 1024) -> FragmentIndex:
         if not data:
             break
         scanner.feed(data)
-    return scanner.index

@@ -1,0 +1,78 @@
+"""A byte flipped on the card after recording (issue #15, finding 4): salvage keeps every
+authentic chunk; a film loses only the fragment the damaged chunk touched and still plays
+to its end, at the office (``vigkit office decrypt --salvage``, a whole process) and on
+the kit (sealing an interrupted film that is damaged too)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from device.library import Library
+from tests.media.film_helpers import FPS, Key, make_key, record_film, shown_frames
+from tests.recording.conftest import VIGKIT
+from tests.recording.damage_helpers import chunks_of, decodes_cleanly, flip_byte, video_seconds
+
+SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class DamagedFilm:
+    key: Key
+    whole: Path  # the film as recorded
+    damaged: Path  # a copy with one byte flipped in its middle chunk
+    chunk: int
+
+
+@pytest.fixture(scope="module")
+def damaged_film(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DamagedFilm]:
+    folder = tmp_path_factory.mktemp("damaged-film")
+    key = make_key(folder)
+    library = Library(folder / "kit")
+    try:
+        rec_id = record_film(library, key, SECONDS)
+        whole = library.data.film(rec_id)
+    finally:
+        library.close()
+    damaged = folder / f"{rec_id}.mp4.age"
+    shutil.copy(whole, damaged)
+    chunk = chunks_of(damaged) // 2
+    flip_byte(damaged, chunk)
+    yield DamagedFilm(key, whole, damaged, chunk)
+
+
+def test_office_salvage_keeps_all_but_the_damaged_seconds(damaged_film: DamagedFilm) -> None:
+    key, damaged = damaged_film.key, damaged_film.damaged
+    stopped = subprocess.run(["age", "-d", "-i", key.path, damaged], capture_output=True)
+    assert stopped.returncode != 0  # age stops at the damaged chunk
+    done = subprocess.run(  # to stdout, into memory: no plaintext on disk
+        [*VIGKIT, "office", "decrypt", "--salvage", "-i", key.path, damaged],
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    film, said = done.stdout, done.stderr.decode()
+    assert "Traceback" not in said
+    assert decodes_cleanly(film) == ""
+    shown = shown_frames(film)  # a gap shows the last frame before it until the next
+    assert shown == sorted(shown)
+    recorded = shown_frames(key.decrypt(damaged_film.whole))
+    age_kept = len(set(shown_frames(stopped.stdout))) if stopped.stdout else 0
+    missing = sorted(set(recorded) - set(shown))
+    kept = len(set(shown))
+    assert missing == list(range(missing[0], missing[0] + len(missing)))  # one stretch
+    assert 0 < len(missing) <= 2 * FPS  # the fragment (1 s) the chunk touched, at most two
+    assert shown[-1] == recorded[-1]  # it plays to the end
+    assert video_seconds(film) == pytest.approx(SECONDS, abs=0.2)  # the gap keeps its time
+    assert "lost about 1.0 s at 0:" in said and f"kept {kept / FPS:.1f} s" in said
+    print(
+        f"\nsalvage of a {SECONDS:.0f} s film with byte flipped in chunk {damaged_film.chunk}: "
+        f"kept {kept / FPS:.2f} s ({kept} of {len(recorded)} frames), lost "
+        f"{len(missing) / FPS:.2f} s; age -d stopped after {age_kept / FPS:.2f} s. "
+        f"vigkit said: {said}"
+    )
