@@ -14,6 +14,7 @@ written. Nothing is written anywhere but ``out``: the kit passes an encrypting w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -25,6 +26,10 @@ from device.media.fragments import FragmentIndex, FragmentScanner, IndexingWrite
 
 _CHUNK = age.CHUNK_SIZE
 _GAP_TICKS_S = 0.002  # a jump in time longer than this between fragments is a gap
+
+
+def _nothing() -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,12 @@ class FilmSalvage:
         return round(sum(length for _, length in self.gaps), 3)
 
 
-def salvage_film(reader: age.Reader, out: Any) -> FilmSalvage:
+def salvage_film(
+    reader: age.Reader, out: Any, before_each: Callable[[], None] = _nothing
+) -> FilmSalvage:
     """Write the init segment and every intact fragment of ``reader``'s film to ``out``
-    (anything with ``write``). MediaFormatError if the film's start itself is damaged."""
+    (anything with ``write``); ``before_each`` fragment may raise to stop (the kit stops
+    when a recording starts). MediaFormatError if the film's start itself is damaged."""
     index = scan_tolerant(reader)
     if not index.tracks or not index.fragments:
         raise MediaFormatError("the start of the film is damaged: no picture can be saved")
@@ -53,6 +61,7 @@ def salvage_film(reader: age.Reader, out: Any) -> FilmSalvage:
     tap = IndexingWriter(out)
     tap.write(init)
     for fragment in index.fragments:
+        before_each()
         data = _read(reader, fragment.offset, fragment.size)
         if data is not None:
             tap.write(data)

@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from device import age
 from device.errors import HeaderTruncated, SealPaused, StorageFull, VigKitError
 from device.library import DataDir, HashingFile, Library, State, fsync_dir, write_encrypted
-from device.media import FragmentIndex, scan_file
+from device.media import FragmentIndex
+from device.media.salvage import FilmSalvage, salvage_film, scan_tolerant
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "sealing.lock"
-COPY_BLOCK = 1 << 20
 SEALED, EMPTY, FAILED = "sealed", "empty", "failed"
 
 
@@ -51,6 +51,7 @@ class SealReport:
     kept_bytes: int
     outcome: str = SEALED
     problem: str = ""
+    lost_s: float = 0.0  # seconds left out where a part of the film was damaged
 
 
 def _never() -> bool:
@@ -122,21 +123,24 @@ def seal(
         after_step("original moved aside")
     try:
         with original.open("rb") as src:
-            index = scan_file(age.Reader(src, identities, allow_unfinished=True))
+            index = scan_tolerant(age.Reader(src, identities, allow_unfinished=True))
     except HeaderTruncated:
         return _nothing_recorded(library, rec_id, "the film ends inside its header")
     if not index.fragments:
         return _nothing_recorded(library, rec_id, "the film ends before its first picture")
     _check_room(library, rec_id, original.stat().st_size, reserve_bytes)
-    whole = _whole_length(index)
-    size, sha = _write_sealed(data, rec_id, identities, recipients, whole, busy)
-    write_encrypted(data, rec_id, "index", index.to_json().encode(), recipients)
+    size, sha, sealed = _write_sealed(data, rec_id, identities, recipients, busy)
+    write_encrypted(data, rec_id, "index", sealed.index.to_json().encode(), recipients)
     after_step("fragment index written")
-    kept_s = round(index.video_duration_s(), 3)
-    library.index.update(rec_id, state=State.RECOVERED, duration_s=kept_s, size=size, sha256=sha)
+    length_s = round(sealed.kept_s + sealed.lost_s, 3)  # a gap plays as a held picture
+    library.index.update(rec_id, state=State.RECOVERED, duration_s=length_s, size=size, sha256=sha)
     after_step("index updated")
-    library.audit.append("recording sealed", rec_id, kept_s=kept_s, kept_bytes=whole)
-    return SealReport(rec_id, kept_s, whole)
+    kept_bytes = _whole_length(sealed.index)
+    damage = {"lost_s": sealed.lost_s, "gaps": sealed.gaps} if sealed.gaps else {}
+    library.audit.append(
+        "recording sealed", rec_id, kept_s=sealed.kept_s, kept_bytes=kept_bytes, **damage
+    )
+    return SealReport(rec_id, sealed.kept_s, kept_bytes, lost_s=sealed.lost_s)
 
 
 def _nothing_recorded(library: Library, rec_id: str, why: str) -> SealReport:
@@ -164,17 +168,23 @@ def _write_sealed(
     rec_id: str,
     identities: Sequence[age.Identity],
     recipients: Sequence[age.Recipient],
-    whole: int,
     busy: Callable[[], bool],
-) -> tuple[int, str]:
-    """Steps 2 and 3: the sealed copy, durable, under the film's name."""
+) -> tuple[int, str, FilmSalvage]:
+    """Steps 2 and 3: the sealed copy (every intact fragment), durable, under the film's
+    name."""
+
+    def before_each() -> None:
+        if busy():
+            raise SealPaused("a recording started: the repair waits for it to end")
+        after_step("copying")
+
     tmp = data.recordings / f".{rec_id}.sealing"
     tmp.unlink(missing_ok=True)
     try:
         with data.interrupted_original(rec_id).open("rb") as src, HashingFile(tmp) as out:
             reader = age.Reader(src, identities, allow_unfinished=True)
             writer = age.Writer(out, recipients)
-            _copy(reader, writer, whole, busy)
+            film = salvage_film(reader, writer, before_each)
             writer.close()
             size, sha = out.size, out.sha256
     except BaseException:
@@ -184,23 +194,10 @@ def _write_sealed(
     tmp.rename(data.film(rec_id))  # HashingFile.close fsync'd the data first
     fsync_dir(data.recordings)
     after_step("sealed copy renamed")
-    return size, sha
+    return size, sha, film
 
 
 def _whole_length(index: FragmentIndex) -> int:
-    """Bytes up to the end of the last complete fragment."""
+    """Bytes up to the end of the last fragment."""
     last = index.fragments[-1]
     return last.offset + last.size
-
-
-def _copy(src: age.Reader, dst: age.Writer, count: int, busy: Callable[[], bool]) -> None:
-    left = count
-    while left > 0:
-        if busy():
-            raise SealPaused("a recording started: the repair waits for it to end")
-        block = src.read(min(left, COPY_BLOCK))
-        if not block:
-            break
-        dst.write(block)
-        left -= len(block)
-        after_step("copying")

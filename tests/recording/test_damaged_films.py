@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from device.library import Library
+from device.library import Library, State
+from device.recording.recovery import SEALED, seal_interrupted
 from tests.media.film_helpers import FPS, Key, make_key, record_film, shown_frames
+from tests.mediacheck import ffmpeg_decodes, stream_duration
 from tests.recording.conftest import VIGKIT
-from tests.recording.damage_helpers import chunks_of, decodes_cleanly, flip_byte, video_seconds
+from tests.recording.damage_helpers import chunks_of, flip_byte
 
 SECONDS = 20.0
 
@@ -24,6 +26,8 @@ SECONDS = 20.0
 @dataclass(frozen=True)
 class DamagedFilm:
     key: Key
+    kit: Path  # the data folder it was recorded in
+    rec_id: str
     whole: Path  # the film as recorded
     damaged: Path  # a copy with one byte flipped in its middle chunk
     chunk: int
@@ -43,7 +47,7 @@ def damaged_film(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DamagedFi
     shutil.copy(whole, damaged)
     chunk = chunks_of(damaged) // 2
     flip_byte(damaged, chunk)
-    yield DamagedFilm(key, whole, damaged, chunk)
+    yield DamagedFilm(key, folder / "kit", rec_id, whole, damaged, chunk)
 
 
 def test_office_salvage_keeps_all_but_the_damaged_seconds(damaged_film: DamagedFilm) -> None:
@@ -58,7 +62,7 @@ def test_office_salvage_keeps_all_but_the_damaged_seconds(damaged_film: DamagedF
     )
     film, said = done.stdout, done.stderr.decode()
     assert "Traceback" not in said
-    assert decodes_cleanly(film) == ""
+    assert ffmpeg_decodes(film) == (0, "")
     shown = shown_frames(film)  # a gap shows the last frame before it until the next
     assert shown == sorted(shown)
     recorded = shown_frames(key.decrypt(damaged_film.whole))
@@ -68,11 +72,43 @@ def test_office_salvage_keeps_all_but_the_damaged_seconds(damaged_film: DamagedF
     assert missing == list(range(missing[0], missing[0] + len(missing)))  # one stretch
     assert 0 < len(missing) <= 2 * FPS  # the fragment (1 s) the chunk touched, at most two
     assert shown[-1] == recorded[-1]  # it plays to the end
-    assert video_seconds(film) == pytest.approx(SECONDS, abs=0.2)  # the gap keeps its time
+    assert stream_duration(film) == pytest.approx(SECONDS, abs=0.2)  # the gap keeps its time
     assert "lost about 1.0 s at 0:" in said and f"kept {kept / FPS:.1f} s" in said
     print(
         f"\nsalvage of a {SECONDS:.0f} s film with byte flipped in chunk {damaged_film.chunk}: "
         f"kept {kept / FPS:.2f} s ({kept} of {len(recorded)} frames), lost "
         f"{len(missing) / FPS:.2f} s; age -d stopped after {age_kept / FPS:.2f} s. "
         f"vigkit said: {said}"
+    )
+
+
+def test_the_kit_seals_an_interrupted_film_that_is_damaged_too(
+    damaged_film: DamagedFilm, tmp_path: Path
+) -> None:
+    data, rec_id, key = tmp_path / "kit", damaged_film.rec_id, damaged_film.key
+    shutil.copytree(damaged_film.kit, data)
+    film = data / "recordings" / f"{rec_id}.mp4.age"
+    body = damaged_film.damaged.read_bytes()
+    film.write_bytes(body[: len(body) - 100])  # a power cut: no final chunk, no index
+    (data / "recordings" / f"{rec_id}.index.age").unlink()
+    library = Library(data)
+    try:
+        library.index.update(rec_id, state=State.INTERRUPTED)
+        (report,) = seal_interrupted(library, [key.identity], [key.recipient])
+        row = library.index.get(rec_id)
+        audit = library.audit.rows()[-1]
+    finally:
+        library.close()
+    assert (report.outcome, row.state) == (SEALED, State.RECOVERED)
+    assert report.lost_s == pytest.approx(1.0, abs=0.1)
+    assert audit.event == "recording sealed" and audit.detail["lost_s"] == report.lost_s
+    sealed = key.decrypt(film)  # the real age opens it whole
+    assert ffmpeg_decodes(sealed) == (0, "")
+    kept = len(set(shown_frames(sealed)))
+    assert report.kept_s == pytest.approx(kept / FPS, abs=0.05)
+    assert SECONDS - 3 <= kept / FPS < SECONDS  # the damaged second and the cut-off end
+    assert row.duration_s == pytest.approx(report.kept_s + report.lost_s)
+    print(
+        f"\nkit seal of an interrupted, damaged {SECONDS:.0f} s film: kept {report.kept_s} s,"
+        f" lost {report.lost_s} s to the damage"
     )
