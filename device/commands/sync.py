@@ -117,10 +117,17 @@ def _report(result: SyncResult, *, quiet: bool) -> None:
             f"vigkit: {len(result.sent)} file(s) sent and verified; "
             f"{len(result.synced)} recording(s) now safe at the office"
         )
-    elif not (result.unsent or result.not_listed):
+    elif not (result.unsent or result.not_listed or result.damaged):
         print("vigkit: the office already has everything this kit has sent")
     _report_left(result, quiet=quiet)
     _report_erased(result.erased, quiet=quiet)
+    for rec_id in result.damaged:  # said even from the timer: someone must look at it
+        print(
+            f"vigkit: {rec_id} was damaged on the card after recording and was NOT sent. "
+            "Unlock the kit's page: it keeps every readable second in a repaired copy, "
+            "which the next sync sends (the damaged file stays on the kit).",
+            file=sys.stderr,
+        )
 
 
 def _report_left(result: SyncResult, *, quiet: bool) -> None:

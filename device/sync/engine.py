@@ -18,6 +18,7 @@ The web page can run this in-process (``Syncer.run(progress=…)``) and show
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 from device.cases import Registry as CaseRegistry
 from device.cases import mark_sent
 from device.errors import SyncError, VerificationFailed
-from device.library import Library, atomic_write
+from device.library import Library, RecordingRow, atomic_write
 from device.sync import state as st
 from device.sync.diagnose import diagnose
 from device.sync.erasures import ERASURES_NAME, from_index
@@ -50,11 +51,14 @@ class SyncResult:
     already: int = 0  # files that were verified before this run
     synced: list[str] = field(default_factory=list)  # recordings now wholly at the office
     erased: list[Erased] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # films damaged on the card: not sent
     resumed_after: str | None = None  # start of an earlier run that never finished
     not_listed: list[str] = field(default_factory=list)  # films on the card the index lacks
     held: list[str] = field(default_factory=list)  # Unassigned films, kept on the kit
     unsent: list[str] = field(default_factory=list)  # files still not verified at the office
 
+
+log = logging.getLogger(__name__)
 
 AUDIT_OWNER = "-"  # the audit and erasures files' "recording" in the index's sync_files
 META_ERASURES = "erasures_sent"  # the erasures file the office last verifiably got
@@ -124,6 +128,9 @@ class Syncer:
         dest = remote_folder(self._remote, index.kit_id())
         rows = {row.id: row for row in to_send(index)}
         files = {rec_id: collect(self._library.data, index, row) for rec_id, row in rows.items()}
+        for rec_id in [r for r, fs in files.items() if any(f.damaged for f in fs)]:
+            self._hold_damaged(rows[rec_id], files.pop(rec_id))
+            result.damaged.append(rec_id)
         pending = [f for fs in files.values() for f in fs if not f.verified]
         result.already = sum(1 for fs in files.values() for f in fs if f.verified)
         hashes = self._rclone.hashes(dest)  # also proves the remote answers
@@ -145,6 +152,24 @@ class Syncer:
         ]
         result.not_listed = not_listed(self._library.data, index)
         result.held = held(index)
+
+    def _hold_damaged(self, row: RecordingRow, files: list[OutFile]) -> None:
+        """A film that no longer hashes as recorded is not sent as good: the kit's page
+        says so and, once unlocked, keeps every intact second in a repaired copy (which
+        the next sync sends); the damaged original is kept. Said once per finding."""
+        film = next(f for f in files if f.damaged)
+        if row.sync_state == st.SyncState.DAMAGED:
+            return
+        self._library.index.update(row.id, sync_state=st.SyncState.DAMAGED)
+        log.warning("%s was damaged on the card after recording: not sent", film.name)
+        self._library.audit.append(
+            "film damaged on the card",
+            row.id,
+            file=film.name,
+            recorded_sha256=row.sha256,
+            found_sha256=film.sha256,
+            decision="not sent; repaired on the kit once unlocked",
+        )
 
     def _transfer(
         self,

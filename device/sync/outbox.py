@@ -38,6 +38,7 @@ class OutFile:
     mtime_ns: int
     sha256: str
     verified: bool
+    damaged: bool = False  # not the bytes the kit wrote: its recorded SHA-256 differs
 
 
 def recording_paths(data: DataDir, rec_id: str) -> list[Path]:
@@ -59,33 +60,24 @@ def out_file(
 ) -> OutFile | None:
     """The file as it is now, hashed (or from the cache); None if it just vanished.
     ``recorded``: the film's row, whose SHA-256 the recorder took as it wrote the file;
-    it is used as is, so a film the card damaged since shows up as a mismatch."""
+    a film that hashes otherwise now was damaged on the card since (``damaged``)."""
     try:
         st = path.stat()
     except FileNotFoundError:
         return None
     known = file_record(index, recording, path.name)
     if known is not None and (known.size, known.mtime_ns) == (st.st_size, st.st_mtime_ns):
-        return OutFile(
-            recording,
-            path.name,
-            path,
-            st.st_size,
-            st.st_mtime_ns,
-            known.sha256,
-            known.verified_at is not None,
-        )
-    if recorded is not None and recorded.sha256 and recorded.size == st.st_size:
-        sha = recorded.sha256
+        sha, verified = known.sha256, known.verified_at is not None
     else:
         try:
-            sha = sha256_file(path)
+            sha = sha256_file(path)  # read once more, but damage is found before it is sent
         except FileNotFoundError:
             return None
-    save_hash(index, recording, path.name, st.st_size, st.st_mtime_ns, sha)
-    again = file_record(index, recording, path.name)
-    verified = again is not None and again.verified_at is not None
-    return OutFile(recording, path.name, path, st.st_size, st.st_mtime_ns, sha, verified)
+        save_hash(index, recording, path.name, st.st_size, st.st_mtime_ns, sha)
+        again = file_record(index, recording, path.name)
+        verified = again is not None and again.verified_at is not None
+    damaged = recorded is not None and bool(recorded.sha256) and sha != recorded.sha256
+    return OutFile(recording, path.name, path, st.st_size, st.st_mtime_ns, sha, verified, damaged)
 
 
 def unchanged(f: OutFile) -> bool:

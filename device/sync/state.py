@@ -38,6 +38,7 @@ class SyncState(StrEnum):
     SENDING = "sending"
     SYNCED = "synced"  # every file verified on the remote, manifest included
     FAILED = "failed"  # the last attempt did not finish; the next one carries on
+    DAMAGED = "damaged"  # the film no longer matches its recorded hash: not sent as it is
 
 
 WORDS = {
@@ -45,6 +46,7 @@ WORDS = {
     SyncState.SENDING: "Sending to the office",
     SyncState.SYNCED: "Safe at the office",
     SyncState.FAILED: "Not sent yet: the last sync did not finish",
+    SyncState.DAMAGED: "Not sent: damaged on the card after recording (see the film's page)",
 }
 
 

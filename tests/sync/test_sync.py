@@ -13,6 +13,7 @@ from pathlib import Path
 from device.library import Library, State
 from device.sync import SyncState, read_status
 from tests.recording.conftest import VIGKIT, OfficeKey
+from tests.recording.damage_helpers import chunks_of, flip_byte
 from tests.sync.conftest import KitFiles, Server, kit_files, sync
 
 
@@ -169,3 +170,32 @@ def test_unknown_entries_named_like_kit_files_are_left_alone(kit: KitFiles, sftp
     assert not (remote / folder.name).exists() and not (remote / odd.name).exists()
     assert (folder / "inside.txt").read_text() == "someone's folder"
     assert odd.read_bytes() == b"not the kit's"
+
+
+def test_a_film_damaged_on_the_card_is_not_sent_as_safe(kit: KitFiles, tmp_path: Path) -> None:
+    usb = Server("local", tmp_path / "usb", tmp_path / "usb-work")
+    usb.root.mkdir()
+    usb.work.mkdir()
+    config = kit.write_config(usb)
+    film = kit.data / "recordings" / f"{kit.film}.mp4.age"
+    flip_byte(film, chunks_of(film) // 2)  # a bad sector after recording, before sync
+    for _ in range(2):  # found again by the next run (its hash is cached), said once
+        done = sync(config)
+        assert done.returncode == 0, done.stderr
+        assert f"{kit.film} was damaged on the card after recording and was NOT sent" in (
+            done.stderr
+        )
+        assert "the office already has everything" not in done.stdout
+    remote = usb.kit_folder()
+    assert not list(remote.glob(f"{kit.film}.*"))  # neither the film nor its manifest
+    assert (remote / f"{kit.copy}.mp4.age").exists()  # the others went as usual
+    lib = Library(kit.data, kit_lock=False)
+    try:
+        assert lib.index.get(kit.film).sync_state == SyncState.DAMAGED
+        words = {r.id: r.words for r in read_status(lib).recordings}
+        events = [r for r in lib.audit.rows() if r.event == "film damaged on the card"]
+    finally:
+        lib.close()
+    assert words[kit.film].startswith("Not sent: damaged on the card after recording")
+    assert [r.recording for r in events] == [kit.film]
+    assert events[0].detail["found_sha256"] != events[0].detail["recorded_sha256"]
