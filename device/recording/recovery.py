@@ -31,6 +31,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from device import age
 from device.errors import HeaderTruncated, SealPaused, StorageFull, VigKitError
@@ -128,8 +129,8 @@ def seal(
         return _nothing_recorded(library, rec_id, "the film ends inside its header")
     if not index.fragments:
         return _nothing_recorded(library, rec_id, "the film ends before its first picture")
-    _check_room(library, rec_id, original.stat().st_size, reserve_bytes)
-    size, sha, sealed = _write_sealed(data, rec_id, identities, recipients, busy)
+    check_room(library, rec_id, original.stat().st_size, reserve_bytes)
+    size, sha, sealed = write_salvaged(data, rec_id, original, identities, recipients, busy)
     write_encrypted(data, rec_id, "index", sealed.index.to_json().encode(), recipients)
     after_step("fragment index written")
     length_s = round(sealed.kept_s + sealed.lost_s, 3)  # a gap plays as a held picture
@@ -149,29 +150,32 @@ def _nothing_recorded(library: Library, rec_id: str, why: str) -> SealReport:
     return SealReport(rec_id, 0.0, 0, EMPTY, f"nothing was recorded: {why}")
 
 
-def _check_room(library: Library, rec_id: str, film_bytes: int, reserve_bytes: int) -> None:
+def check_room(
+    library: Library, rec_id: str, film_bytes: int, reserve_bytes: int, what: str = "interrupted"
+) -> None:
     """The sealed copy is at most the original's size; the reserve stays free for the
     next recording (and SQLite), so a repair never fills the card."""
     free = library.free_bytes()
     if free < film_bytes + reserve_bytes:
         need_mb = -(-(film_bytes + reserve_bytes - free) // 1_000_000)
         raise StorageFull(
-            f"there is not enough room on the card to repair the interrupted film {rec_id}: "
+            f"there is not enough room on the card to repair the {what} film {rec_id}: "
             f"{need_mb} MB more must be free",
             hint="Sync the kit at the office (films already safe there can then be removed); "
             "the repair runs again at the next unlock. The original is kept as it is.",
         )
 
 
-def _write_sealed(
+def write_salvaged(
     data: DataDir,
     rec_id: str,
+    source: Path,
     identities: Sequence[age.Identity],
     recipients: Sequence[age.Recipient],
     busy: Callable[[], bool],
 ) -> tuple[int, str, FilmSalvage]:
-    """Steps 2 and 3: the sealed copy (every intact fragment), durable, under the film's
-    name."""
+    """Steps 2 and 3: a sealed copy of every intact fragment of ``source`` (never
+    written), durable, under the film's name."""
 
     def before_each() -> None:
         if busy():
@@ -181,7 +185,7 @@ def _write_sealed(
     tmp = data.recordings / f".{rec_id}.sealing"
     tmp.unlink(missing_ok=True)
     try:
-        with data.interrupted_original(rec_id).open("rb") as src, HashingFile(tmp) as out:
+        with source.open("rb") as src, HashingFile(tmp) as out:
             reader = age.Reader(src, identities, allow_unfinished=True)
             writer = age.Writer(out, recipients)
             film = salvage_film(reader, writer, before_each)

@@ -18,7 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from device.kit.assembly import Kit
+from device.library.damaged import film_damage
+from device.recording.recovery import seal_lock
+from device.sync import SyncState
 from device.sync.manifest import manifest_name
+from tests.mediacheck import ffmpeg_decodes, stream_duration
+from tests.recording.damage_helpers import chunks_of, flip_byte
 from tests.sync.conftest import clock_set_this_boot
 from tests.web.web_helpers import (
     FakeClock,
@@ -30,6 +35,7 @@ from tests.web.web_helpers import (
     wait_until,
 )
 from web.kit import KitApp, SyncSettings, create_app
+from web.kit.sync import NOT_YET_REPAIRED
 from web.kit.sync_runner import SyncRunner
 
 PhoneFor = Callable[[SyncSettings | None], FlaskClient]
@@ -225,3 +231,52 @@ def test_an_unsynced_film_past_erase_by_is_erased_only_on_confirmation(
     again = phone.post(f"/settings/sync/erase/{row.id}", data={"csrf_token": token})
     assert again.status_code == 403  # no longer waiting: said in words
     assert "not waiting to be erased" in again.get_data(as_text=True)
+
+
+def test_a_film_damaged_on_the_card_is_named_repaired_and_then_sent(
+    phone_for: PhoneFor, bare_kit: Kit, tmp_path: Path
+) -> None:
+    """Finding 4 on the page: sync does not send it as safe, the pages say so; unlocked,
+    the kit keeps every readable second in a repaired copy, which the next sync sends."""
+    bare_kit.recorder.start(max_seconds=20)
+    assert bare_kit.recorder.wait(120)
+    library = bare_kit.library
+    (row,) = library.index.all()
+    film = library.data.film(row.id)
+    flip_byte(film, chunks_of(film) // 2)  # a bad sector after recording
+    damaged = film.read_bytes()
+    phone = phone_for(_local(tmp_path))
+    office = tmp_path / "usb" / "vigkit" / library.index.kit_id()
+    with seal_lock(library.data):  # the repair waits: the page's words before it
+        _sync_now(phone)
+        assert not (office / film.name).exists()  # not sent as good
+        settings = _text(phone.get("/settings").text)
+        assert "A film was damaged on the card after recording, so it was not sent" in settings
+        assert "Not sent: damaged on the card" in phone.get("/recordings").text
+        assert NOT_YET_REPAIRED in html.unescape(phone.get(f"/recordings/{row.id}").text)
+    wait_until(
+        lambda: library.index.get(row.id).sync_state == SyncState.NOT_SYNCED,
+        timeout=60,
+        what="the repair",
+    )
+    said = html.unescape(phone.get(f"/recordings/{row.id}").text)
+    match = re.search(r"about (\d+) s is unreadable \(at 0:\d\d\)", said)
+    assert match and match.group(1) == "1", said
+    assert "goes to the office with the next sync" in said
+    assert match.group(0) in html.unescape(phone.get("/recordings").text)
+    assert (library.data.recordings / f"{film.name}.damaged").read_bytes() == damaged  # kept
+    played = phone.get(f"/recordings/{row.id}/film.mp4").data
+    assert ffmpeg_decodes(played) == (0, "")
+    kept = stream_duration(played)
+    damage = film_damage(library.index, row.id)
+    assert damage is not None and kept == pytest.approx(20.0, abs=0.3)  # the gap holds
+    _sync_now(phone)
+    assert (office / film.name).read_bytes() == film.read_bytes() != damaged
+    assert library.index.get(row.id).sync_state == SyncState.SYNCED
+    assert "is safe at the office" in html.unescape(phone.get(f"/recordings/{row.id}").text)
+    events = [r.event for r in library.audit.rows()]
+    assert "film damaged on the card" in events and "damaged film repaired" in events
+    print(
+        f"\npage journey, a 20 s film damaged on the card: {damage.lost_s} s lost, repaired copy"
+        f" plays {kept:.2f} s with the gap, sent once repaired"
+    )

@@ -104,12 +104,13 @@ def create_app(
         on_forget=layouts.clear,
     )
     thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
+    sealer = Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick)
     services = KitServices(
         kit=kit,
         keyring=keyring,
         control=control,
         thumbnailer=thumbnailer,
-        sealer=Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick),
+        sealer=sealer,
         layouts=layouts,
         notes=NotesStore(
             kit.library.data,
@@ -117,7 +118,9 @@ def create_app(
             kit.library.audit,
             supervision=functools.partial(supervisor_may_watch, kit.cases),
         ),
-        sync=SyncRunner(kit, sync or SyncSettings(), ntp=ntp_of(settings.set_clock)),
+        sync=SyncRunner(
+            kit, sync or SyncSettings(), ntp=ntp_of(settings.set_clock), on_damaged=sealer.kick
+        ),
         settings=settings,
         allow_downloads=allow_downloads,
     )

@@ -44,6 +44,7 @@ from web.kit.journey import thumb_url
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
 from web.kit.sync import badges as sync_badges
+from web.kit.sync import damage_words
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
@@ -243,4 +244,5 @@ def _card(
         "case_consent": consented,
         "review_done": row.review_done,
         "skipped_frames": row.dropped_frames,  # the camera's, under load (finding 10)
+        "damage": damage_words(row),  # damaged on the card after recording (finding 4)
     }

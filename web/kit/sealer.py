@@ -16,11 +16,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from device.age import Identity
 from device.errors import SealPaused
 from device.kit.assembly import Kit
 from device.library import State, fill_in_after_unlock
 from device.recording.recorder import RecorderState, Status
-from device.recording.recovery import FAILED, SEALED, seal_interrupted
+from device.recording.recovery import FAILED, SEALED, SealReport, seal_interrupted
+from device.recording.repair import damaged_films, repair_damaged
 from device.threads import OnDemandWorker
 from web.common.keyring import Keyring
 from web.common.serving import lower_this_thread
@@ -78,23 +80,21 @@ class Sealer:
         if identity is not None:  # after a rebuilt index: what only the key can read
             fill_in_after_unlock(library.index, library.data, [identity])
         pending = library.index.all(State.INTERRUPTED)
-        if identity is None or not pending:
+        damaged = damaged_films(library)
+        if identity is None or not (pending or damaged):
             self.repairing = None
             return
-        films = ", ".join(_film_of(r.started_at) for r in pending)
-        later = f"{films[:1].upper()}{films[1:]} will be repaired once the recording ends."
+        films = ", ".join(
+            [f"{_film_of(r.started_at)} after a power cut" for r in pending]
+            + [f"{_film_of(library.index.get(i).started_at)}, damaged on the card" for i in damaged]
+        )
+        later = f"{films[:1].upper()}{films[1:]}: repaired once the recording ends."
         if self._busy():
             self.repairing = later
             return
-        self.repairing = f"Repairing {films} after a power cut…"
+        self.repairing = f"Repairing {films}…"
         try:
-            reports = seal_interrupted(
-                library,
-                [identity],
-                self._kit.recipients,
-                reserve_bytes=self._reserve,
-                busy=self._busy,
-            )
+            reports = self._repair([identity])
         except SealPaused:
             self.repairing = later
             raise
@@ -108,6 +108,15 @@ class Sealer:
         self.problems = problems
         if any(r.outcome == SEALED for r in reports):
             self._on_sealed()
+
+    def _repair(self, identities: list[Identity]) -> list[SealReport]:
+        """Interrupted films first (sealed), then films sync found damaged (repaired)."""
+        library, recipients = self._kit.library, self._kit.recipients
+        reserve, busy = self._reserve, self._busy
+        sealed = seal_interrupted(library, identities, recipients, reserve_bytes=reserve, busy=busy)
+        return sealed + repair_damaged(
+            library, identities, recipients, reserve_bytes=reserve, busy=busy
+        )
 
 
 def _film_of(started_at: str) -> str:

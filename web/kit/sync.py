@@ -23,6 +23,8 @@ from flask import Blueprint, jsonify, redirect, url_for
 from werkzeug.wrappers import Response
 
 from device.errors import VigKitError
+from device.library import RecordingRow
+from device.library.damaged import film_damage
 from device.sync import Progress, SyncState, read_status
 from web.common.errors import Refused
 from web.common.security import wants_json
@@ -37,7 +39,13 @@ BADGES = {
     SyncState.NOT_SYNCED: "Waiting to sync",
     SyncState.SENDING: "Syncing now",
     SyncState.FAILED: "Waiting to sync: the last try did not finish",
+    SyncState.DAMAGED: "Not sent: damaged on the card",
 }
+NOT_YET_REPAIRED = (
+    "This film was damaged on the card after recording, so it was not sent to the office."
+    " The kit keeps every readable second of it in a repaired copy while the kit is unlocked;"
+    " the next sync sends that copy."
+)
 PHASES = {
     "looking": "Looking for what to send",
     "sending": "Sending",
@@ -64,6 +72,21 @@ def badges() -> dict[str, str]:
     return {r.id: BADGES[r.state] for r in status.recordings}
 
 
+def damage_words(row: RecordingRow) -> str | None:
+    """What the page says of a film damaged on the card after recording, if it was."""
+    if row.sync_state == SyncState.DAMAGED:
+        return NOT_YET_REPAIRED
+    damage = film_damage(runner().kit.library.index, row.id)
+    if damage is None:
+        return None
+    where = (
+        "is safe at the office"
+        if row.sync_state == SyncState.SYNCED
+        else "is kept and goes to the office with the next sync"
+    )
+    return f"{damage.sentence()} The rest of it {where}; the damaged file stays on the kit."
+
+
 def summary() -> dict[str, Any]:
     """The Settings page's sync section, and ``GET /settings/sync``."""
     r = runner()
@@ -85,6 +108,7 @@ def summary() -> dict[str, Any]:
         "last_ok": _when(status.last_ok_at),
         "error": _sentence(error) if error and not running else "",
         "hint": hint if error and not running else "",
+        "damaged": [rec.id for rec in status.recordings if rec.state == SyncState.DAMAGED],
         **holds(),
     }
 

@@ -40,11 +40,17 @@ class SyncRunner:
     """One in-process sync at a time; remembers how the page's last attempt ended."""
 
     def __init__(
-        self, kit: Kit, settings: SyncSettings, *, ntp: Callable[[], bool] = lambda: False
+        self,
+        kit: Kit,
+        settings: SyncSettings,
+        *,
+        ntp: Callable[[], bool] = lambda: False,
+        on_damaged: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.kit = kit
         self._ntp = ntp
+        self._on_damaged = on_damaged  # films sync found damaged: repair them now
         self._guard = threading.Lock()
         self._thread: BackgroundThread | None = None
         self.progress: Progress | None = None
@@ -87,13 +93,15 @@ class SyncRunner:
                     hint="Check rclone_config in the kit's settings; see docs/office.md.",
                 )
             library = self.kit.library
-            Syncer(
+            result = Syncer(
                 library=library,
                 remote=s.remote,
                 rclone=Rclone(config=s.rclone_config, stall_s=s.stall_s),
                 retention=self.retention(),
                 lock_wait_s=0.0,
             ).run(progress=self._tell)
+            if result.damaged:
+                self._on_damaged()
         except VigKitError as e:  # SyncBusy included: the timer's sync is running
             self.error, self.hint = e.message, e.hint or ""
         except Exception:
