@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from device.cases.erase import erase_recordings
 from device.library import Library, State
 from device.recording.recovery import SEALED, seal_interrupted
 from tests.media.film_helpers import FPS, Key, make_key, record_film, shown_frames
@@ -112,3 +113,18 @@ def test_the_kit_seals_an_interrupted_film_that_is_damaged_too(
         f"\nkit seal of an interrupted, damaged {SECONDS:.0f} s film: kept {report.kept_s} s,"
         f" lost {report.lost_s} s to the damage"
     )
+
+
+def test_erasing_a_recording_removes_its_damaged_files_too(tmp_path: Path) -> None:
+    library = Library(tmp_path / "kit")
+    try:
+        rec_id = "20261121T100000Z-0123456789ab"
+        library.index.add(rec_id, "2026-11-21T10:00:00+00:00", 0, True)
+        library.index.update(rec_id, state=State.COMPLETE)
+        names = ["mp4.age", "mp4.age.damaged", "notes.age", "notes.age.damaged-2"]
+        for name in names:
+            (library.data.recordings / f"{rec_id}.{name}").write_bytes(b"ciphertext")
+        assert erase_recordings(library, [rec_id], why="asked by the family") == len(names)
+        assert not list(library.data.recordings.iterdir())
+    finally:
+        library.close()
