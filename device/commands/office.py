@@ -182,7 +182,10 @@ def verify_command(args: argparse.Namespace) -> int:
     words = {
         OK: "The archive is complete and untouched.",
         FLAGGED: "The archive is complete and untouched; some films were interrupted (see FLAG).",
-        PROBLEMS: "The archive has problems (see PROBLEM): get those files from the kit again.",
+        PROBLEMS: "The archive has problems (see PROBLEM): get those files from the kit again "
+        "if it still has them (the kit checks each film before it sends it, so a film that "
+        "differs was damaged after it arrived); vigkit office decrypt --salvage keeps every "
+        "readable part of a damaged film.",
     }
     print(words[report.status])
     return report.status
