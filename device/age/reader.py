@@ -150,8 +150,8 @@ class Reader(io.RawIOBase):
             raise TruncatedError(
                 f"the file ends part-way through part {count - 1} (or it is damaged)"
             )
-        if count > 1 and not self._load(count - 2, ENC_CHUNK_SIZE, last=False):
-            raise ChunkAuthError(count - 2)
+        # the chunk before it is not opened here: if it is damaged too, reading it says so
+        # (and salvage goes on past it), rather than making the whole file unreadable
         return count - 1, CHUNK_SIZE if count > 1 else 0, False
 
     def _chunk(self, index: int) -> memoryview:

@@ -74,16 +74,23 @@ def scan_tolerant(reader: age.Reader) -> FragmentIndex:
     scanner = FragmentScanner()
     source = _ChunkBounded(reader)
     reader.seek(0)
+    resumed = False
     while True:
         try:
             scan_on(source, scanner, reader.size, _CHUNK)
             return scanner.index
         except ChunkAuthError as e:
-            found = _next_moof(reader, e.chunk + 1)
-            if found is None:
-                return scanner.index
-            scanner.resume_at(found)
-            reader.seek(found)
+            after = e.chunk + 1
+        except MediaFormatError:
+            if not resumed:  # the film itself is malformed, not damaged
+                raise
+            after = scanner.offset // _CHUNK + 1  # bytes that only looked like a moof
+        found = _next_moof(reader, after)
+        if found is None:
+            return scanner.index
+        scanner.resume_at(found)
+        reader.seek(found)
+        resumed = True
 
 
 def _next_moof(reader: age.Reader, first: int) -> int | None:

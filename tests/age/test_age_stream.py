@@ -335,3 +335,23 @@ def test_after_a_failed_write_the_writer_refuses_more() -> None:
     assert sink.closed
     reader = age.Reader(io.BytesIO(bytes(sink.data)), [ME], allow_unfinished=True)
     assert reader.read() == plaintext(4 * CHUNK_SIZE)[: reader.size] and not reader.complete
+
+
+@pytest.mark.parametrize(("bad", "finish"), [(0, True), (1, True), (3, True), (1, False)])
+def test_salvage_keeps_every_chunk_but_a_damaged_one(bad: int, finish: bool) -> None:
+    data = plaintext(3 * CHUNK_SIZE + 10, 3)  # four chunks; the last holds 10 bytes
+    damaged = bytearray(encrypt(data, finish=finish))
+    damaged[payload_start(bytes(damaged)) + bad * ENC_CHUNK_SIZE + 5] ^= 1
+    out = io.BytesIO()
+    report = age.salvage(io.BytesIO(bytes(damaged)), [ME], out, [ME.recipient()])
+    chunks = [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)]
+    if not finish:
+        chunks = chunks[:3]  # an unfinished file: its last, unsealed piece is not there
+    if bad == len(chunks) - 1 and finish:  # the final chunk: the end cannot be proven
+        assert report == age.SalvageReport(3, 3 * CHUNK_SIZE, was_complete=False)
+        assert age.decrypt_bytes(out.getvalue(), [ME]) == b"".join(chunks[:3])
+        return
+    kept = [c for i, c in enumerate(chunks) if i != bad]
+    lost = (bad * CHUNK_SIZE, bad * CHUNK_SIZE + len(chunks[bad]))
+    assert report == age.SalvageReport(len(kept), len(b"".join(kept)), finish, (lost,))
+    assert age.decrypt_bytes(out.getvalue(), [ME]) == b"".join(kept)
