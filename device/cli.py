@@ -53,7 +53,7 @@ COMMANDS = (
         "recover",
         "record",
         "add_recover_arguments",
-        "seal every interrupted recording in a data dir",
+        "seal every interrupted recording in a data dir, and repair films damaged on the card",
     ),
     Command(
         "office",

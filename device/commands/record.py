@@ -18,6 +18,7 @@ from device.kit.assembly import Kit, load_recipients, open_kit
 from device.library import Library
 from device.recording.recorder import Filing, RecorderState
 from device.recording.recovery import EMPTY, FAILED, SEALED, SealReport, seal_interrupted
+from device.recording.repair import repair_damaged
 
 
 def add_record_arguments(rec: argparse.ArgumentParser) -> None:
@@ -199,12 +200,10 @@ def recover_command(args: argparse.Namespace) -> int:
                 hint="Give the office key with -i, or the kit passphrase with --passphrase-file.",
             )
         identities = load_identity_files(paths, args.passphrase_file)
-        reports = seal_interrupted(
-            library,
-            identities,
-            load_recipients(library),
-            reserve_bytes=max(0, args.reserve_mb) * 1_000_000,
-        )
+        recipients, reserve = load_recipients(library), max(0, args.reserve_mb) * 1_000_000
+        reports = seal_interrupted(library, identities, recipients, reserve_bytes=reserve)
+        # and the films sync found damaged on the card, as the page does once unlocked
+        reports += repair_damaged(library, identities, recipients, reserve_bytes=reserve)
         return _print_reports(reports)
     finally:
         library.close()
@@ -214,11 +213,12 @@ def _print_reports(reports: list[SealReport]) -> int:
     """One line a film; 1 if any could not be sealed (the others are sealed all the same)."""
     for r in reports:
         if r.outcome == SEALED:
-            print(f"{r.recording_id}\tsealed: kept {r.kept_s:.1f} s ({r.kept_bytes} bytes)")
+            lost = f", lost about {r.lost_s:.1f} s to damage" if r.lost_s else ""
+            print(f"{r.recording_id}\tsealed: kept {r.kept_s:.1f} s ({r.kept_bytes} bytes){lost}")
         elif r.outcome == EMPTY:
             print(f"{r.recording_id}\t{r.problem}")
         else:
             print(f"vigkit: {r.recording_id} was not sealed: {r.problem}", file=sys.stderr)
     if not reports:
-        print("No interrupted recordings: nothing to do.")
+        print("No interrupted or damaged recordings: nothing to do.")
     return 1 if any(r.outcome == FAILED for r in reports) else 0

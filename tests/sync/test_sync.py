@@ -12,7 +12,7 @@ from pathlib import Path
 
 from device.library import Library, State
 from device.sync import SyncState, read_status
-from tests.recording.conftest import VIGKIT, OfficeKey
+from tests.recording.conftest import VIGKIT, OfficeKey, vigkit
 from tests.recording.damage_helpers import chunks_of, flip_byte
 from tests.sync.conftest import KitFiles, Server, kit_files, sync
 
@@ -172,7 +172,9 @@ def test_unknown_entries_named_like_kit_files_are_left_alone(kit: KitFiles, sftp
     assert odd.read_bytes() == b"not the kit's"
 
 
-def test_a_film_damaged_on_the_card_is_not_sent_as_safe(kit: KitFiles, tmp_path: Path) -> None:
+def test_a_film_damaged_on_the_card_is_not_sent_as_safe(
+    kit: KitFiles, tmp_path: Path, office_key: OfficeKey
+) -> None:
     usb = Server("local", tmp_path / "usb", tmp_path / "usb-work")
     usb.root.mkdir()
     usb.work.mkdir()
@@ -199,3 +201,11 @@ def test_a_film_damaged_on_the_card_is_not_sent_as_safe(kit: KitFiles, tmp_path:
     assert words[kit.film].startswith("Not sent: damaged on the card after recording")
     assert [r.recording for r in events] == [kit.film]
     assert events[0].detail["found_sha256"] != events[0].detail["recorded_sha256"]
+    # the office key repairs it as the page does once unlocked; the next sync sends that
+    repaired = vigkit("recover", "--data", kit.data, "-i", office_key.path)
+    assert f"{kit.film}\tsealed: kept" in repaired.stdout and "lost about" in repaired.stdout
+    done = sync(config)
+    assert done.returncode == 0 and "was damaged" not in done.stderr, done.stderr
+    assert (remote / film.name).read_bytes() == film.read_bytes()
+    assert office_key.decrypt(remote / film.name)[4:8] == b"ftyp"
+    assert not (remote / f"{film.name}.damaged").exists()  # the damaged file stays home
