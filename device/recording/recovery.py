@@ -55,7 +55,7 @@ class SealReport:
     lost_s: float = 0.0  # seconds left out where a part of the film was damaged
 
 
-def _never() -> bool:
+def never() -> bool:
     return False
 
 
@@ -87,21 +87,45 @@ def seal_interrupted(
     recipients: Sequence[age.Recipient],
     *,
     reserve_bytes: int = 0,
-    busy: Callable[[], bool] = _never,
+    busy: Callable[[], bool] = never,
 ) -> list[SealReport]:
     """Seal every interrupted film; one that cannot be sealed is reported and left for
     the next try, and does not stop the others (``SealPaused`` stops them all)."""
+
+    def interrupted() -> list[str]:  # listed under the lock: a rerun sees what is left
+        return [row.id for row in library.index.all(State.INTERRUPTED)]
+
+    return each_film(library, interrupted, seal, identities, recipients, reserve_bytes, busy)
+
+
+OneFilm = Callable[
+    [Library, str, Sequence[age.Identity], Sequence[age.Recipient], int, Callable[[], bool]],
+    SealReport,
+]
+
+
+def each_film(
+    library: Library,
+    films: Callable[[], list[str]],
+    one: OneFilm,
+    identities: Sequence[age.Identity],
+    recipients: Sequence[age.Recipient],
+    reserve_bytes: int,
+    busy: Callable[[], bool],
+) -> list[SealReport]:
+    """``one`` for each of ``films()`` (listed under the lock), each reported; a failure
+    does not stop the others (``SealPaused`` stops them all)."""
     reports = []
     with seal_lock(library.data):
-        for row in library.index.all(State.INTERRUPTED):
+        for rec_id in films():
             try:
-                reports.append(seal(library, row.id, identities, recipients, reserve_bytes, busy))
+                reports.append(one(library, rec_id, identities, recipients, reserve_bytes, busy))
             except SealPaused:
                 raise
             except (VigKitError, OSError) as e:
-                log.warning("could not seal %s: %s", row.id, e)
+                log.warning("could not seal or repair %s: %s", rec_id, e)
                 problem = e.explain() if isinstance(e, VigKitError) else str(e)
-                reports.append(SealReport(row.id, 0.0, 0, FAILED, problem))
+                reports.append(SealReport(rec_id, 0.0, 0, FAILED, problem))
     return reports
 
 
@@ -111,7 +135,7 @@ def seal(
     identities: Sequence[age.Identity],
     recipients: Sequence[age.Recipient],
     reserve_bytes: int = 0,
-    busy: Callable[[], bool] = _never,
+    busy: Callable[[], bool] = never,
 ) -> SealReport:
     """Seal one interrupted film; call it holding ``seal_lock``."""
     data = library.data

@@ -27,23 +27,18 @@ import os
 from collections.abc import Callable, Sequence
 
 from device import age
-from device.errors import SealPaused, VigKitError
 from device.library import FINISHED, Library, fsync_dir, write_encrypted
 from device.library.damaged import SUFFIX, FilmDamage, record_damage
 from device.recording.recovery import (
-    FAILED,
     SealReport,
     check_room,
-    seal_lock,
+    each_film,
+    never,
     write_salvaged,
 )
 from device.sync.state import SyncState
 
 log = logging.getLogger(__name__)
-
-
-def _never() -> bool:
-    return False
 
 
 def damaged_films(library: Library) -> list[str]:
@@ -61,22 +56,13 @@ def repair_damaged(
     recipients: Sequence[age.Recipient],
     *,
     reserve_bytes: int = 0,
-    busy: Callable[[], bool] = _never,
+    busy: Callable[[], bool] = never,
 ) -> list[SealReport]:
     """Repair every film sync found damaged; one that cannot be repaired is reported and
     left for the next try (``SealPaused`` stops them all). Under the sealing lock."""
-    reports = []
-    with seal_lock(library.data):
-        for rec_id in damaged_films(library):
-            try:
-                reports.append(repair(library, rec_id, identities, recipients, reserve_bytes, busy))
-            except SealPaused:
-                raise
-            except (VigKitError, OSError) as e:
-                log.warning("could not repair %s: %s", rec_id, e)
-                problem = e.explain() if isinstance(e, VigKitError) else str(e)
-                reports.append(SealReport(rec_id, 0.0, 0, FAILED, problem))
-    return reports
+    return each_film(
+        library, lambda: damaged_films(library), repair, identities, recipients, reserve_bytes, busy
+    )
 
 
 def repair(
@@ -85,7 +71,7 @@ def repair(
     identities: Sequence[age.Identity],
     recipients: Sequence[age.Recipient],
     reserve_bytes: int = 0,
-    busy: Callable[[], bool] = _never,
+    busy: Callable[[], bool] = never,
 ) -> SealReport:
     """Repair one damaged film; call it holding ``seal_lock``."""
     data = library.data
