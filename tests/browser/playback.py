@@ -14,10 +14,13 @@ with its Range support, as a static file server would.
 
 from __future__ import annotations
 
+import bisect
 import io
+import math
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 
 from device.hardware.synthetic import read_frame_number
 from tests.browser.engines import Phone
+from web.common.serving import lower_this_thread
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -116,6 +120,17 @@ class FilmRequest:
     status: str = ""
     sent: int = 0
     path: str = ""
+    # wall-clock times (``time.time``, the clock a page's ``performance.timeOrigin`` +
+    # ``now()`` reads), so a bench can ask what had been sent when the page saw an event
+    start: float = field(default_factory=time.time)  # when the request came in
+    first: float = 0.0  # when the app gave its first body bytes (0: none yet)
+    end: float = 0.0  # when the body was done or dropped (0: still going)
+    sent_at: list[tuple[float, int]] = field(default_factory=list)  # (time, sent by then)
+
+    def sent_by(self, when: float) -> int:
+        """Bytes the app had given for this answer by the wall-clock time ``when``."""
+        at = bisect.bisect_right(self.sent_at, (when, math.inf))
+        return self.sent_at[at - 1][1] if at else 0
 
 
 @dataclass
@@ -145,9 +160,13 @@ class FilmLog:
     def _count(entry: FilmRequest, body: Iterable[bytes]) -> Iterator[bytes]:
         try:
             for chunk in body:
+                now = time.time()
+                entry.first = entry.first or now
                 entry.sent += len(chunk)
+                entry.sent_at.append((now, entry.sent))
                 yield chunk
         finally:
+            entry.end = time.time()
             close = getattr(body, "close", None)
             if close is not None:
                 close()
@@ -202,10 +221,17 @@ class StaticFilms:
 
 
 @contextmanager
-def serve_static(films: dict[str, bytes | Path]) -> Iterator[StaticFilms]:
+def serve_static(films: dict[str, bytes | Path], nice: int = 0) -> Iterator[StaticFilms]:
+    """Serve ``films`` on a free port; its threads at ``nice`` (a bench gives the kit's
+    page priority, so both servers yield alike to whatever else the machine runs)."""
     static = StaticFilms(films)
     server = make_server("127.0.0.1", 0, static.log, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="static-films", daemon=True)
+
+    def serve() -> None:
+        lower_this_thread(nice)  # each request's thread is made here and inherits it
+        server.serve_forever()
+
+    thread = threading.Thread(target=serve, name="static-films", daemon=True)
     thread.start()
     static.url = f"http://127.0.0.1:{server.server_port}"
     try:

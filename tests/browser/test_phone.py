@@ -115,6 +115,9 @@ def test_an_hour_long_film_opens_and_seeks_with_few_requests(page: Page, served:
     seek = films.snapshot()
     assert 1 <= len(seek) <= 5, seek
     assert all(r.status.startswith("206") for r in seek), seek
+    # the answer the player dropped for the seek is no longer being made: the kit stops
+    # decrypting once the phone has gone (waitress ends the response on the closed socket)
+    wait_until(lambda: all(r.end for r in opened), 5, "the dropped answer to end")
     print(f"far seek (cold, after the first open): {seek_ms:.0f} ms")
     # the target is 150 ms (issue #13); a loaded 2-CPU test machine gets some slack
     assert seek_ms < 1000
