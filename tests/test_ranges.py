@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from device import age
 from device.media import open_virtual_mp4
 from tests.media.media_helpers import ffprobe, record
-from web.common.ranges import BLOCK_SIZE, serve_file_like
+from web.common.ranges import BLOCK_SIZE, STREAM_BLOCK_SIZE, serve_file_like
 
 SIZE = 3 * 1024 * 1024 + 17
 DATA = bytes(range(256)) * (SIZE // 256) + bytes(SIZE % 256)
@@ -150,6 +150,16 @@ def test_a_range_is_streamed_not_read_whole(client: FlaskClient) -> None:
     reader = CountingReader.opened[0]
     assert reader.bytes_read <= 64 * 1024 + BLOCK_SIZE
     assert reader.was_closed
+
+
+def test_the_first_bytes_leave_after_one_small_block_then_larger_ones(client: FlaskClient) -> None:
+    start = 100_000
+    response = _get(client, f"bytes={start}-")
+    pieces = [len(piece) for piece in response.response]
+    response.close()
+    assert pieces[0] <= BLOCK_SIZE  # a cold seek waits for one age chunk, not more
+    assert max(pieces) == STREAM_BLOCK_SIZE
+    assert sum(pieces) == SIZE - start
 
 
 def test_safari_probe_then_a_seek_over_an_encrypted_film() -> None:
