@@ -1,14 +1,17 @@
 """``vigkit office decrypt`` / ``encrypt`` against ``age -d`` / ``age -r``, as whole processes.
 
 Both tools are run as the office runs them, each a fresh process writing its output file
-(``-o``): ours is the venv's ``vigkit`` command, so its time includes starting Python and
-importing what the command needs. Over the same 256 MiB random file (in RAM when
+(``-o``): ours is the ``vigkit`` command of the kit installed as ``scripts/install.sh``
+installs it (bench/_installed.py: a wheel, not the development venv's editable install,
+whose import hook alone costs every start ~12 ms), so its time includes starting Python
+and importing what the command needs. Over the same 256 MiB random file (in RAM when
 /dev/shm has room, removed afterwards), in rounds whose order alternates, with ``sync``
 before every run; both decrypt the same file, made by age. Each figure is the median of
 the rounds: wall time, and CPU (user + sys of that process, from ``wait4``), which a busy
 shared machine disturbs less. A **ratio** is age's time over ours, so 1.00 or more means
 ours is at least as fast. Then the start-up: ``vigkit --help`` and
-``vigkit office decrypt --help`` against ``age --version`` and a bare ``python -c pass``.
+``vigkit office decrypt --help`` against ``age --version`` and a bare ``python -c pass``
+(the installed kit's interpreter).
 RSS is the peak of our encrypt process over 64 MiB and over 256 MiB of input: the
 memory does not grow with the file.
 """
@@ -28,6 +31,7 @@ from typing import NamedTuple
 
 import cryptography
 
+from bench._installed import install_kit
 from device import age
 
 MIB = 1 << 20
@@ -54,12 +58,6 @@ def run(command: list[str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime)
 
 
-def vigkit() -> list[str]:
-    """The ``vigkit`` command of this interpreter's environment (what the office types)."""
-    script = Path(sys.executable).with_name("vigkit")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "device.cli"]
-
-
 def make_input(path: Path, size: int) -> None:
     with path.open("wb") as f:
         for _ in range(size // MIB):
@@ -79,10 +77,13 @@ def pairs(ours: list[str], theirs: list[str], out: Path, rounds: int) -> dict[st
     return runs
 
 
-def throughput(work: Path, key: Path, recipient: str) -> dict[str, dict[str, list[Run]]]:
+def throughput(
+    vigkit: Path, work: Path, key: Path, recipient: str
+) -> dict[str, dict[str, list[Run]]]:
     plain, sealed, out = work / "plain", work / "sealed.age", work / "out"
     subprocess.run(["age", "-r", recipient, "-o", sealed, plain], check=True)
-    ours, office = vigkit(), [*vigkit(), "office"]
+    ours, office = [str(vigkit)], [str(vigkit), "office"]
+    python = str(vigkit.with_name("python"))
     return {
         "decrypt": pairs(
             [*office, "decrypt", "-i", str(key), "-o", str(out), str(sealed)],
@@ -98,7 +99,7 @@ def throughput(work: Path, key: Path, recipient: str) -> dict[str, dict[str, lis
         ),
         "help": pairs([*ours, "--help"], ["age", "--version"], out, STARTS),
         "decrypt --help": pairs(
-            [*office, "decrypt", "--help"], [sys.executable, "-c", "pass"], out, STARTS
+            [*office, "decrypt", "--help"], [python, "-c", "pass"], out, STARTS
         ),
     }
 
@@ -121,12 +122,13 @@ def peak_rss_mib(command: list[str]) -> float:
     return int(done.stdout) / 1024
 
 
-def encrypt_rss(work: Path, recipient: str, mib: int) -> float:
+def encrypt_rss(vigkit: Path, work: Path, recipient: str, mib: int) -> float:
     part, out = work / f"plain{mib}", work / "out"
     with (work / "plain").open("rb") as src, part.open("wb") as dst:
         for _ in range(mib):
             dst.write(src.read(MIB))
-    rss = peak_rss_mib([*vigkit(), "office", "encrypt", "-r", recipient, "-o", str(out), str(part)])
+    command = [str(vigkit), "office", "encrypt", "-r", recipient, "-o", str(out), str(part)]
+    rss = peak_rss_mib(command)
     part.unlink()
     out.unlink()
     return rss
@@ -233,15 +235,16 @@ def scratch_dir() -> str | None:
 def main() -> None:
     identity = age.X25519Identity.generate()
     where = scratch_dir()
-    print(f"scratch files in {where or tempfile.gettempdir()}; {' '.join(vigkit())}")
     with tempfile.TemporaryDirectory(prefix="vigkit-bench-", dir=where) as tmp:
         work = Path(tmp)
+        vigkit = install_kit(work / "kit")
+        print(f"scratch files in {work}; {vigkit}")
         key = work / "key.txt"
         key.write_text(f"{identity}\n")
         make_input(work / "plain", SIZE)
         recipient = str(identity.recipient())
-        times = throughput(work, key, recipient)
-        rss = {mib: encrypt_rss(work, recipient, mib) for mib in (64, 256)}
+        times = throughput(vigkit, work, key, recipient)
+        rss = {mib: encrypt_rss(vigkit, work, recipient, mib) for mib in (64, 256)}
     *lines, row = report(times, rss)
     print("\n".join(lines))
     print(versions())

@@ -1,11 +1,15 @@
-"""The primitives age v1 builds on: HKDF-SHA256, ChaCha20-Poly1305, the header MAC."""
+"""The primitives age v1 builds on: HKDF-SHA256, ChaCha20-Poly1305, the header MAC.
+
+Everything is pyca's: the standard library's ``hmac`` is not imported, because it loads
+``_hashlib`` and with it a second OpenSSL, which cost ``vigkit office decrypt`` ~5 ms of
+its start (docs/performance.md); pyca's ``HMAC.verify`` compares in constant time too.
+"""
 
 from __future__ import annotations
 
-import hmac
 from typing import Protocol
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.hmac import HMAC
@@ -52,12 +56,21 @@ def unwrap_key(key: bytes, body: bytes, what: str) -> bytes | None:
         return None
 
 
-def header_mac(file_key: bytes, signed: bytes) -> bytes:
-    """HMAC-SHA256 of the header under the HKDF "header" key."""
+def _header_hmac(file_key: bytes, signed: bytes) -> HMAC:
+    """HMAC-SHA256 of the header under the HKDF "header" key, fed and not finalized."""
     mac = HMAC(hkdf(file_key, b"", b"header"), hashes.SHA256())
     mac.update(signed)
-    return mac.finalize()
+    return mac
 
 
-def macs_equal(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)
+def header_mac(file_key: bytes, signed: bytes) -> bytes:
+    return _header_hmac(file_key, signed).finalize()
+
+
+def header_mac_matches(file_key: bytes, signed: bytes, mac: bytes) -> bool:
+    """Whether ``mac`` is the header's MAC (compared in constant time)."""
+    try:
+        _header_hmac(file_key, signed).verify(mac)
+    except InvalidSignature:
+        return False
+    return True

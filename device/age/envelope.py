@@ -13,7 +13,7 @@ from device.errors import (
     WrongPassphrase,
 )
 
-from ._crypto import FILE_KEY_SIZE, Identity, Recipient, header_mac, macs_equal
+from ._crypto import FILE_KEY_SIZE, Identity, Recipient, header_mac, header_mac_matches
 from .format import Header, Stanza, encode_header, encode_unsigned
 from .scrypt import ScryptIdentity, ScryptRecipient
 
@@ -44,7 +44,7 @@ def open_header(header: Header, identities: Sequence[Identity]) -> bytes:
             break
     else:
         raise _no_match(header, identities)
-    if not macs_equal(header_mac(file_key, header.signed), header.mac):
+    if not header_mac_matches(file_key, header.signed, header.mac):
         raise HeaderMacError("the header's MAC does not match: the header was altered")
     return file_key
 
