@@ -7,7 +7,7 @@ The kit's secret key is kept only as an age file encrypted to a passphrase (scry
 from __future__ import annotations
 
 import io
-from pathlib import Path
+import os
 
 from device.errors import KeyFormatError, WeakPassphrase, WrongPassphrase
 
@@ -109,13 +109,21 @@ def unwrap_identity(
 
 
 def load_identities(
-    path: Path | str, passphrase: str | None = None, *, max_work_factor: int | None = None
+    path: str | os.PathLike[str],
+    passphrase: str | None = None,
+    *,
+    max_work_factor: int | None = None,
 ) -> list[X25519Identity]:
-    """The identities in the file at ``path``, unlocking it with ``passphrase`` if needed."""
-    data = Path(path).read_bytes()
+    """The identities in the file at ``path``, unlocking it with ``passphrase`` if needed.
+
+    (``open`` and ``os.path``, not pathlib: the office's decrypt starts faster without it.)
+    """
+    with open(path, "rb") as f:
+        data = f.read()
     if not is_encrypted(data):
         return parse_identities(data.decode("utf-8", errors="replace"))
     if passphrase is None:
-        raise WrongPassphrase(f"{Path(path).name} is protected by a passphrase and none was given")
+        name = os.path.basename(path)
+        raise WrongPassphrase(f"{name} is protected by a passphrase and none was given")
     limit = MAX_WORK_FACTOR if max_work_factor is None else max_work_factor
     return unwrap_identities(data, passphrase, max_work_factor=limit)

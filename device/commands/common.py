@@ -1,20 +1,27 @@
-"""Small helpers the subcommands share: keys and passphrases, serving until a signal."""
+"""Small helpers the subcommands share: keys and passphrases, serving until a signal.
+
+Paths are taken as any path-like (``vigkit office decrypt|encrypt`` pass plain strings:
+they start without pathlib, docs/performance.md), so files are opened with ``open``.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
 from device import age
 from device.errors import AgeError, ConfigError, VigKitError
 
+StrPath = str | os.PathLike[str]
 
-def read_passphrase_file(path: Path) -> str:
+
+def read_passphrase_file(path: StrPath) -> str:
     try:
-        text = path.read_text()
+        with open(path) as f:
+            text = f.read()
     except OSError as e:
         raise VigKitError(
             f"cannot read the passphrase file {path}: {e.strerror}",
@@ -24,7 +31,7 @@ def read_passphrase_file(path: Path) -> str:
 
 
 def load_identity_files(
-    paths: list[Path], passphrase_file: Path | None = None
+    paths: Sequence[StrPath], passphrase_file: StrPath | None = None
 ) -> list[age.Identity]:
     """Identities from each file; a passphrase-protected one (like the kit's) is opened
     with the passphrase from ``passphrase_file``."""
@@ -41,12 +48,13 @@ def load_identity_files(
     return identities
 
 
-def read_recipient_args(strings: Sequence[str], files: Sequence[Path]) -> list[age.Recipient]:
+def read_recipient_args(strings: Sequence[str], files: Sequence[StrPath]) -> list[age.Recipient]:
     """The public keys given with ``-r age1…`` and in ``-R`` recipients files, as age reads them."""
     recipients = [r for s in strings for r in age.parse_recipients(s)]
     for f in files:
         try:
-            recipients += age.parse_recipients(f.read_text())
+            with open(f) as text:
+                recipients += age.parse_recipients(text.read())
         except OSError as e:
             raise ConfigError(f"cannot read the recipients file {f}: {e.strerror}") from e
     return recipients

@@ -5,7 +5,8 @@ PyAV, numpy, Flask or SQLite): the office decrypts whole films with them, and a 
 start that imported the whole kit took longer than the decryption (docs/performance.md).
 For the same reason the output file is written here, not with
 :func:`device.library.atomic_writer`: importing the ``device.library`` package loads
-SQLite and the notes store.
+SQLite and the notes store; and paths are plain strings (``os.path``), as pathlib with
+urllib.parse and ipaddress took ~4 ms of each start.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 from device import age
@@ -31,7 +31,7 @@ class FileOpener:
     the same passphrase. Key files are read only when needed.
     """
 
-    def __init__(self, key_files: list[Path], passphrase_file: Path | None) -> None:
+    def __init__(self, key_files: list[str], passphrase_file: str | None) -> None:
         self._key_files = key_files
         self._passphrase_file = passphrase_file
 
@@ -62,7 +62,7 @@ class FileOpener:
 
 
 @contextlib.contextmanager
-def output(path: Path | None) -> Iterator[BinaryIO]:
+def output(path: str | None) -> Iterator[BinaryIO]:
     """Standard output, or a new file that appears at ``path`` only once it is complete.
 
     A file is written beside ``path`` under a hidden name and renamed when done (after
@@ -74,30 +74,32 @@ def output(path: Path | None) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = path.resolve()
-    if target.exists() and not target.is_file():
-        with target.open("wb", buffering=0) as f:
+    target = os.path.realpath(path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        with open(target, "wb", buffering=0) as f:
             yield f
         return
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb", buffering=0) as f:  # whole chunks: no buffer needed
             yield f
             f.flush()
             os.fsync(f.fileno())
-        tmp.replace(target)
+        os.replace(tmp, target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 
 @contextlib.contextmanager
-def _input(path: Path | None) -> Iterator[BinaryIO]:
+def _input(path: str | None) -> Iterator[BinaryIO]:
     if path is None:
         yield sys.stdin.buffer
         return
-    with path.open("rb", buffering=0) as f:
+    with open(path, "rb", buffering=0) as f:
         yield f  # a raw FileIO: readinto without a second copy
 
 

@@ -8,52 +8,61 @@ as fast as ``age`` does, so this module loads nothing heavy at import.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from pathlib import Path
+
+
+def _path(text: str) -> os.PathLike[str]:
+    """argparse's type for the paths of every command but ``decrypt`` and ``encrypt``: they
+    take plain strings and start without pathlib (~4 ms with urllib.parse and ipaddress),
+    so it is imported only when one of the others parses a path."""
+    from pathlib import Path
+
+    return Path(text)
 
 
 def add_arguments(office: argparse.ArgumentParser) -> None:
     osub = office.add_subparsers(dest="office_command", metavar="COMMAND", required=True)
 
     keygen = osub.add_parser("keygen", help="make an organisation key (readable by age)")
-    keygen.add_argument("-o", "--output", type=Path, help="write the key here (not stdout)")
+    keygen.add_argument("-o", "--output", type=_path, help="write the key here (not stdout)")
     keygen.set_defaults(func=keygen_command)
 
     _add_decrypt(osub)
     _add_encrypt(osub)
 
     ver = osub.add_parser("verify", help="check a synced archive is complete and untouched")
-    ver.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    ver.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
     ver.set_defaults(func=verify_command)
 
     ret = osub.add_parser(
         "retention", help="apply the kits' erase requests and erase-by dates to the archive"
     )
-    ret.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    ret.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
     ret.add_argument(
         "--dry-run", action="store_true", help="say what would be removed; change nothing"
     )
     ret.set_defaults(func=retention_command)
 
     exp = osub.add_parser("export", help="decrypt the marked clips and stills, with a sheet")
-    exp.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    exp.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
     exp.add_argument(
-        "-i", "--identity", type=Path, action="append", required=True, help="the office key file"
+        "-i", "--identity", type=_path, action="append", required=True, help="the office key file"
     )
-    exp.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
+    exp.add_argument("--passphrase-file", type=_path, help="passphrase for a protected key file")
     exp.add_argument("--case", help="only this case code (e.g. F-0231)")
-    exp.add_argument("-o", "--output", type=Path, required=True, help="an empty folder")
+    exp.add_argument("-o", "--output", type=_path, required=True, help="an empty folder")
     exp.add_argument(
         "--force", action="store_true", help="write into a folder that already has files"
     )
     exp.set_defaults(func=export_command)
 
     srv = osub.add_parser("serve", help="watch and comment on the archive's films in a browser")
-    srv.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+    srv.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
     srv.add_argument(
-        "-i", "--identity", type=Path, action="append", required=True, help="the office key file"
+        "-i", "--identity", type=_path, action="append", required=True, help="the office key file"
     )
-    srv.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
+    srv.add_argument("--passphrase-file", type=_path, help="passphrase for a protected key file")
     srv.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: this computer only)"
     )
@@ -73,23 +82,21 @@ def _add_decrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dec.add_argument(
         "-i",
         "--identity",
-        type=Path,
         action="append",
         help="a key file (repeatable): the office key, or the kit's key with its passphrase",
     )
     dec.add_argument(
         "--passphrase-file",
-        type=Path,
         help="a file holding a passphrase: it opens a passphrase-encrypted file (as age -d "
         "asks for one), or else the passphrase-protected key file given with -i",
     )
-    dec.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
+    dec.add_argument("-o", "--output", help="write here (default: stdout)")
     dec.add_argument(
         "--salvage",
         action="store_true",
         help="keep every complete part of a file that was cut short",
     )
-    dec.add_argument("input", type=Path, nargs="?", help="the .age file (default: stdin)")
+    dec.add_argument("input", nargs="?", help="the .age file (default: stdin)")
     dec.set_defaults(func=decrypt_command)
 
 
@@ -105,14 +112,13 @@ def _add_encrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     enc.add_argument(
         "-R",
         "--recipients-file",
-        type=Path,
         action="append",
         default=[],
         help="a recipients file, as age reads it (repeatable)",
     )
     enc.add_argument("-a", "--armor", action="store_true", help="write ASCII armor (text)")
-    enc.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
-    enc.add_argument("input", type=Path, nargs="?", help="the file (default: stdin)")
+    enc.add_argument("-o", "--output", help="write here (default: stdout)")
+    enc.add_argument("input", nargs="?", help="the file (default: stdin)")
     enc.set_defaults(func=encrypt_command)
 
 
@@ -145,7 +151,7 @@ def keygen_command(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         print(f"Public key: {public}", file=sys.stderr)
         return 0
-    out: Path = args.output
+    out = args.output  # a Path (_path)
     if out.exists():
         raise VigKitError(
             f"{out} already exists; it was not overwritten",
