@@ -171,7 +171,7 @@ def report(times: dict[str, dict[str, list[Run]]], rss: dict[int, float]) -> lis
     def ms(job: str, who: str) -> str:
         return f"{med[job, who, 'wall'] * 1000:.0f}"
 
-    cells = [f"{datetime.now(UTC):%Y-%m-%d}", f"{machine()}; {versions()}"]
+    cells = [f"{datetime.now(UTC):%Y-%m-%d}", f"{machine()}; {versions()}; *installed*"]
     lines = []
     for job in ("decrypt", "encrypt"):
         ours, theirs = med[job, "ours", "wall"], med[job, "age", "wall"]
@@ -196,7 +196,8 @@ def report(times: dict[str, dict[str, list[Run]]], rss: dict[int, float]) -> lis
 HEADER = """
 ## Crypto
 
-`python -m bench crypto` (bench/crypto.py): `vigkit office decrypt|encrypt` against
+`python -m bench crypto` (bench/crypto.py): `vigkit office decrypt|encrypt` of the kit
+installed as scripts/install.sh installs it (a wheel, bench/_installed.py) against
 `age -d|-r`, each a whole process writing a file, over the same 256 MiB random file in
 /dev/shm; medians of {rounds} alternating rounds (start-up: of {starts}). A **ratio** is
 age's time over ours: 1.00 or more means ours is at least as fast. Times in seconds
