@@ -1,5 +1,5 @@
 """``vigkit office …``: what the organisation's office runs (keygen, decrypt, encrypt,
-verify, retention, export, serve).
+verify, retention, export, annotations, supervision, serve).
 
 Each command imports what it needs when it runs: ``decrypt`` and ``encrypt`` must start
 as fast as ``age`` does, so this module loads nothing heavy at import.
@@ -57,6 +57,8 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
     )
     exp.set_defaults(func=export_command)
 
+    _add_case_exports(osub)
+
     srv = osub.add_parser("serve", help="watch and comment on the archive's films in a browser")
     srv.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
     srv.add_argument(
@@ -70,6 +72,33 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
         "--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free)"
     )
     srv.set_defaults(func=serve_command)
+
+
+def _add_case_exports(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``annotations`` and ``supervision``: one case's marks and clips, for research or
+    for the supervisor (device.office.annotations, device.office.supervision)."""
+    for name, helps, func in (
+        ("annotations", "a case's marks and clips as CSV and ELAN (.eaf) files",
+         annotations_command),
+        ("supervision", "the clips and marks of a case flagged for supervision, with a sheet",
+         supervision_command),
+    ):  # fmt: skip
+        cmd = osub.add_parser(name, help=helps)
+        cmd.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+        cmd.add_argument(
+            "-i", "--identity", type=Path, action="append", required=True,
+            help="the office key file",
+        )  # fmt: skip
+        cmd.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
+        cmd.add_argument("--case", required=True, help="the case code (e.g. F-0231)")
+        cmd.add_argument(
+            "-o", "--out", "--output", dest="output", type=Path, required=True,
+            help="an empty folder",
+        )  # fmt: skip
+        cmd.add_argument(
+            "--force", action="store_true", help="write into a folder that already has files"
+        )
+        cmd.set_defaults(func=func)
 
 
 def _add_decrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -257,6 +286,39 @@ def export_command(args: argparse.Namespace) -> int:
     sheets = [write_html(recordings, args.output), write_pdf(recordings, args.output)]
     print(f"Exported {len(files)} file(s) from {len(recordings)} recording(s) to {args.output}")
     print(f"Contact sheet: {sheets[0]} and {sheets[1]}")
+    return 0
+
+
+def annotations_command(args: argparse.Namespace) -> int:
+    from device.commands.common import load_identity_files
+    from device.office.annotation_export import write_annotations
+    from device.office.export import check_output
+
+    check_output(args.output, args.force)  # before any decryption: fail fast
+    identities = load_identity_files(args.identity, args.passphrase_file)
+    files = write_annotations(args.archive, identities, args.case, args.output, force=True)
+    print(f"Wrote {files[0]} and {len(files) - 1} ELAN file(s) (one per film with marks or clips)")
+    print("ELAN opens each film's .eaf; it looks for the film as <film id>.mp4 beside it.")
+    return 0
+
+
+def supervision_command(args: argparse.Namespace) -> int:
+    from device.commands.common import load_identity_files
+    from device.office.export import check_output
+    from device.office.supervision import supervision_pack
+
+    check_output(args.output, args.force)  # before any decryption: fail fast
+    identities = load_identity_files(args.identity, args.passphrase_file)
+    pack = supervision_pack(args.archive, identities, args.case, args.output, force=True)
+    print(
+        f"Supervision pack: {pack.clips_written} clip(s) from {len(pack.films)} film(s) "
+        f"and {args.output / 'supervision.html'}"
+    )
+    if pack.left_out:
+        print(
+            f"Left out {len(pack.left_out)} film(s) whose case's consent does not include "
+            f"a supervisor: {', '.join(pack.left_out)}"
+        )
     return 0
 
 
