@@ -13,7 +13,7 @@ from pathlib import Path
 from device import age
 from device.library import atomic_writer
 from device.office.annotations import Annotation, csv_bytes, film_rows
-from device.office.case_films import case_films
+from device.office.case_films import CaseRecords, case_films
 from device.office.elan import eaf_bytes
 from device.office.export import _safe, check_output
 
@@ -23,7 +23,7 @@ def write_annotations(
 ) -> list[Path]:
     """``<CODE>.csv`` and one ``.eaf`` per annotated film in ``out``; the files written."""
     check_output(out, force)
-    films = case_films(archive, identities, code)
+    films = case_films(archive, CaseRecords(identities), code)
     code = _safe(films[0].code)
     rows: list[Annotation] = []
     written = []

@@ -21,7 +21,7 @@ from typing import Any
 from device import age
 from device.errors import ArchiveError, ConsentMissing
 from device.library import atomic_writer
-from device.office.case_films import CaseFilm, Consents, case_films
+from device.office.case_films import CaseFilm, CaseRecords, case_films, supervisor_may_watch
 from device.office.export import _clock, _decrypt, _safe, check_output
 from device.office.recordings import NotInArchive
 from device.office.supervision_sheet import FlaggedFilm, sheet_html
@@ -39,9 +39,8 @@ def supervision_pack(
 ) -> Pack:
     """Write the pack of case ``code`` into ``out``; refuse without the consent."""
     check_output(out, force)
-    films = case_films(archive, identities, code)
-    consents = Consents(identities)
-    allowed = [f for f in films if consents.supervisor_may_watch(f)]
+    films = case_films(archive, CaseRecords(identities), code)
+    allowed = [f for f in films if supervisor_may_watch(f)]
     if not allowed:
         raise ConsentMissing(
             f"The parent's consent for case {films[0].code} does not include a supervisor "

@@ -9,6 +9,7 @@ read back by pympi-ling, a real EAF parser. Plain output goes to a folder in RAM
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import stat
@@ -57,21 +58,31 @@ ROWS = [
 ]
 
 
-def annotate(archive: Path, kit: KitFiles, office_key: OfficeKey) -> Path:
-    """The kit's newer notes and its case record in the archive; the kit folder."""
+def annotate(archive: Path, kit: KitFiles, office_key: OfficeKey, *, filed: bool = False) -> Path:
+    """The kit's newer notes and its case record in the archive; the kit folder. Filed:
+    as a kit with cases syncs its films, the film's case and cycle only in ``cases.json``
+    (its notes name none); else as a film from before cases, named by its notes."""
     (folder,) = (p.parent for p in archive.rglob(f"{kit.film}.manifest.json"))
     recipients = age.parse_recipients(office_key.public)
-    data = json.dumps(NOTES).encode()
+    notes = {**NOTES, "case": {"code": "", "cycle": None, "question": "", "notes": ""}}
+    data = json.dumps(notes if filed else NOTES).encode()
     (folder / f"{kit.film}.notes.age").write_bytes(age.encrypt_bytes(data, recipients))
-    # Case records reach the office with the sync of issue #14; until then, as it sends them
+    # Case records reach the office with the sync of issue #14; put here as it sends them
     shutil.copytree(kit.data / "cases", folder / "cases", dirs_exist_ok=True)
+    if filed:
+        (record,) = (folder / "cases").glob("*.age")
+        case = {"case": record.stem, "size": record.stat().st_size,
+                "sha256": hashlib.sha256(record.read_bytes()).hexdigest(),
+                "films": [{"recording": kit.film, "cycle": 2}]}  # fmt: skip
+        listing = {"format": "vigkit-cases/1", "kit": folder.name, "cases": [case]}
+        (folder / "cases.json").write_text(json.dumps(listing))
     return folder
 
 
 def test_annotations_round_trip_through_elan(
     archive: Path, kit: KitFiles, office_key: OfficeKey, ram_dir: Path
 ) -> None:
-    annotate(archive, kit, office_key)
+    annotate(archive, kit, office_key, filed=True)
     out = ram_dir / "research"
     done = vigkit("office", "annotations", archive, "-i", office_key.path, "--case", "f-0231",
                   "--out", out)  # fmt: skip
@@ -104,6 +115,11 @@ def test_annotations_round_trip_through_elan(
     assert tiers == want
     # overlapping moments of one principle are on two tiers, never one
     assert {GUIDING, f"{GUIDING} [2]", f"{GUIDING} (clips)"} <= set(eaf.get_tier_names())
+    assert eaf.get_properties()[:3] == [
+        ("vigkit:case", CASE),
+        ("vigkit:cycle", "2"),
+        ("vigkit:question", "How do we take turns?"),
+    ]  # from the case record: the film's own notes name no case
     (media,) = eaf.get_linked_files()
     assert (
         media["RELATIVE_MEDIA_URL"] == f"./{kit.film}.mp4"
