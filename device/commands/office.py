@@ -84,15 +84,17 @@ def _add_case_exports(osub: argparse._SubParsersAction[argparse.ArgumentParser])
          supervision_command),
     ):  # fmt: skip
         cmd = osub.add_parser(name, help=helps)
-        cmd.add_argument("archive", type=Path, help="the folder the kits sync into (or one kit's)")
+        cmd.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
         cmd.add_argument(
-            "-i", "--identity", type=Path, action="append", required=True,
+            "-i", "--identity", type=_path, action="append", required=True,
             help="the office key file",
         )  # fmt: skip
-        cmd.add_argument("--passphrase-file", type=Path, help="passphrase for a protected key file")
+        cmd.add_argument(
+            "--passphrase-file", type=_path, help="passphrase for a protected key file"
+        )
         cmd.add_argument("--case", required=True, help="the case code (e.g. F-0231)")
         cmd.add_argument(
-            "-o", "--out", "--output", dest="output", type=Path, required=True,
+            "-o", "--out", "--output", dest="output", type=_path, required=True,
             help="an empty folder",
         )  # fmt: skip
         cmd.add_argument(
