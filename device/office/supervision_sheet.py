@@ -27,6 +27,7 @@ class FlaggedFilm:
 STYLE = (
     "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
     "td,th{padding:.2em .6em;text-align:left;vertical-align:top}"
+    "td:nth-child(3){white-space:nowrap}"  # a clip's times on one line
     "section{border-top:1px solid #888;margin-top:1.5em}"
 )
 
