@@ -132,14 +132,32 @@ def test_annotations_round_trip_through_elan(
     assert "Traceback" not in unknown.stderr
 
 
+def no_supervisor(folder: Path, office_key: OfficeKey) -> Path:
+    """The case's consent changed on the kit: no supervisor any more (its record)."""
+    (record,) = (folder / "cases").glob("*.age")
+    doc = json.loads(age.decrypt_bytes(record.read_bytes(), age.load_identities(office_key.path)))
+    doc["consent"]["supervisor"] = False
+    recipients = age.parse_recipients(office_key.public)
+    record.write_bytes(age.encrypt_bytes(json.dumps(doc).encode(), recipients))
+    return record
+
+
 def test_supervision_pack_only_while_consent_includes_a_supervisor(
     archive: Path, kit: KitFiles, office_key: OfficeKey, ram_dir: Path
 ) -> None:
     folder = annotate(archive, kit, office_key)
+    # A second kit's folder with the same case, whose consent no longer has a supervisor
+    other = folder.with_name("kit-other")
+    shutil.copytree(folder, other)
+    no_supervisor(other, office_key)
     out = ram_dir / "pack"
     done = vigkit("office", "supervision", archive, "-i", office_key.path, "--case", CASE,
                   "-o", out)  # fmt: skip
-    assert "1 clip(s) from 1 film(s)" in done.stdout and "Left out" not in done.stdout
+    assert "1 clip(s) from 1 film(s)" in done.stdout
+    assert (
+        f"Left out 1 film(s) whose case's consent does not include a supervisor: {kit.film}"
+        in done.stdout
+    )
     clip = out / f"{CASE}_cycle-2_{kit.film}" / "clip-01-Taking-turns-with-the-blocks.mp4"
     assert ffprobe_ok(clip) == "h264"
     assert stat.S_IMODE(clip.stat().st_mode) == 0o600
@@ -153,14 +171,8 @@ def test_supervision_pack_only_while_consent_includes_a_supervisor(
         assert text in sheet, text
     assert "Waits for her turn" not in sheet  # not flagged
 
-    # The parent's consent changes on the kit: no supervisor any more. Checked again.
-    (record,) = (folder / "cases").glob("*.age")
-    identities = age.load_identities(office_key.path)
-    doc = json.loads(age.decrypt_bytes(record.read_bytes(), identities))
-    doc["consent"]["supervisor"] = False
-    record.write_bytes(
-        age.encrypt_bytes(json.dumps(doc).encode(), age.parse_recipients(office_key.public))
-    )
+    # The parent's consent changes on the first kit too: checked again, nothing shown
+    record = no_supervisor(folder, office_key)
     refused = vigkit("office", "supervision", archive, "-i", office_key.path, "--case", CASE,
                      "-o", ram_dir / "again", check=False)  # fmt: skip
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
@@ -170,6 +182,7 @@ def test_supervision_pack_only_while_consent_includes_a_supervisor(
     assert not (ram_dir / "again").exists() or not any((ram_dir / "again").iterdir())
 
     record.unlink()  # no record of the case at all: its consent is unknown, nothing shown
+    shutil.rmtree(other)
     unknown = vigkit("office", "supervision", archive, "-i", office_key.path, "--case", CASE,
                      "-o", ram_dir / "again", check=False)  # fmt: skip
     assert unknown.returncode == 1 and "does not include a supervisor" in unknown.stderr
