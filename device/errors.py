@@ -7,6 +7,11 @@ that fits, so callers that only know ``ValueError`` or ``OSError`` still catch t
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import sqlite3
+from collections.abc import Iterator
+
 
 class VigKitError(Exception):
     """Base of every error the kit raises on purpose."""
@@ -122,6 +127,56 @@ class NotFound(LibraryError, KeyError):
 
 class StorageFull(LibraryError, OSError):
     hint = "Free space by syncing to the office, or use a larger card."
+
+
+class CardFull(StorageFull):
+    """A save refused by the card (full, over quota, or turned read-only by the kernel
+    after an error): nothing was written, what was there before is intact. ``lost`` says
+    what was not saved, so the sentence stands next to it on the page."""
+
+    hint = "Erase films that are safe at the office (Settings → Space), then save again."
+
+    def __init__(self, lost: str = "your words were not saved", *, generic: bool = False) -> None:
+        super().__init__(f"the kit's card is full: {lost}")
+        self.generic = generic  # raised low down (a file, the index): a caller may say what
+
+
+# what the kernel and SQLite answer when the card takes no more: full, over quota, or
+# remounted read-only (the kernel does that after a write error on the card)
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+_SQLITE_FULL = frozenset({13, 8})  # SQLITE_FULL, SQLITE_READONLY
+
+
+def is_card_full(e: BaseException) -> bool:
+    """Whether ``e`` (or what caused it) is the card refusing a write."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
+            return True
+        if isinstance(seen, sqlite3.Error) and (
+            (getattr(seen, "sqlite_errorcode", 0) or 0) & 0xFF in _SQLITE_FULL
+            or "disk is full" in str(seen)  # Python 3.10's errors carry no code
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextlib.contextmanager
+def card_full_as(lost: str) -> Iterator[None]:
+    """Around one save: the card refusing it becomes :class:`CardFull` saying ``lost``
+    (what was not saved: "the clip was not saved"), every other error passes unchanged.
+    A CardFull raised below without knowing what it saved takes these words."""
+    try:
+        yield
+    except CardFull as e:
+        if not e.generic:
+            raise  # already says what was lost, nearer to the save
+        raise CardFull(lost) from e.__cause__
+    except (OSError, sqlite3.Error) as e:
+        if not is_card_full(e):
+            raise
+        raise CardFull(lost) from e
 
 
 # --- recording and hardware ----------------------------------------------------------

@@ -9,6 +9,7 @@ from ._crypto import Identity, Recipient
 from .armor import dearmor
 from .decrypt import decrypt
 from .format import Header, Stanza
+from .head_first import HeadFirstWriter
 from .keyfiles import is_encrypted, parse_identities, parse_recipients
 from .passphrase import (
     DEFAULT_WORK_FACTOR,
@@ -32,6 +33,7 @@ __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_WORK_FACTOR",
     "MAX_WORK_FACTOR",
+    "HeadFirstWriter",
     "Header",
     "Identity",
     "Reader",

@@ -140,9 +140,8 @@ def new_case(
 ) -> Case:
     """Create a case and, when the form sent it, record its consent in the same step
     (if the consent is refused, the case is not kept either)."""
-    if consent is not None:
-        schema.check_consent(consent, store.today())  # refuse before anything is written
-    case = store.create(code, question, identities, recipients)
     if consent is None:
-        return case
-    return store.apply(case.id, [{"op": "consent", "consent": consent}], identities, recipients)
+        return store.create(code, question, identities, recipients)
+    schema.check_consent(consent, store.today())  # refuse before anything is written
+    ops = [{"op": "consent", "consent": consent}]  # in the case's first version: all or none
+    return store.create(code, question, identities, recipients, ops)

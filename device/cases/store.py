@@ -23,7 +23,7 @@ from device import age
 from device.cases import schema
 from device.cases.model import Case
 from device.cases.registry import Registry
-from device.errors import CaseConflict, CaseError, NotFound
+from device.errors import CaseConflict, CaseError, NotFound, card_full_as
 from device.library import Library, atomic_write
 
 CASES_DIR = "cases"
@@ -77,19 +77,32 @@ class CaseStore:
         question: object,
         identities: Sequence[age.Identity],
         recipients: Sequence[age.Recipient],
+        ops: Sequence[schema.Op] = (),
     ) -> Case:
-        """A new open case in cycle 1; refused if the code is not a case code or is
-        already used by another case on this kit."""
-        with _CREATE_LOCK:
+        """A new open case in cycle 1, with ``ops`` (its consent) in its first version;
+        refused if the code is not a case code or is already used by another case on
+        this kit. The file is written before the index row: a full card leaves neither."""
+        with _CREATE_LOCK, card_full_as("your words were not saved"):
             doc = schema.new_doc(new_case_id(), code, question, self._today())
             if self.find_by_code(doc["code"], identities) is not None:
                 raise CaseConflict(
                     f"there is already a case {doc['code']} on this kit",
                     hint="Open that case, or check the code on the case file.",
                 )
-            self.registry.add(doc["id"])
-            self._write(self.path(doc["id"]), doc, recipients)
-        self.library.audit.append("case opened", "", case=doc["id"])
+            before = copy.deepcopy(doc)
+            for op in ops:
+                schema.apply_op(doc, op, self._today())
+            doc["revision"] = int(doc["revision"]) + bool(ops)  # as if saved, then edited
+            path = self.path(doc["id"])
+            self._write(path, doc, recipients)
+            try:
+                self.registry.add(doc["id"])
+            except BaseException:
+                path.unlink(missing_ok=True)  # a file no row lists would be a stray
+                raise
+            self.library.audit.append("case opened", "", case=doc["id"])
+            if ops:
+                self._after_save(before, doc)
         return schema.case_from_doc(doc)
 
     def load(self, case_id: str, identities: Sequence[age.Identity]) -> Case:
@@ -116,14 +129,14 @@ class CaseStore:
         or nothing (a refused operation saves nothing). ``system``: the kit's own
         operations (withdrawal), which a page may not send."""
         path = self.path(case_id)
-        with _lock_for(path):
+        with _lock_for(path), card_full_as("your words were not saved"):
             doc = self._read(case_id, identities)
             before = copy.deepcopy(doc)
             for op in ops:
                 schema.apply_op(doc, op, self._today(), system=system)
             doc["revision"] = int(doc["revision"]) + 1
             self._write(path, doc, recipients)
-        self._after_save(before, doc)
+            self._after_save(before, doc)
         return schema.case_from_doc(doc)
 
     def new_cycle(

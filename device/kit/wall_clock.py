@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from device.errors import LibraryError, VigKitError
+from device.errors import LibraryError, VigKitError, card_full_as
 from device.library import DataDir, Library, RecordingRow, atomic_write
 from device.sync.clock_trust import ClockTrust
 
@@ -179,10 +179,12 @@ def set_from_phone(
         clock_origin_s=round(before_wall - before_mono, 3),
         offset_s=round(offset, 3),
     )
-    ClockBook(library.data).add(correction)
-    library.audit.append(
-        "clock set", offset_s=round(offset, 1), boot_id=correction.boot_id, source="phone"
-    )
+    # the clock is already right: a full card loses only the note of the correction
+    with card_full_as("the kit's clock was set, but the change could not be noted"):
+        ClockBook(library.data).add(correction)
+        library.audit.append(
+            "clock set", offset_s=round(offset, 1), boot_id=correction.boot_id, source="phone"
+        )
     return correction
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from device.errors import LibraryError
+from device.errors import CardFull, LibraryError, is_card_full
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ def fsync_dir(folder: Path) -> None:
 def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
     """Yield a file to write; on success it replaces ``path`` durably, on error it vanishes.
 
+    A card that takes no more raises :class:`CardFull` (callers that save something
+    other than typed words say what with ``card_full_as``).
+
     Only a regular file (or nothing) may be replaced: renaming over ``/dev/null``, a pipe or
     a folder would turn a device into a file or hide the folder, so that is refused.
     """
@@ -43,15 +46,17 @@ def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
             hint="Give the name of a new file, or of a file to overwrite.",
         )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as e:
+        tmp.unlink(missing_ok=True)  # a full card gets its bytes back at once
+        if isinstance(e, OSError) and not isinstance(e, CardFull) and is_card_full(e):
+            raise CardFull(generic=True) from e  # the old file is intact: only this save failed
         raise
     fsync_dir(path.parent)
 

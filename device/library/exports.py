@@ -1,9 +1,11 @@
 """Exporting clips and stills of a recording: decrypt in memory, cut, encrypt, record.
 
 The film is read through the decrypting ``age.Reader`` (only the seconds needed are
-decrypted); the clip or still is built in memory and written through ``age.Writer``
-into ``recordings/<id>.clip-<n>.mp4.age`` / ``<id>.still-<n>.jpg.age``, atomically
-(a temp file of ciphertext in the same folder, then a rename). Each export is noted in
+decrypted); a clip streams from the muxer through ``age.HeadFirstWriter`` (its ``moov``
+first, held in memory until the end; the samples go out as they come) and a still
+through ``age.Writer`` into ``recordings/<id>.clip-<n>.mp4.age`` /
+``<id>.still-<n>.jpg.age``, atomically (a temp file of ciphertext in the same folder,
+then a rename). A full card is :class:`CardFull` ("the clip was not saved"). Each export is noted in
 the recording's notes and in the audit log. These files sit with the film, so sync
 takes them to the office with it. A Flask view calls these functions directly.
 """
@@ -15,18 +17,20 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from device import age
-from device.errors import ExportError, VigKitError
+from device.errors import CardFull, ExportError, VigKitError, card_full_as
 from device.library import Library, atomic_writer, require_assigned, require_finished
 from device.library.damaged import DAMAGE, set_aside
 from device.library.notes import Notes, NotesStore, add_item, update_item
 from device.media import FragmentIndex, scan_file
-from device.media.clips import ClipCut, cut_clip
+from device.media.clips import cut_clip, moov_room
 from device.media.stills import Still, grab_still
 
 _NUMBERING = threading.Lock()  # one export at a time picks its file number
-_WRITE_SLICE = 1 << 20
+_IN_PROGRESS: set[Path] = set()  # numbers taken by exports still being written
+_FTYP_AND_MDAT_HEAD = 4096  # the ftyp before the moov's room, the mdat header after it
 
 
 @contextlib.contextmanager
@@ -68,12 +72,18 @@ def export_clip(
     *,
     exact: bool = False,
 ) -> Notes:
-    """Export the clip ``clip_id`` of the notes (its in and out points) as an encrypted MP4."""
+    """Export the clip ``clip_id`` of the notes (its in and out points) as an encrypted MP4,
+    streamed from the film into the file (only the clip's ``moov`` is held in memory)."""
     require_assigned(library.index.get(rec_id).held)
     clip = notes.load(rec_id, identities).item("clips", clip_id)
-    with open_recording(library, rec_id, identities) as (reader, index):
-        cut: ClipCut = cut_clip(reader, index, clip["in"], clip["out"], exact=exact)
-    name = _store(library, rec_id, "clip", "mp4", cut.parts, recipients)
+    with (
+        open_recording(library, rec_id, identities) as (reader, index),
+        _numbered(library, rec_id, "clip", "mp4") as (name, out),
+    ):
+        room = moov_room(index, clip["in"], clip["out"]) + _FTYP_AND_MDAT_HEAD
+        writer = age.HeadFirstWriter(out, recipients, -(-room // age.CHUNK_SIZE) * age.CHUNK_SIZE)
+        cut = cut_clip(reader, index, clip["in"], clip["out"], exact=exact, out=writer)
+        writer.close()
     library.audit.append(
         "export clip", rec_id, file=name, exact=exact, frames=cut.frames, bytes=cut.size
     )
@@ -102,38 +112,45 @@ def export_still(
     require_assigned(library.index.get(rec_id).held)
     with open_recording(library, rec_id, identities) as (reader, index):
         still: Still = grab_still(reader, index, t_s)
-    name = _store(library, rec_id, "still", "jpg", (still.jpeg,), recipients)
+    with (
+        _numbered(library, rec_id, "still", "jpg") as (name, out),
+        age.Writer(out, recipients, close_output=False) as writer,
+    ):
+        writer.write(still.jpeg)
     library.audit.append("export still", rec_id, file=name, bytes=len(still.jpeg))
     item = {"t": still.frame_s, "caption": caption, "file": name}
     return notes.apply(rec_id, [add_item("stills", item)], identities, recipients, system=True)
 
 
-def _store(
-    library: Library,
-    rec_id: str,
-    prefix: str,
-    ext: str,
-    parts: Sequence[bytes | memoryview],
-    recipients: Sequence[age.Recipient],
-) -> str:
-    """Encrypt ``parts`` (in order) into the next free ``<id>.<prefix>-<n>.<ext>.age``; its kind."""
+@contextlib.contextmanager
+def _numbered(
+    library: Library, rec_id: str, prefix: str, ext: str
+) -> Iterator[tuple[str, BinaryIO]]:
+    """The next free ``<id>.<prefix>-<n>.<ext>.age`` (its kind, and the temp file to write
+    it to): the number is held while the export runs, so a still made meanwhile takes the
+    next one; the file appears only when the export succeeded."""
     with _NUMBERING:
-        kind = f"{prefix}-{_next_number(library, rec_id, prefix, ext)}.{ext}"
+        taken = _next_number(library, rec_id, prefix, ext)
+        while library.data.derived(rec_id, f"{prefix}-{taken}.{ext}") in _IN_PROGRESS:
+            taken += 1
+        kind = f"{prefix}-{taken}.{ext}"
         path = library.data.derived(rec_id, kind)
-        try:
-            with atomic_writer(path) as out:
-                writer = age.Writer(out, recipients, close_output=False)
-                for part in parts:
-                    view = memoryview(part)
-                    for at in range(0, len(view), _WRITE_SLICE):
-                        writer.write(view[at : at + _WRITE_SLICE])
-                writer.close()
-        except OSError as e:
-            raise ExportError(
-                f"the {prefix} could not be saved: {e.strerror}",
-                hint="Free some space on the kit (sync to the office), then export again.",
-            ) from e
-    return kind
+        _IN_PROGRESS.add(path)
+    try:
+        with card_full_as(f"the {prefix} was not saved"):
+            try:
+                with atomic_writer(path) as out:
+                    yield kind, out
+            except CardFull:
+                raise
+            except OSError as e:
+                raise ExportError(
+                    f"the {prefix} could not be saved: {e.strerror}",
+                    hint="Try again; if it keeps failing, the kit's card may be damaged.",
+                ) from e
+    finally:
+        with _NUMBERING:
+            _IN_PROGRESS.discard(path)
 
 
 def _next_number(library: Library, rec_id: str, prefix: str, ext: str) -> int:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from device.errors import LibraryError, NotFound, RecordingError
+from device.errors import CardFull, LibraryError, NotFound, RecordingError, is_card_full
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS recordings (
@@ -211,14 +211,17 @@ class Index:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        """One write transaction; a card that takes no more raises :class:`CardFull`
+        (the transaction is rolled back whole, the index stays as it was)."""
+        with self._lock, _index_full():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")  # a full card may refuse the commit itself
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def add(self, rec_id: str, started_at: str, started_mono_us: int, has_audio: bool) -> None:
         with self.transaction() as db:
@@ -270,3 +273,15 @@ def _row(values: tuple[Any, ...]) -> RecordingRow:
     d["review_done"] = bool(d["review_done"])
     d["held"] = bool(d["held"])
     return RecordingRow(**d)
+
+
+@contextmanager
+def _index_full() -> Iterator[None]:
+    """SQLite refused by a full card becomes :class:`CardFull` (generic: a caller that
+    knows what it saved says so); a CardFull from inside the transaction passes as is."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        if not is_card_full(e):
+            raise
+        raise CardFull("the change was not saved", generic=True) from e

@@ -15,21 +15,25 @@ first packet at or after the in point.
 
 Packets stream from the demuxer to the muxer: only the run-up from the keyframe (at
 most a second) is held until the in frame is found. The result is a plain
-(non-fragmented) MP4 with its ``moov`` first, held in memory as parts (no copy); the
-caller encrypts it. Nothing here touches the disk.
+(non-fragmented) MP4 with its ``moov`` first: the muxer reserves room for it at the
+start (FFmpeg's ``moov_size``, sized from the film's samples per second by
+:func:`moov_room`), streams the samples after it, and fills the room in at the end. It
+writes into the caller's seekable output — on the kit an ``age.HeadFirstWriter``, which
+holds only that first part in memory — so a two-minute clip never sits in RAM whole.
+Nothing here touches the disk.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import IO, Any
 
 import av
 
 from device.errors import ExportError
-from device.media.faststart import moov_first_parts
 from device.media.fragments import FragmentIndex
 from device.media.source import RangeSource
 from device.media.window import FRAME_EPSILON_S, check_range, open_window
@@ -41,22 +45,38 @@ _EXACT_CRF = "18"  # visually lossless for a clip that is watched, not archived
 
 @dataclass(frozen=True)
 class ClipCut:
-    """A clip in memory: the MP4 (as parts, to write without a copy), and where it lies
-    in the film (frame-aligned)."""
+    """A clip that was cut: where it lies in the film (frame-aligned), its size, and the
+    MP4 itself when it was cut into memory (``parts``: empty when it streamed out)."""
 
-    parts: tuple[bytes | memoryview, ...]
     first_frame_s: float  # the film time of the clip's first shown frame
     duration_s: float  # from the first shown frame to the end of the last
     frames: int  # frames shown
     exact: bool
-
-    @property
-    def size(self) -> int:
-        return sum(len(p) for p in self.parts)
+    size: int
+    parts: tuple[bytes | memoryview, ...] = ()
 
     @property
     def mp4(self) -> bytes:
         return b"".join(self.parts)
+
+
+# the moov's bytes per sample at worst (stsz, stts, ctts, stss, stsc and a chunk offset
+# each) and what it needs whatever the length; samples per second when the index has none
+_MOOV_PER_SAMPLE = 48
+_MOOV_FIXED = 16 * 1024
+_FALLBACK_RATE = 200.0  # 120 frames/s and 80 sound packets/s: more than any kit records
+_RUN_UP_S = 3.0  # the keyframe before the in point and the window's margin
+
+
+def moov_room(index: FragmentIndex, in_s: float, out_s: float) -> int:
+    """Bytes to reserve for the clip's ``moov`` at the start of the file: every track's
+    samples per second in this film, over the clip and its run-up, at the worst size
+    a sample takes in a ``moov``, with a quarter to spare."""
+    duration = index.video_duration_s()
+    counts = [len(s.table().sizes) for s in index.samples.values()]
+    rate = sum(counts) / duration if counts and duration > 0 else _FALLBACK_RATE
+    samples = math.ceil(rate * (out_s - in_s + _RUN_UP_S) * 1.25)
+    return _MOOV_FIXED + samples * _MOOV_PER_SAMPLE
 
 
 def cut_clip(
@@ -67,17 +87,22 @@ def cut_clip(
     *,
     exact: bool = False,
     max_s: float = MAX_CLIP_S,
+    out: IO[bytes] | Any = None,
 ) -> ClipCut:
-    """The clip from the frame on screen at ``in_s`` up to (not including) ``out_s``."""
+    """The clip from the frame on screen at ``in_s`` up to (not including) ``out_s``,
+    written into ``out`` (seekable; room for the ``moov`` first: :func:`moov_room`
+    bytes after the ``ftyp`` may be rewritten), or into memory when ``out`` is None."""
     check_range(index, in_s, out_s, max_s)
+    memory = io.BytesIO() if out is None else None
+    sink_file = out if memory is None else memory
+    options = {"moov_size": str(moov_room(index, in_s, out_s))}
     window = open_window(index, film, in_s, out_s)
-    out = io.BytesIO()
     try:
         with av.open(window, "r", format="mp4") as source:
             video, audio = source.streams.video[0], _first(source.streams.audio)
             # Read while the source is open: PyAV 19 refuses a closed container's streams.
             tb: Fraction | None = video.time_base
-            with av.open(out, "w", format="mp4") as sink:
+            with av.open(sink_file, "w", format="mp4", options=options) as sink:
                 # every stream must exist before the first packet is muxed
                 vout = _encoder(sink, video) if exact else sink.add_stream_from_template(video)
                 aout = None if audio is None else sink.add_stream_from_template(audio)
@@ -93,11 +118,12 @@ def cut_clip(
     if tb is None:
         raise ExportError("the film's video has no time base")
     return ClipCut(
-        parts=moov_first_parts(out.getbuffer()),
         first_frame_s=float(cut.start * tb),
         duration_s=float((cut.end - cut.start) * tb),
         frames=cut.frames,
         exact=exact,
+        size=sink_file.seek(0, io.SEEK_END),
+        parts=() if memory is None else (memory.getbuffer(),),
     )
 
 

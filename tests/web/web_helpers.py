@@ -159,8 +159,10 @@ class HttpSession:
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         method: str | None = None,
+        body: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        body = None if data is None else urllib.parse.urlencode(data).encode()
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
         req = urllib.request.Request(
             self.base + path, data=body, headers=headers or {}, method=method
         )

@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
 from device.errors import (
+    CardFull,
     CaseConflict,
     CaseError,
     ClipRangeError,
@@ -18,6 +19,7 @@ from device.errors import (
     RecordingError,
     StorageFull,
     VigKitError,
+    is_card_full,
 )
 from web.common.keyring import TooManyTries
 from web.common.security import wants_json
@@ -64,7 +66,8 @@ def _http_error(e: HTTPException) -> tuple[Response | str, int]:
     return answer(status, message, hint)
 
 
-def _status_for(e: VigKitError) -> int:
+def status_for(e: VigKitError) -> int:
+    """The HTTP status of a refusal (a full card is 507: the server has no room)."""
     if isinstance(e, NotFound | Missing):
         return 404
     if isinstance(e, Refused):
@@ -86,10 +89,13 @@ def _kit_error(e: VigKitError) -> tuple[Response | str, int]:
     if isinstance(e, NotFound):  # never echo a hostile id back
         return answer(404, "There is no such recording on this kit.", e.hint)
     message = e.message[:1].upper() + e.message[1:]
-    return answer(_status_for(e), message.rstrip(".") + ".", e.hint)
+    return answer(status_for(e), message.rstrip(".") + ".", e.hint)
 
 
 def _unexpected(e: Exception) -> tuple[Response | str, int]:
+    if is_card_full(e):  # a write path that does not say what it saves: still the truth
+        log.warning("a save was refused by the card: %s", e)
+        return _kit_error(CardFull("this was not saved"))
     log.exception("unexpected error on the web page")
     return answer(500, *SENTENCES[500])
 

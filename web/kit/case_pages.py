@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response
 
 from device import cases
 from device.cases import Case
-from device.errors import CaseConflict, VigKitError
+from device.errors import VigKitError
 from device.library import RecordingRow
+from web.common.errors import status_for
 from web.kit.case_forms import consent_from_form, form_values
 from web.kit.cases import _ids
 from web.kit.journey import journey, thumb_url
@@ -63,7 +64,7 @@ def change() -> Response | tuple[str, int]:
             "cases.html", cases=found, current=current, thumbs=_thumbs(found),
             problem=problem_text(e),
         )  # fmt: skip
-        return page, 400
+        return page, status_for(e)
     return redirect(url_for("pages.home"), code=303)
 
 
@@ -87,7 +88,7 @@ def create() -> Response | tuple[str, int]:
     except VigKitError as e:
         values = form_values(form, store.today().isoformat())
         page = render_template("case_new.html", v=values, problem=problem_text(e))
-        return page, 409 if isinstance(e, CaseConflict) else 400  # a code in use: as the API
+        return page, status_for(e)  # a code in use: 409, as the API; a full card: 507
     return redirect(url_for("case_pages.view", case_id=case.id), code=303)
 
 
@@ -139,7 +140,7 @@ def save_consent(case_id: str) -> Response | tuple[str, int]:
     except VigKitError as e:
         values = form_values(request.form, store.today().isoformat())
         page = render_template("case_consent.html", case=case, v=values, problem=problem_text(e))
-        return page, 400
+        return page, status_for(e)
     return redirect(url_for("case_pages.view", case_id=case.id), code=303)
 
 

@@ -16,6 +16,7 @@ from device import cases
 from device.cases import Case
 from device.errors import CaseError, VigKitError
 from device.library import check_recording_id
+from web.common.errors import status_for
 from web.kit.case_pages import problem_text
 from web.kit.cases import UNASSIGNED_CONFIRM, _ids, _stop_filming
 from web.kit.services import current_kit
@@ -73,7 +74,7 @@ def erase_film(rec_id: str) -> Response | tuple[str, int]:
             raise CaseError("the word typed is not ERASE, so nothing was erased")
         cases.erase_film(store.library, store.registry, check_recording_id(rec_id))
     except VigKitError as e:
-        return _confirm(confirm, problem_text(e), 400)
+        return _confirm(confirm, problem_text(e), status_for(e))
     return redirect(confirm.back, code=303)
 
 
@@ -96,7 +97,7 @@ def erase_cycle(case_id: str, n: int) -> Response | tuple[str, int]:
         cases.confirm_code(case, request.form.get("code", ""))
         cases.erase_cycle(store.library, store.registry, case.id, n)
     except VigKitError as e:
-        return _confirm(confirm, problem_text(e), 400)
+        return _confirm(confirm, problem_text(e), status_for(e))
     return redirect(back, code=303)
 
 
@@ -116,7 +117,7 @@ def erase_case(case_id: str) -> Response | tuple[str, int]:
     try:
         cases.erase_case(current_kit().cases, case.id, request.form.get("code", ""), _ids())
     except VigKitError as e:
-        return _confirm(confirm, problem_text(e), 400)
+        return _confirm(confirm, problem_text(e), status_for(e))
     return redirect(url_for("case_pages.index"), code=303)
 
 
@@ -140,7 +141,7 @@ def withdraw(case_id: str) -> Response | tuple[str, int]:
             store, case.id, None, ids, current_kit().kit.recipients, _stop_filming
         )
     except VigKitError as e:
-        return _confirm(confirm, problem_text(e), 400)
+        return _confirm(confirm, problem_text(e), status_for(e))
     return redirect(back, code=303)
 
 
@@ -150,16 +151,16 @@ def assign(rec_id: str) -> Response | tuple[str, int]:
     row = current_kit().kit.library.index.get(check_recording_id(rec_id))
     store = current_kit().cases
     choices = [c for c in store.all(_ids()) if c.consented and c.is_open]
-    problem = None
+    problem, status = None, 200
     if request.method == "POST":
         try:
             wanted = cases.check_case_id(request.form.get("case", ""))
             case = cases.assign_film(store, row.id, wanted, _ids())
             return redirect(url_for("case_pages.view", case_id=case.id), code=303)
         except VigKitError as e:
-            problem = problem_text(e)
+            problem, status = problem_text(e), status_for(e)
     page = render_template("assign.html", film=row, choices=choices, problem=problem)
-    return page, 400 if problem else 200
+    return page, status
 
 
 HTML_PAGES = frozenset(

@@ -15,12 +15,16 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from device.errors import CardFull
 from device.kit import wall_clock
 from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
 from device.library import rebuilt_words
 from device.library.notes import load_principles, save_principles
+from web.common.errors import status_for
 from web.common.security import wants_json
+from web.kit.case_pages import problem_text
 from web.kit.services import current_identity, current_kit
+from web.kit.space import safe_at_office
 from web.kit.sync import summary as sync_summary
 
 bp = Blueprint("settings", __name__)
@@ -32,6 +36,11 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 
 @bp.get("/settings")
 def page() -> str:
+    kit = current_kit().kit
+    return _render(load_principles(kit.library.data, _identities()))
+
+
+def _render(principles: list[str], problem: str = "") -> str:
     s = current_kit().settings
     kit = current_kit().kit
     qr = None
@@ -53,19 +62,26 @@ def page() -> str:
         lock_minutes=s.lock_minutes,
         tolerance_s=int(wall_clock.TOLERANCE_S),
         sync=sync_summary(),
-        principles=load_principles(kit.library.data, _identities()),
+        principles=principles,
+        principles_problem=problem,
+        safe_films=safe_at_office(kit.library),
         rebuilt=rebuilt_words(kit.library.index),
     )
 
 
 @bp.post("/settings/principles")
-def principles_save() -> Response:
+def principles_save() -> Response | tuple[str, int]:
     """The kit's tag list for marks and clips, one per line (kept encrypted, like notes).
     Marks already made keep the words they were tagged with."""
     lines = [line.strip() for line in request.form.get("principles", "").splitlines()]
     kit = current_kit().kit
-    save_principles(kit.library.data, [line for line in lines if line], kit.recipients)
-    kit.library.audit.append("principles edited")
+    try:
+        save_principles(kit.library.data, [line for line in lines if line], kit.recipients)
+        kit.library.audit.append("principles edited")
+    except CardFull as e:  # the page comes back with the typed list and the sentence
+        if wants_json():
+            raise
+        return _render(lines, problem_text(e)), status_for(e)
     return redirect("/settings", code=303)
 
 

@@ -4,7 +4,9 @@ Making them needs the kit's identity (to decrypt the film), so it happens only w
 kit is unlocked, on one low-priority thread, and only while the recorder is idle: a
 press of the button waits for nothing, and the work stops between two films as soon as a
 recording starts. Each film gets about ``STRIP_LENGTH`` pictures (one every two seconds
-for a short film), stored encrypted next to the film by ``device.library.thumbs``.
+for a short film), stored encrypted next to the film by ``device.library.thumbs``. A full
+card stops a run without giving up on the film: a later run (every ``_IDLE_WAKE_S``,
+after a recording or an unlock) tries it again once space has returned.
 
 ``strip`` hands the page one film's thumbnails, decrypted into memory only; the last
 film asked for is kept in memory, so scrolling the strip does not decrypt it again.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from device import age
+from device.errors import CardFull
 from device.kit.assembly import Kit
 from device.library import State
 from device.library.thumbs import load_thumbnails, save_thumbnails
@@ -50,6 +53,7 @@ class Thumbnailer:
             on_start=lambda: lower_this_thread(BACKGROUND_NICE),
         )
         self._failed: set[str] = set()
+        self._full_at: int | None = None  # the card's free bytes when it was last full
         self._cache: tuple[str, list[Thumbnail]] | None = None
         if enabled:
             kit.recorder.subscribe(self._on_status)
@@ -75,6 +79,8 @@ class Thumbnailer:
         thumbs = load_thumbnails(self._kit.library.data, rec_id, [identity])
         if thumbs is not None:
             self._cache = (rec_id, thumbs)
+        else:  # someone is looking: a run that stopped on a full card tries again now
+            self.kick()
         return thumbs
 
     def forget(self) -> None:
@@ -99,6 +105,8 @@ class Thumbnailer:
         identity = self._keyring.held_identity()
         if identity is None:
             return False
+        if not self._room_again():
+            return False
         data = self._kit.library.data
         for row in self._kit.library.index.all():
             if row.state not in (State.COMPLETE, State.RECOVERED) or row.id in self._failed:
@@ -107,11 +115,22 @@ class Thumbnailer:
                 continue
             try:
                 self._make(row.id, row.duration_s or 0.0, identity)
+            except CardFull:  # not the film's fault: tried again once space returns
+                log.warning("no room on the card for %s's thumbnails; trying again later", row.id)
+                self._full_at = self._kit.library.free_bytes()
+                return False
             except Exception:  # one bad film must not stop the others; it keeps its film
                 log.exception("could not make thumbnails for %s", row.id)
                 self._failed.add(row.id)
             return True
         return False
+
+    def _room_again(self) -> bool:
+        """After a full card, decoding a film again is worth it only once space returned."""
+        if self._full_at is not None and self._kit.library.free_bytes() <= self._full_at:
+            return False
+        self._full_at = None
+        return True
 
     def _make(self, rec_id: str, duration_s: float, identity: age.Identity) -> None:
         data = self._kit.library.data

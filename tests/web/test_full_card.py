@@ -1,0 +1,276 @@
+"""A full card on every write path (issue #15, finding 7), for real.
+
+One kit (``vigkit demo``) runs on a 32 MB card of its own — a private tmpfs in a mount
+namespace of its own, reached from here through ``/proc/<pid>/root`` — and is spoken to
+over HTTP as a phone would. Each write path is tried with the card filled to the last
+byte: it answers 507 with the sentence that says the card is full, what was not saved
+and what to do, and nothing that was saved before is damaged; with the filler removed,
+the same save works. Thumbnails that could not be saved are made once space returns.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.web_helpers import PASSPHRASE, HttpSession, free_port, make_kit, wait_until
+
+DEMO = [sys.executable, "-m", "device.cli", "demo"]
+CARD_MB = 32
+FULL = "The kit's card is full:"
+WHAT_TO_DO = "Erase films that are safe at the office (Settings → Space), then save again."
+KEPT_NOTES = "Jo waited for Sam's turn and smiled"
+
+
+@dataclass
+class Card:
+    """The served kit and its card as this process sees it."""
+
+    session: HttpSession
+    root: Path  # the kit's data folder on the card, through /proc/<pid>/root
+    rec_id: str
+    case_id: str
+    clip_id: str
+
+    @property
+    def filler(self) -> Path:
+        return self.root.parent / "filler"
+
+    def fill(self) -> None:
+        """Write until the card takes not one byte more."""
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for block in (1 << 20, 1 << 12, 1):
+                data = b"\0" * block
+                try:
+                    while True:
+                        os.write(fd, data)
+                except OSError as e:
+                    assert e.errno == errno.ENOSPC, e
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        self.filler.unlink()
+
+    def post_json(self, path: str, body: Any) -> tuple[int, Any]:
+        status, _, raw = self.session.request(
+            path,
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "X-CSRF-Token": self.session.token,
+            },
+            method="POST",
+            body=json.dumps(body).encode(),
+        )
+        return status, json.loads(raw)
+
+    def post_form(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        status, _, raw = self.session.request(path, {**form, "csrf_token": self.session.token})
+        return status, raw.decode()
+
+    def notes(self) -> dict[str, Any]:
+        _, _, raw = self.session.request(
+            f"/recordings/{self.rec_id}/notes", headers={"Accept": "application/json"}
+        )
+        doc: dict[str, Any] = json.loads(raw)["notes"]
+        return doc
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Card]:
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to make a small private card")
+    base = tmp_path_factory.mktemp("full-card")
+    data = base / "data"
+    kit = make_kit(data, fast=True)
+    rec_id = kit.recorder.start(max_seconds=3)
+    assert kit.recorder.wait(60)
+    kit.close()
+    (data / "demo-passphrase.txt").write_text(PASSPHRASE + "\n")
+    mount = base / "card"
+    mount.mkdir()
+    port = free_port()
+    script = (
+        f'set -e; mount -t tmpfs -o size={CARD_MB}m tmpfs "$1"; cp -a "$2" "$1/kit"; '
+        'exec "${@:3}" --data "$1/kit"'
+    )
+    command = ["unshare", "--map-root-user", "--mount", "bash", "-c", script, "bash"]
+    command += [str(mount), str(data), *DEMO, "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            assert proc.stdout is not None
+            assert b"VIG Kit demo" in proc.stdout.readline(), proc.stderr
+            yield _ready(proc.pid, mount, port, rec_id)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def _ready(pid: int, mount: Path, port: int, rec_id: str) -> Card:
+    """Unlocked, with notes, a clip and thumbnails saved while there was room."""
+    session = HttpSession(f"http://127.0.0.1:{port}")
+    wait_until(lambda: _answers(session), 30, "the demo's page")
+    assert session.unlock() == 302
+    root = Path(f"/proc/{pid}/root{mount}/kit")
+    card = Card(session, root, rec_id, "", "")
+    cases = json.loads(session.request("/cases", headers={"Accept": "application/json"})[2])
+    card.case_id = cases["current"]
+    status, answer = card.post_json(
+        f"/recordings/{rec_id}/notes",
+        {
+            "ops": [
+                {"op": "set", "field": "case.notes", "value": KEPT_NOTES},
+                {"op": "add", "list": "clips", "item": {"in": 0.5, "out": 2.0}},
+            ]
+        },
+    )
+    assert status == 200, answer
+    card.clip_id = answer["notes"]["clips"][-1]["id"]
+    wait_until(lambda: _thumbs(card).exists(), 60, "the first film's thumbnails")
+    return card
+
+
+def _answers(session: HttpSession) -> bool:
+    try:
+        session.page("/unlock")
+    except OSError:
+        return False
+    return True
+
+
+def _thumbs(card: Card) -> Path:
+    return card.root / "recordings" / f"{card.rec_id}.thumbs.age"
+
+
+CONSENT_FORM = {
+    "given_on": date.today().isoformat(),
+    "practitioner": "yes",
+    "supervisor": "yes",
+    "training": "no",
+    "stops_on_request": "yes",
+    "erase_rule": "months",
+    "erase_months": "3",
+}
+
+# each write path: what it is, what was not saved, and the save (its status and answer text)
+Save = Callable[[Card], tuple[int, str]]
+
+
+def _json(path: str, body: Any) -> Save:
+    def save(card: Card) -> tuple[int, str]:
+        status, answer = card.post_json(path.format(card=card), body)
+        return status, f"{answer.get('error')} {answer.get('hint')}"
+
+    return save
+
+
+def _form(path: str, form: dict[str, str]) -> Save:
+    def save(card: Card) -> tuple[int, str]:
+        status, page = card.post_form(path.format(card=card), form)
+        return status, html.unescape(page)
+
+    return save
+
+
+def _ops(*ops: Any) -> Save:
+    return _json("/recordings/{card.rec_id}/notes", {"ops": list(ops)})
+
+
+PATHS: list[tuple[str, str, Save]] = [
+    ("notes", "your words were not saved", _ops(
+        {"op": "set", "field": "review.reflections", "value": "Sam led the game"})),
+    ("mark", "your words were not saved", _ops(
+        {"op": "add", "list": "marks", "item": {"t": 1.0, "principle": "Guiding"}})),
+    ("film consent", "your words were not saved", _ops(
+        {"op": "set", "field": "consent.supervisor", "value": True})),
+    ("case record", "your words were not saved", _json(
+        "/cases/{card.case_id}", {"ops": [{"op": "question", "text": "Who leads the play?"}]})),
+    ("case consent form", "your words were not saved", _form(
+        "/case/{card.case_id}/consent", CONSENT_FORM)),
+    ("new case form", "your words were not saved", _form(
+        "/case/new", {"code": "G-0417", "question": "How do we share?", **CONSENT_FORM})),
+    ("principles", "your words were not saved", _form(
+        "/settings/principles", {"principles": "Being attentive\nTaking turns together"})),
+    ("clip", "the clip was not saved", _json(
+        "/recordings/{card.rec_id}/clips/{card.clip_id}/export", {"exact": False})),
+    ("exact clip", "the clip was not saved", _json(
+        "/recordings/{card.rec_id}/clips/{card.clip_id}/export", {"exact": True})),
+    ("still", "the still was not saved", _json(
+        "/recordings/{card.rec_id}/stills", {"t": 1.0, "caption": "Sam's smile"})),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("what", "lost", "save"), PATHS, ids=[p[0] for p in PATHS])
+def test_a_full_card_is_said_in_words_and_the_same_save_works_once_space_returns(
+    card: Card, what: str, lost: str, save: Save
+) -> None:
+    card.fill()
+    try:
+        status, text = save(card)
+    finally:
+        card.free()
+    assert status == 507, (what, text)
+    assert f"{FULL} {lost}" in text and WHAT_TO_DO in text, (what, text)
+    assert "restart" not in text.lower() and "Traceback" not in text
+    if what.endswith("form"):  # the form comes back as it was typed, beside the sentence
+        assert CONSENT_FORM["given_on"] in text
+    if what == "principles":
+        assert "Taking turns together" in text
+    assert card.notes()["case"]["notes"] == KEPT_NOTES  # nothing saved before was damaged
+    assert not list(card.root.rglob(".*.tmp")), "a refused save leaves no temp file"
+
+    status, text = save(card)
+
+    assert status in (200, 201, 303), (what, text)
+
+
+def test_the_kit_clock_set_on_a_full_card_says_its_note_was_lost(card: Card) -> None:
+    phone_ms = int((time.time() + 3 * 3600) * 1000)
+    card.fill()
+    try:
+        status, _, raw = card.session.request(
+            "/settings/clock",
+            {"phone_ms": str(phone_ms)},
+            {"Accept": "application/json", "X-CSRF-Token": card.session.token},
+        )
+    finally:
+        card.free()
+    answer = json.loads(raw)
+    assert status == 507, answer
+    assert answer["error"] == f"{FULL} the kit's clock was set, but the change could not be noted."
+
+
+def test_thumbnails_that_found_the_card_full_are_made_once_space_returns(card: Card) -> None:
+    _thumbs(card).unlink()
+    card.fill()
+    try:
+        card.session.request(f"/recordings/{card.rec_id}/thumbs/0.jpg")  # a phone looks: a run
+        time.sleep(3)  # (a run that finds the card full must not give the film up)
+        assert not _thumbs(card).exists()
+    finally:
+        card.free()
+    card.session.request(f"/recordings/{card.rec_id}/thumbs/0.jpg")
+
+    wait_until(lambda: _thumbs(card).exists(), 60, "the thumbnails, once space returned")
+
+
+def test_settings_space_lists_films_safe_at_the_office(card: Card) -> None:
+    page = card.session.page("/settings")
+    assert re.search(r'<h2 id="space-heading">Space</h2>', page)
+    assert "No film on this kit is safe at the office yet" in page  # nothing synced here
