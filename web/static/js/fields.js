@@ -2,12 +2,23 @@
 // done). Each field saves itself: a set operation a moment after typing stops, and when
 // it is left. A field someone is typing in is never overwritten; the others follow the
 // latest notes (another phone's edits).
+//
+// A save the kit refused (its card is full, it could not be reached) leaves the words in
+// the field, with the kit's sentence under it: the field is not overwritten by later
+// notes until it is saved, it is sent again every RETRY_MS and after any other save
+// succeeds, and leaving the page asks first. The words are kept in the page's memory
+// only, never in the phone's storage (localStorage would keep notes about a family in
+// plain text on a phone that may be shared or lost: the kit keeps nothing unencrypted).
 
+import { el } from "./common.js";
 import { change, notes, onNotes, say } from "./notes.js";
 
 const TYPING_MS = 1200;
+const RETRY_MS = 20000;
 // fields with a save on its way: an older answer arriving meanwhile must not undo them
 const pending = new Map();
+// fields whose last save was refused: what was typed stays until it is saved
+const unsaved = new Set();
 
 function valueOf(input) {
   if (input.type === "checkbox") return input.checked;
@@ -25,8 +36,21 @@ function show(input, value) {
   else input.value = value ?? "";
 }
 
+// The line under a field for the kit's sentence; made when the page has none for it.
+function problemBox(input) {
+  const id = `${input.dataset.problemId ?? input.id}-problem`;
+  let box = document.getElementById(id);
+  if (!box && input.id) {
+    box = el("p", { class: "problem", id, role: "alert", hidden: true });
+    input.after(box);
+    const described = input.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", described ? `${described} ${id}` : id);
+  }
+  return box;
+}
+
 function problemFor(input, text) {
-  const box = document.getElementById(`${input.dataset.problemId ?? input.id}-problem`);
+  const box = problemBox(input);
   if (!box) return;
   box.textContent = text;
   box.hidden = !text;
@@ -45,20 +69,25 @@ async function save(input) {
   pending.set(field, (pending.get(field) ?? 0) + 1);
   let saved = false;
   say("Saving…");
+  clearTimeout(input.retryTimer);
   try {
     await change([{ op: "set", field, value }], { quiet: true });
     problemFor(input, "");
     say("Saved");
     saved = true;
+    unsaved.delete(input);
   } catch (error) {
-    // what was typed stays in the field, with the reason under it
+    // what was typed stays in the field, with the reason under it, and is sent again
     input.dataset.sent = "";
+    unsaved.add(input);
     problemFor(input, error.message);
     say("Not saved yet: the note under the field says why.", { problem: true });
+    input.retryTimer = setTimeout(() => save(input), RETRY_MS);
   } finally {
     pending.set(field, pending.get(field) - 1);
   }
   if (saved && !pending.get(field)) refresh(notes());
+  if (saved) for (const other of unsaved) if (other !== input) save(other);
 }
 
 // The consent and the case belong to the case (its own page); of the notes, only the
@@ -75,7 +104,7 @@ function refresh(doc) {
   for (const input of inputs) {
     const typing =
       input === document.activeElement && input.type !== "checkbox" && input.type !== "radio";
-    if (typing || pending.get(input.dataset.field)) continue;
+    if (typing || pending.get(input.dataset.field) || unsaved.has(input)) continue;
     show(input, lookup(doc, input.dataset.field));
     input.dataset.sent = JSON.stringify(valueOf(input));
   }
@@ -96,6 +125,9 @@ export function fields() {
   }
   onNotes(refresh);
   window.addEventListener("pagehide", () => {
-    for (const input of inputs) if (input.typingTimer) save(input);
+    for (const input of inputs) if (input.typingTimer || unsaved.has(input)) save(input);
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (unsaved.size) event.preventDefault(); // the browser asks before words are lost
   });
 }
