@@ -38,6 +38,7 @@ from web.kit import (
     settings,
     sync,
 )
+from web.kit.export_queue import ExportQueue
 from web.kit.sealer import Sealer
 from web.kit.services import Control, KitApp, KitServices, PageSettings, current_identity
 from web.kit.sync_runner import SyncRunner, SyncSettings
@@ -105,19 +106,21 @@ def create_app(
     )
     thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
     sealer = Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick)
+    notes = NotesStore(
+        kit.library.data,
+        kit.library.index,
+        kit.library.audit,
+        supervision=functools.partial(supervisor_may_watch, kit.cases),
+    )
     services = KitServices(
         kit=kit,
         keyring=keyring,
         control=control,
         thumbnailer=thumbnailer,
+        exports=ExportQueue(kit, keyring, notes),
         sealer=sealer,
         layouts=layouts,
-        notes=NotesStore(
-            kit.library.data,
-            kit.library.index,
-            kit.library.audit,
-            supervision=functools.partial(supervisor_may_watch, kit.cases),
-        ),
+        notes=notes,
         sync=SyncRunner(
             kit, sync or SyncSettings(), ntp=ntp_of(settings.set_clock), on_damaged=sealer.kick
         ),

@@ -49,6 +49,7 @@ def unlock() -> Response | tuple[str, int]:
         page.sealer.kick()
         _sort_into_cases(page.kit, identity)
         page.thumbnailer.kick()
+        page.exports.kick()  # frame-exact clips asked for while recording, if still queued
     return redirect(url_for("pages.home"))
 
 

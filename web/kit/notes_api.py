@@ -25,6 +25,7 @@ from device.errors import NotesError
 from device.library import Notes, check_recording_id, exports
 from device.library.notes import load_principles
 from web.common.errors import Missing
+from web.kit.export_queue import QUEUED
 from web.kit.services import current_identity, current_kit
 
 bp = Blueprint("notes", __name__)
@@ -81,8 +82,9 @@ def change(rec_id: str) -> Response:
 
 
 @bp.post("/recordings/<rec_id>/clips/<clip_id>/export")
-def export_clip(rec_id: str, clip_id: str) -> Response:
-    """Cut the clip into its own encrypted MP4 (``{"exact": true}`` re-encodes it)."""
+def export_clip(rec_id: str, clip_id: str) -> Response | tuple[Response, int]:
+    """Cut the clip into its own encrypted MP4 (``{"exact": true}`` re-encodes it; while
+    the kit records, that is queued: 202, with the sentence the page shows)."""
     body = _json_object()
     exact = body.get("exact", False)
     if not isinstance(exact, bool):
@@ -91,6 +93,10 @@ def export_clip(rec_id: str, clip_id: str) -> Response:
     _item_or_404(notes, "clips", clip_id)
     page = current_kit()
     check_film_consented(page.cases, notes.rec_id)
+    if exact and page.exports.busy():  # a re-encode never competes with a recording
+        page.exports.add(notes.rec_id, clip_id)
+        queued = jsonify(notes=notes.to_json(), revision=notes.revision, message=QUEUED)
+        return queued, 202
     done = exports.export_clip(
         page.kit.library,
         page.notes,

@@ -22,6 +22,7 @@ from device.library import NotesStore
 from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.page import PageApp
+from web.kit.export_queue import ExportQueue
 from web.kit.sealer import Sealer
 from web.kit.sync_runner import SyncRunner
 from web.kit.thumbnailer import Thumbnailer
@@ -54,6 +55,7 @@ class KitServices:
     keyring: Keyring
     control: Control
     thumbnailer: Thumbnailer
+    exports: ExportQueue
     sealer: Sealer
     layouts: Layouts
     notes: NotesStore
@@ -70,6 +72,7 @@ class KitServices:
         self.sync.close()
         self.sealer.close()
         self.thumbnailer.close()
+        self.exports.close()
         self.layouts.clear()  # the film readers kept open between range requests
 
 

@@ -67,7 +67,7 @@ export async function act(url, body, busyText) {
   try {
     const answer = await post(url, body);
     publish(answer.notes);
-    say("Saved");
+    say(answer.message ?? "Saved"); // e.g. a frame-exact clip queued until the recording ends
     return answer.notes;
   } catch (error) {
     say(error.message, { problem: true });
