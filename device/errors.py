@@ -136,8 +136,14 @@ class CardFull(StorageFull):
 
     hint = "Erase films that are safe at the office (Settings → Space), then save again."
 
-    def __init__(self, lost: str = "your words were not saved", *, generic: bool = False) -> None:
-        super().__init__(f"the kit's card is full: {lost}")
+    def __init__(
+        self,
+        lost: str = "your words were not saved",
+        *,
+        generic: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(f"the kit's card is full: {lost}", hint=hint)
         self.generic = generic  # raised low down (a file, the index): a caller may say what
 
 

@@ -7,6 +7,7 @@ the web threads; WAL with synchronous=FULL so a committed row survives a power c
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
@@ -72,6 +73,9 @@ ADDED_COLUMNS = (
     ("cycle", "INTEGER"),  # the cycle of that case the film belongs to
     ("held", "INTEGER NOT NULL DEFAULT 0"),  # Unassigned: kept on the kit, never sent
 )
+
+
+_ROOM_TO_OPEN = 1 << 20  # the -wal and -shm files SQLite makes on opening, with margin
 
 
 class State(StrEnum):
@@ -158,6 +162,12 @@ class Index:
             self._db.executescript(SCHEMA)
             self._add_missing_columns()
         except sqlite3.Error as e:
+            if is_card_full(e) or _no_room(path.parent):  # not damage: never set it aside
+                raise CardFull(
+                    f"its index {path} cannot be opened ({e})",
+                    hint="Move files off the card (or erase films that are safe at the"
+                    " office), then start the kit again.",
+                ) from e
             raise LibraryError(
                 f"the kit's index {path} cannot be opened: {e}",
                 hint="If the card was damaged, copy recordings/ off and run vigkit setup again.",
@@ -285,3 +295,13 @@ def _index_full() -> Iterator[None]:
         if not is_card_full(e):
             raise
         raise CardFull("the change was not saved", generic=True) from e
+
+
+def _no_room(folder: Path) -> bool:
+    """Whether the card has no room left for SQLite's journal (a full card makes
+    opening the index fail as a plain "disk I/O error")."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _ROOM_TO_OPEN

@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from device import age
+from device.library import Library, State
 from tests.web.web_helpers import PASSPHRASE, HttpSession, free_port, make_kit, wait_until
 
 DEMO = [sys.executable, "-m", "device.cli", "demo"]
@@ -274,3 +276,35 @@ def test_settings_space_lists_films_safe_at_the_office(card: Card) -> None:
     page = card.session.page("/settings")
     assert re.search(r'<h2 id="space-heading">Space</h2>', page)
     assert "No film on this kit is safe at the office yet" in page  # nothing synced here
+
+
+def test_record_on_a_full_card_says_so_and_leaves_no_recording_row(tmp_path: Path) -> None:
+    """``vigkit record`` on a card with no byte left: a sentence, exit 1, no traceback,
+    and the index (opened again once there is room) says nothing is being recorded."""
+    key = age.X25519Identity.generate().recipient()
+    record = [*DEMO[:-1], "record", "--fast", "--reserve-mb", "10", "--bitrate", "200000"]
+    record += ["-r", str(key), "--seconds"]
+    script = (
+        'mount -t tmpfs -o size=24m tmpfs "$1"; "${@:2}" 1 --data "$1/kit" > /dev/null || exit 9; '
+        'dd if=/dev/zero of="$1/filler" bs=64k 2> /dev/null; '
+        '"${@:2}" 1 --data "$1/kit"; echo "exit $?"; rm "$1/filler"; '
+        '"${@:2}" 1 --data "$1/kit" > /dev/null; cp -r "$1/kit" "$1.copy"'
+    )
+    card = tmp_path / "card"
+    card.mkdir()
+    done = subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "bash", "-c", script, "bash", str(card)]
+        + record,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "exit 1" in done.stdout, (done.stdout, done.stderr)
+    assert "The kit's card is full" in done.stderr or "card is full" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    library = Library(tmp_path / "card.copy")
+    try:
+        states = [row.state for row in library.index.all()]
+    finally:
+        library.close()
+    assert states == [State.COMPLETE, State.COMPLETE]  # the refused one left no row behind
