@@ -7,17 +7,31 @@ through pipes; the synthetic camera's frame counter says which frame is shown.
 from __future__ import annotations
 
 import struct
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from device.errors import ClipRangeError, NotesError, VigKitError
-from device.library import Library
+from device.hardware.synthetic import encode_pattern
+from device.library import Library, State, new_recording_id
 from device.library.exports import export_clip, open_recording
 from device.library.notes import NotesStore, add_item
 from device.media.clips import cut_clip
-from tests.media.film_helpers import FPS, Key, make_key, probe, record_film, shown_frames
+from device.media.packets import EncodedFrame
+from device.recording.capture import CaptureResult
+from device.recording.film import EncryptedFilm, FilmFormat
+from tests.media.film_helpers import (
+    FPS,
+    HEIGHT,
+    WIDTH,
+    Key,
+    make_key,
+    probe,
+    record_film,
+    shown_frames,
+)
 
 SECONDS = 8.0
 FRAME_S = 1 / FPS
@@ -145,3 +159,53 @@ def test_exports_are_numbered_encrypted_files_and_notes_refuse_bad_clips(
     assert path.name == f"{rec_id}.clip-{number + 1}.mp4.age"
     assert path.read_bytes().startswith(b"age-encryption.org/v1\n")
     assert not list(library.data.recordings.glob(".*.tmp"))  # no temp file left behind
+
+
+FILLER = b"\x00\x00\x01\x0c"  # an H.264 filler NAL unit: decoders skip it
+
+
+def _heavy_film(library: Library, key: Key, seconds: int, bytes_per_frame: int) -> str:
+    """A film of the synthetic pattern with every frame padded by filler to
+    ``bytes_per_frame``, muxed by the kit's EncryptedFilm (no sound)."""
+    rec_id = new_recording_id()
+    library.index.add(rec_id, "2026-11-21T10:00:00+00:00", 0, False)
+    film = EncryptedFilm(
+        library.data, rec_id, [key.recipient], FilmFormat(WIDTH, HEIGHT, FPS), has_audio=False
+    )
+    units = encode_pattern(WIDTH, HEIGHT, FPS, 400_000)
+    for n in range(seconds * FPS):
+        unit = units[n % len(units)]
+        pad = max(0, bytes_per_frame - len(unit.data) - len(FILLER) - 1)
+        data = unit.data + FILLER + b"\xff" * pad + b"\x80"
+        film.muxer.add_video(EncodedFrame(data, unit.keyframe, round(n * 1e6 / FPS)))
+    size, sha = film.finish(CaptureResult(first_us=0, last_us=seconds * 1_000_000))
+    library.index.update(rec_id, state=State.COMPLETE, duration_s=seconds, size=size, sha256=sha)
+    return rec_id
+
+
+def test_a_long_clip_streams_into_its_file_and_is_never_held_whole_in_memory(
+    tmp_path: Path,
+) -> None:
+    """A 20 s clip of a 1 MB/s film: the export's Python allocations peak far below the
+    clip's 20 MB (it used to be built whole in memory, then encrypted)."""
+    library = Library(tmp_path / "data")
+    key = make_key(tmp_path)
+    try:
+        rec_id = _heavy_film(library, key, 22, 1_000_000 // FPS)
+        notes = NotesStore(library.data, library.index, library.audit)
+        ids, recipients = [key.identity], [key.recipient]
+        added = notes.apply(rec_id, [add_item("clips", {"in": 1.0, "out": 21.0})], ids, recipients)
+        clip_id = added.doc["clips"][-1]["id"]
+        tracemalloc.start()
+        try:
+            done = export_clip(library, notes, rec_id, clip_id, ids, recipients)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        clip = library.data.derived(rec_id, done.item("clips", clip_id)["file"])
+        size = clip.stat().st_size
+        assert size > 19_000_000
+        assert peak < size / 5, f"{peak / 1e6:.1f} MB held for a {size / 1e6:.1f} MB clip"
+        assert len(shown_frames(key.decrypt(clip))) == 20 * FPS
+    finally:
+        library.close()
