@@ -21,6 +21,7 @@ from device.cases.registry import Registry
 from device.errors import CaseError
 from device.library import Library, State, check_recording_id, fsync_dir
 from device.library.damaged import damaged_files
+from device.library.room import with_room
 
 OUTBOX_DIR = "outbox"  # where sync keeps its plain manifests (ids and hashes)
 
@@ -38,7 +39,12 @@ def recording_files(library: Library, rec_id: str) -> list[Path]:
 def erase_recordings(
     library: Library, rec_ids: Sequence[str], *, why: str, case_id: str = ""
 ) -> int:
-    """Remove the recordings' files now; the number of files removed."""
+    """Remove the recordings' files now; the number of files removed. On a card too full
+    to note it in the index, the room kept for this is used (erasing is the way out)."""
+    return with_room(library.data, lambda: _erase(library, rec_ids, why, case_id))
+
+
+def _erase(library: Library, rec_ids: Sequence[str], why: str, case_id: str) -> int:
     removed = 0
     now = _now()
     if any(library.index.get(r).state == State.RECORDING for r in rec_ids):

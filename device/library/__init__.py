@@ -22,6 +22,7 @@ from device.library.index import (
 from device.library.layout import DataDir, check_recording_id, new_recording_id
 from device.library.notes import Notes, NotesStore
 from device.library.rebuild import Rebuilt, fill_in_after_unlock, rebuild, rebuilt_words
+from device.library.room import keep_room, with_room
 from device.library.sidecars import write_encrypted, write_encrypted_json
 
 __all__ = [
@@ -66,14 +67,18 @@ class Library:
         self.data = DataDir(root).ensure()
         self._lock_fd = self._take_lock() if kit_lock else -1
         self.rebuilt: Rebuilt | None = None  # set when this start-up rebuilt the index
-        why = why_rebuild(self.data)
-        if why is None:
-            self.index = Index(self.data.database)
-        else:
-            self.index = self._rebuild(why, kit_lock=kit_lock)
+        # a full card still opens (the room kept for it): its films can then be erased
+        self.index = with_room(self.data, lambda: self._open_index(kit_lock=kit_lock))
         self.audit = AuditLog(self.index)
         if kit_lock:  # the kit's own process: what a killed write left is stale now
             self.remove_stale_temps()
+            keep_room(self.data)
+
+    def _open_index(self, *, kit_lock: bool) -> Index:
+        why = why_rebuild(self.data)
+        if why is None:
+            return Index(self.data.database)
+        return self._rebuild(why, kit_lock=kit_lock)
 
     def _take_lock(self, *, rebuilding: bool = False) -> int:
         fd = os.open(self.data.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)

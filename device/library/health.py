@@ -17,6 +17,7 @@ from pathlib import Path
 
 from device.errors import LibraryError
 from device.library.atomic import fsync_dir
+from device.library.index import check_not_full
 from device.library.layout import RECORDING_ID, DataDir
 
 SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's own files beside the database
@@ -45,14 +46,14 @@ def why_rebuild(data: DataDir) -> str | None:
     try:
         db = sqlite3.connect(path, timeout=BUSY_WAIT_S)
     except sqlite3.DatabaseError as e:
-        return _damage(e)
+        return _damage(path, e)
     try:
         found = db.execute("PRAGMA quick_check").fetchall()
         if found != [("ok",)]:
             return f"it failed its check ({found[0][0]})"
         tables = db.execute("SELECT name FROM sqlite_master WHERE name = 'recordings'").fetchall()
     except sqlite3.DatabaseError as e:
-        return _damage(e)
+        return _damage(path, e)
     finally:
         db.close()
     if not tables and kept_on_card(data):
@@ -60,9 +61,10 @@ def why_rebuild(data: DataDir) -> str | None:
     return None
 
 
-def _damage(e: sqlite3.DatabaseError) -> str:
+def _damage(path: Path, e: sqlite3.DatabaseError) -> str:
     if isinstance(e, sqlite3.OperationalError) and "malformed" not in str(e):
-        # locked, busy, no permission: the file may be whole, so it is not touched
+        # locked, busy, no permission, a full card: the file may be whole, so it is not touched
+        check_not_full(path, e)
         raise LibraryError(
             f"the kit's index cannot be opened: {e}",
             hint="Check that no other program holds it, then start the kit again.",

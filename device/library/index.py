@@ -162,12 +162,7 @@ class Index:
             self._db.executescript(SCHEMA)
             self._add_missing_columns()
         except sqlite3.Error as e:
-            if is_card_full(e) or _no_room(path.parent):  # not damage: never set it aside
-                raise CardFull(
-                    f"its index {path} cannot be opened ({e})",
-                    hint="Move files off the card (or erase films that are safe at the"
-                    " office), then start the kit again.",
-                ) from e
+            check_not_full(path, e)
             raise LibraryError(
                 f"the kit's index {path} cannot be opened: {e}",
                 hint="If the card was damaged, copy recordings/ off and run vigkit setup again.",
@@ -297,11 +292,18 @@ def _index_full() -> Iterator[None]:
         raise CardFull("the change was not saved", generic=True) from e
 
 
-def _no_room(folder: Path) -> bool:
-    """Whether the card has no room left for SQLite's journal (a full card makes
-    opening the index fail as a plain "disk I/O error")."""
+def check_not_full(path: Path, e: sqlite3.Error) -> None:
+    """Raise :class:`CardFull` when ``e``, opening the index at ``path``, is a full card
+    (which SQLite may report as a plain "disk I/O error" when it cannot make its ``-shm``
+    and ``-wal``): that is not damage, and the index must never be set aside for it."""
     try:
-        st = os.statvfs(folder)
+        st = os.statvfs(path.parent)
+        no_room = st.f_bavail * st.f_frsize < _ROOM_TO_OPEN
     except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < _ROOM_TO_OPEN
+        no_room = False
+    if is_card_full(e) or no_room:
+        raise CardFull(
+            f"its index {path} cannot be opened ({e})",
+            hint="Move files off the card (or erase films that are safe at the office),"
+            " then start the kit again.",
+        ) from e

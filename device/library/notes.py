@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from device import age
-from device.errors import NotesError
+from device.errors import NotesError, NotFound
 from device.library import notes_schema as schema
 from device.library.atomic import atomic_write
 from device.library.audit import AuditLog
 from device.library.damaged import DAMAGE, set_aside
-from device.library.index import Index
+from device.library.index import Index, State
 from device.library.layout import DataDir
 
 KIND = "notes"
@@ -161,7 +161,8 @@ class NotesStore:
         saved. ``system`` lets the kit itself set fields a person cannot (export files).
         Flagging for supervision is refused unless the film's case consent allows it.
         """
-        self._index.get(rec_id)  # NotFound for a recording the kit does not know
+        if self._index.get(rec_id).state == State.DELETED:  # (NotFound if never known)
+            raise NotFound("this film was erased", hint="Its notes went with it.")
         path = self._data.derived(rec_id, KIND)
         allowed = schema.Allowed(
             load_principles(self._data, identities),
