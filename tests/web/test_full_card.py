@@ -213,6 +213,8 @@ PATHS: list[tuple[str, str, Save]] = [
         "/recordings/{card.rec_id}/clips/{card.clip_id}/export", {"exact": False})),
     ("exact clip", "the clip was not saved", _json(
         "/recordings/{card.rec_id}/clips/{card.clip_id}/export", {"exact": True})),
+    ("date confirmation", "the kit's date was not confirmed", _json(
+        "/settings/sync/confirm-clock", {})),
     ("still", "the still was not saved", _json(
         "/recordings/{card.rec_id}/stills", {"t": 1.0, "caption": "Sam's smile"})),
 ]  # fmt: skip

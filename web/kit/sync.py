@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, url_for
 from werkzeug.wrappers import Response
 
-from device.errors import VigKitError
+from device.errors import VigKitError, card_full_as
 from device.library import RecordingRow
 from device.library.damaged import film_damage
 from device.sync import Progress, SyncState, read_status
@@ -148,10 +148,11 @@ def confirm_clock() -> Response | tuple[Response, int]:
     """The practitioner says the kit's date, far ahead of the last known one, is right."""
     retention = runner().retention()
     now = datetime.now(UTC)
-    retention.trust.confirm(now)
-    runner().kit.library.audit.append(
-        "clock confirmed", at=now.isoformat(timespec="seconds"), source="page"
-    )
+    with card_full_as("the kit's date was not confirmed"):
+        retention.trust.confirm(now)
+        runner().kit.library.audit.append(
+            "clock confirmed", at=now.isoformat(timespec="seconds"), source="page"
+        )
     if wants_json():
         return jsonify(holds()), 200
     return redirect(url_for("settings.page") + "#sync-heading", code=303)
