@@ -54,7 +54,7 @@ def release_room(data: DataDir) -> bool:
         (data.root / NAME).unlink()
     except FileNotFoundError:
         return False
-    log.warning("the card is full: used the room kept for erasing (%s)", NAME)
+    log.warning("the card is full: used the room kept for that (%s)", NAME)
     return True
 
 

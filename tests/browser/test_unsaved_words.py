@@ -9,7 +9,6 @@ full card; here Chromium's network layer gives it to the page for the first save
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from playwright.sync_api import Page, Route, expect
 
@@ -20,16 +19,6 @@ FULL = {
     "hint": "Erase films that are safe at the office (Settings → Space), then save again.",
 }
 TYPED = "Sam waited, then took his turn with the blue car"
-
-
-def _notes(page: Page, served: ServedKit) -> dict[str, Any]:
-    response = page.request.get(
-        f"{served.url}/recordings/{served.short_film_id}/notes",
-        headers={"Accept": "application/json"},
-    )
-    assert response.ok
-    doc: dict[str, Any] = response.json()["notes"]
-    return doc
 
 
 def test_words_refused_by_a_full_card_stay_in_the_field_until_saved(
@@ -57,7 +46,11 @@ def test_words_refused_by_a_full_card_stay_in_the_field_until_saved(
     expect(problem).to_contain_text("The kit's card is full: your words were not saved.")
     expect(problem).to_contain_text("Settings → Space")
     assert TYPED in refused[0]
-    assert _notes(page, served)["case"]["notes"] != TYPED
+    stored = page.request.get(
+        f"{served.url}/recordings/{served.short_film_id}/notes",
+        headers={"Accept": "application/json"},
+    )
+    assert stored.json()["notes"]["case"]["notes"] != TYPED
 
     # another save goes through (space came back): its answer's notes must not
     # overwrite the refused words, which are then sent again

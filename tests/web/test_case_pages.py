@@ -14,18 +14,9 @@ from flask.testing import FlaskClient
 
 from device import age
 from device.kit.assembly import Kit
+from tests.web.web_helpers import CONSENT_FORM as CONSENT
 from tests.web.web_helpers import csrf, make_kit, unlock
 from web.kit import KitApp
-
-CONSENT = {
-    "given_on": date.today().isoformat(),
-    "practitioner": "yes",
-    "supervisor": "yes",
-    "training": "no",
-    "stops_on_request": "yes",
-    "erase_rule": "months",
-    "erase_months": "2",
-}
 
 
 @pytest.fixture

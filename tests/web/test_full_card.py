@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,15 @@ import pytest
 
 from device import age
 from device.library import Library, State
-from tests.web.web_helpers import CASE, PASSPHRASE, HttpSession, free_port, make_kit, wait_until
+from tests.web.web_helpers import (
+    CASE,
+    CONSENT_FORM,
+    PASSPHRASE,
+    HttpSession,
+    free_port,
+    make_kit,
+    wait_until,
+)
 
 DEMO = [sys.executable, "-m", "device.cli", "demo"]
 CARD_MB = 32
@@ -160,16 +167,6 @@ def _thumbs(card: Card) -> Path:
     return card.root / "recordings" / f"{card.rec_id}.thumbs.age"
 
 
-CONSENT_FORM = {
-    "given_on": date.today().isoformat(),
-    "practitioner": "yes",
-    "supervisor": "yes",
-    "training": "no",
-    "stops_on_request": "yes",
-    "erase_rule": "months",
-    "erase_months": "3",
-}
-
 # each write path: what it is, what was not saved, and the save (its status and answer text)
 Save = Callable[[Card], tuple[int, str]]
 
@@ -296,14 +293,16 @@ def test_erasing_a_film_works_on_a_full_card(card: Card) -> None:
 
 def test_record_on_a_full_card_says_so_and_leaves_no_recording_row(tmp_path: Path) -> None:
     """``vigkit record`` on a card with no byte left: a sentence, exit 1, no traceback,
-    and the index (opened again once there is room) says nothing is being recorded."""
+    and the index (read again once there is room) says nothing is being recorded."""
     key = age.X25519Identity.generate().recipient()
     record = [*DEMO[:-1], "record", "--fast", "--reserve-mb", "10", "--bitrate", "200000"]
     record += ["-r", str(key), "--seconds"]
     script = (
         'mount -t tmpfs -o size=24m tmpfs "$1"; "${@:2}" 1 --data "$1/kit" > /dev/null || exit 9; '
         'dd if=/dev/zero of="$1/filler" bs=64k 2> /dev/null; '
-        '"${@:2}" 1 --data "$1/kit"; echo "exit $?"; rm "$1/filler"; '
+        '"${@:2}" 1 --data "$1/kit"; echo "exit $?"; '
+        'rm "$1/kit/room.reserve"; dd if=/dev/zero of="$1/more" bs=4k 2> /dev/null; '
+        '"${@:2}" 1 --data "$1/kit"; echo "then exit $?"; rm "$1/filler" "$1/more"; '
         '"${@:2}" 1 --data "$1/kit" > /dev/null; cp -r "$1/kit" "$1.copy"'
     )
     card = tmp_path / "card"
@@ -315,7 +314,11 @@ def test_record_on_a_full_card_says_so_and_leaves_no_recording_row(tmp_path: Pat
         timeout=120,
     )
     assert "exit 1" in done.stdout, (done.stdout, done.stderr)
-    assert "vigkit: the kit's card is full" in done.stderr, done.stderr
+    # the room kept for a full card opens the index; the recorder then refuses in words
+    assert "less than a minute of space is left (0 MB free)" in done.stderr, done.stderr
+    # without that room, the index cannot be opened: said as a full card, not as damage
+    assert "then exit 1" in done.stdout
+    assert "vigkit: the kit's card is full: its index" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     library = Library(tmp_path / "card.copy")
     try:

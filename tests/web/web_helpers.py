@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,17 @@ CONSENT = {
     "training": False,
     "stops_on_request": True,
     "erase_months": 2,
+}
+
+# the consent form as a phone sends it (web.kit.case_forms)
+CONSENT_FORM = {
+    "given_on": date.today().isoformat(),
+    "practitioner": "yes",
+    "supervisor": "yes",
+    "training": "no",
+    "stops_on_request": "yes",
+    "erase_rule": "months",
+    "erase_months": "2",
 }
 
 
