@@ -37,9 +37,9 @@ def test_words_refused_by_a_full_card_stay_in_the_field_until_saved(
         route.fulfill(status=507, content_type="application/json", body=json.dumps(FULL))
 
     page.route("**/recordings/*/notes", card_full)
-    notes = page.get_by_role("textbox", name="Notes", exact=True)
+    notes = page.get_by_label("Notes about this film")
     notes.fill(TYPED)
-    page.get_by_role("tab", name="Consent").tap()  # leaving the field saves it: refused
+    page.get_by_role("tab", name="Clips").tap()  # leaving the field saves it: refused
     page.get_by_role("tab", name="Notes").tap()
 
     problem = page.locator("#f-notes-problem")
@@ -57,7 +57,7 @@ def test_words_refused_by_a_full_card_stay_in_the_field_until_saved(
     page.get_by_role("textbox", name="The parent's reflections (from the shared review)").fill(
         "He liked waiting for the car"
     )
-    page.get_by_role("tab", name="Consent").tap()
+    page.get_by_role("tab", name="Clips").tap()
     page.get_by_role("tab", name="Notes").tap()
     expect(notes).to_have_value(TYPED)
     expect(problem).to_be_hidden()

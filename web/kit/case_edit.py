@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from device import cases
 from device.cases import Case, schema
 from device.errors import CaseConflict, VigKitError
+from web.common.errors import status_for
 from web.kit.case_pages import notes_fingerprint, problem_text, render_case
 from web.kit.cases import _ids
 from web.kit.services import current_kit
@@ -34,7 +35,7 @@ def _edit(case_id: str, field: str, change: Change) -> Response | tuple[str, int
     try:
         change(case)
     except VigKitError as e:
-        status = 409 if isinstance(e, CaseConflict) else 400
+        status = status_for(e)  # a code or notes in conflict: 409; a full card: 507
         latest = store.load(case.id, _ids())
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
         where = field if _shown(latest, field) else "case"  # else under the case's name
