@@ -27,11 +27,13 @@ OUTBOX_DIR = "outbox"  # where sync keeps its plain manifests (ids and hashes)
 
 
 def recording_files(library: Library, rec_id: str) -> list[Path]:
-    """Every file of one recording, temp files and damaged sidecars set aside included."""
+    """Every file of one recording, temp files and damaged sidecars set aside included (a
+    folder named like one is not the kit's: it is left alone, as sync leaves it)."""
     folder = library.data.recordings
     found = set(folder.glob(f"{check_recording_id(rec_id)}.*.age"))
     found |= set(folder.glob(f".{rec_id}.*.tmp"))
     found |= set(damaged_files(library.data, rec_id))
+    found = {p for p in found if p.is_symlink() or not p.is_dir()}
     manifest = library.data.root / OUTBOX_DIR / f"{rec_id}.manifest.json"
     return sorted(found | ({manifest} if manifest.exists() else set()))
 

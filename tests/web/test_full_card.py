@@ -282,12 +282,15 @@ def test_settings_space_lists_films_safe_at_the_office(card: Card) -> None:
 
 def test_erasing_a_film_works_on_a_full_card(card: Card) -> None:
     """Erase now is the way out of a full card, so it must work on one (this film is the
-    module's last use of it)."""
+    module's last use of it). A folder named like one of its files is not the kit's: it
+    is left alone (finding 10), and does not stop the erase."""
+    stranger = card.root / "recordings" / f"{card.rec_id}.clip-9.mp4.age"
+    stranger.mkdir()
     card.fill()
     try:
         status, page = card.post_form(f"/recordings/{card.rec_id}/erase-now", {"code": CASE})
         assert status == 303, html.unescape(page)
-        assert not list((card.root / "recordings").glob(f"{card.rec_id}.*"))
+        assert list((card.root / "recordings").glob(f"{card.rec_id}.*")) == [stranger]
         status, text = _ops({"op": "set", "field": "case.notes", "value": "x"})(card)
         assert status == 404, text  # the film is gone, and the kit says so in words
     finally:
