@@ -198,7 +198,7 @@ PATHS: list[tuple[str, str, str, Save]] = [
     ("notes", WORDS, "", _ops(
         {"op": "set", "field": "review.reflections", "value": "Sam led the game"})),
     ("mark", WORDS, "", _ops(
-        {"op": "add", "list": "marks", "item": {"t": 1.0, "principle": "Guiding"}})),
+        {"op": "add", "list": "marks", "item": {"t": 1.0, "principles": ["Guiding"]}})),
     ("case record", WORDS, "", _json(
         "/cases/{card.case_id}", {"ops": [{"op": "question", "text": "Who leads the play?"}]})),
     ("case consent form", WORDS, CONSENT_FORM["given_on"], _form(
