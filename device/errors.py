@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import sqlite3
+import sys
 from collections.abc import Iterator
 
 
@@ -153,13 +153,23 @@ FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 _SQLITE_FULL = frozenset({13, 8})  # SQLITE_FULL, SQLITE_READONLY
 
 
+def _sqlite_errors() -> tuple[type[Exception], ...]:
+    """``sqlite3.Error`` if SQLite is loaded, else nothing: an error of a module never
+    imported cannot have been raised. Not imported here, because ``vigkit office
+    decrypt|encrypt`` load this module and nothing of SQLite (sqlite3 with datetime
+    cost their start ~3 ms; docs/performance.md, tests/test_office_cli.py)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return () if sqlite3 is None else (sqlite3.Error,)
+
+
 def is_card_full(e: BaseException) -> bool:
     """Whether ``e`` (or what caused it) is the card refusing a write."""
+    sqlite_errors = _sqlite_errors()
     seen: BaseException | None = e
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
             return True
-        if isinstance(seen, sqlite3.Error) and (
+        if isinstance(seen, sqlite_errors) and (
             (getattr(seen, "sqlite_errorcode", 0) or 0) & 0xFF in _SQLITE_FULL
             or "disk is full" in str(seen)  # Python 3.10's errors carry no code
         ):
@@ -179,8 +189,8 @@ def card_full_as(lost: str) -> Iterator[None]:
         if not e.generic:
             raise  # already says what was lost, nearer to the save
         raise CardFull(lost) from e.__cause__
-    except (OSError, sqlite3.Error) as e:
-        if not is_card_full(e):
+    except Exception as e:  # an OSError or SQLite's (see _sqlite_errors); others pass
+        if not isinstance(e, (OSError, *_sqlite_errors())) or not is_card_full(e):
             raise
         raise CardFull(lost) from e
 
