@@ -41,9 +41,11 @@ from device.cases.model import (
     Case,
     Consent,
     Cycle,
+    CycleReview,
     EraseRequest,
     Filing,
     Question,
+    Reflection,
 )
 from device.cases.registry import CaseRow, Registry
 from device.cases.store import CaseStore, check_case_id
@@ -56,9 +58,11 @@ __all__ = [
     "CaseStore",
     "Consent",
     "Cycle",
+    "CycleReview",
     "EraseRequest",
     "Filing",
     "Question",
+    "Reflection",
     "Registry",
     "UpgradeReport",
     "all_requests",

@@ -24,6 +24,27 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Reflection:
+    """The parent's words about one moment of the shared review (``at``: recording/item)."""
+
+    at: str
+    prompt: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CycleReview:
+    """What the parent said in the cycle's shared review (``device.cases.reflections``)."""
+
+    moments: tuple[Reflection, ...] = ()
+    closing: str = ""
+    on: str | None = None
+
+    def about(self, at: str) -> str:
+        return next((m.text for m in self.moments if m.at == at), "")
+
+
+@dataclass(frozen=True)
 class Cycle:
     """One turn of film → micro-analysis → shared review. ``questions`` is the history of
     its helping question, oldest first; a new cycle starts with the last one's question."""
@@ -31,6 +52,7 @@ class Cycle:
     n: int
     started_on: str
     questions: tuple[Question, ...]
+    review: CycleReview = CycleReview()
 
     @property
     def question(self) -> str:

@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from device.cases.model import DEFAULT_ERASE_MONTHS, Case, Consent, Cycle, Question
+from device.cases.model import (
+    DEFAULT_ERASE_MONTHS,
+    Case,
+    Consent,
+    Cycle,
+    CycleReview,
+    Question,
+    Reflection,
+)
+from device.cases.reflections import reflect, review_of
 from device.errors import CaseConflict, CaseError, NotesError
 from device.library.notes_schema import check_case_code
 
@@ -60,11 +69,22 @@ def case_from_doc(doc: Mapping[str, Any]) -> Case:
         closed_on=doc["closed_on"],
         consent=None if consent is None else Consent(**consent),
         cycles=tuple(
-            Cycle(c["n"], c["started_on"], tuple(Question(**q) for q in c["questions"]))
+            Cycle(
+                c["n"],
+                c["started_on"],
+                tuple(Question(**q) for q in c["questions"]),
+                _review(c),
+            )
             for c in doc["cycles"]
         ),
         notes=doc["notes"],
     )
+
+
+def _review(cycle: Mapping[str, Any]) -> CycleReview:
+    review = review_of(cycle)
+    moments = tuple(Reflection(**m) for m in review["moments"])
+    return CycleReview(moments, review["closing"], review["on"])
 
 
 def upgrade(raw: Any) -> dict[str, Any]:
@@ -180,6 +200,7 @@ _HANDLERS = {
     "reopen": _reopen,
     "new_cycle": _new_cycle,
     "withdraw": _withdraw,
+    "reflect": reflect,
 }
 
 

@@ -13,11 +13,13 @@ takes them to the office with it. A Flask view calls these functions directly.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from device import age
 from device.errors import CardFull, ExportError, VigKitError, card_full_as
@@ -62,6 +64,18 @@ def open_recording(
         yield reader, index
 
 
+def export_key(clip: Mapping[str, Any]) -> str:
+    """What an export of ``clip`` was made from: a hash of its in, out and principles. A
+    clip whose key differs from the one stored with its file has changed since."""
+    what = [clip.get("in"), clip.get("out"), list(clip.get("principles") or ())]
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:32]
+
+
+def is_current(clip: Mapping[str, Any]) -> bool:
+    """The clip has an exported file made from its present in, out and principles."""
+    return bool(clip.get("file")) and clip.get("export_key") == export_key(clip)
+
+
 def export_clip(
     library: Library,
     notes: NotesStore,
@@ -92,6 +106,7 @@ def export_clip(
         "exact": exact,
         "exported_in": cut.first_frame_s,
         "exported_out": cut.first_frame_s + cut.duration_s,
+        "export_key": export_key(clip),
     }
     return notes.apply(
         rec_id, [update_item("clips", clip_id, fields)], identities, recipients, system=True

@@ -41,7 +41,7 @@ FIELDS = {
     "clips": {"name", "principles", "in", "out", "order", "supervision", "mark"},
     "stills": {"t", "caption"},
 }
-SYSTEM_FIELDS = {"file", "exact", "exported_in", "exported_out", "source"}
+SYSTEM_FIELDS = {"file", "exact", "exported_in", "exported_out", "export_key", "source"}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "marks": {"t": None, "principles": [], "note": "", "supervision": False, "source": "phone"},
     "clips": {

@@ -35,10 +35,13 @@ from web.kit import (
     pages,
     probes,
     review,
+    review_mode,
+    review_save,
     settings,
     sync,
 )
 from web.kit.export_queue import ExportQueue
+from web.kit.review_scope import ReviewModes
 from web.kit.sealer import Sealer
 from web.kit.services import Control, KitApp, KitServices, PageSettings, current_identity
 from web.kit.sync_runner import SyncRunner, SyncSettings
@@ -53,7 +56,7 @@ HTML_PAGES = (
     frozenset({"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"})
     | case_pages.HTML_PAGES
     | erase_pages.HTML_PAGES
-    | {"cycle_review.page"}
+    | {"cycle_review.page", "review_mode.gate_page"}
 )
 BLUEPRINTS = (
     auth,
@@ -66,6 +69,8 @@ BLUEPRINTS = (
     cycle_review,
     media,
     review,
+    review_mode,
+    review_save,
     settings,
     sync,
     probes,
@@ -98,11 +103,17 @@ def create_app(
     decrypted clips and stills (off by default; each download is in the audit log).
     ``app.close()`` stops the background work."""
     layouts = Layouts()
+    reviews = ReviewModes()
+
+    def forget() -> None:  # what was opened with the key, and the review-only sessions
+        layouts.clear()
+        reviews.clear()
+
     keyring = Keyring(
         kit.library.data.kit_identity_file,
         idle_timeout_s=idle_timeout_s,
         clock=clock,
-        on_forget=layouts.clear,
+        on_forget=forget,
     )
     thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
     sealer = Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick)
@@ -126,9 +137,11 @@ def create_app(
         ),
         settings=settings,
         allow_downloads=allow_downloads,
+        reviews=reviews,
     )
     app = KitApp(services, title=kit_name, secret_key=secret_key)
     app.before_request(_require_unlock)
+    app.before_request(review_mode.gate)  # review-only mode: only the review answers
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint.bp)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request, session
@@ -23,6 +23,7 @@ from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.page import PageApp
 from web.kit.export_queue import ExportQueue
+from web.kit.review_scope import ReviewModes
 from web.kit.sealer import Sealer
 from web.kit.sync_runner import SyncRunner
 from web.kit.thumbnailer import Thumbnailer
@@ -62,6 +63,7 @@ class KitServices:
     sync: SyncRunner
     settings: PageSettings
     allow_downloads: bool
+    reviews: ReviewModes = field(default_factory=ReviewModes)  # review-only sessions
 
     @property
     def cases(self) -> CaseStore:
