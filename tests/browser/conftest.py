@@ -224,6 +224,14 @@ def unlock(page: Page, url: str, passphrase: str = PASSPHRASE) -> None:
     page.wait_for_url(url + "/")
 
 
+def leave_review(page: Page, url: str, passphrase: str = PASSPHRASE) -> None:
+    """End the review-only mode the way the practitioner does: the kit's passphrase."""
+    page.goto(url + "/review/leave")
+    page.get_by_label("Kit passphrase").fill(passphrase)
+    page.get_by_role("button", name="Back to the case").tap()
+    page.wait_for_url(url + "/case/**")
+
+
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[Any]:
     """axe-core's violations of the given impact on the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from device import age
 from device.library import exports
 from device.library.notes import add_item
-from tests.browser.conftest import ServedKit, axe_violations, unlock
+from tests.browser.conftest import ServedKit, axe_violations, leave_review, unlock
 from tests.web.web_helpers import PASSPHRASE, wait_until
 
 
@@ -66,13 +66,26 @@ def test_every_page_passes_axe(
         page.get_by_role("tab", name=tab).tap()
         expect(page.get_by_role("tabpanel", name=tab)).to_be_visible()
         found[f"film, {tab}"] = axe_violations(page)
-    page.goto(f"{served.url}/recordings/{review_ready}/review")
+    page.goto(f"{served.url}/recordings/{review_ready}")
+    page.get_by_role("tab", name="Clips").tap()
+    page.get_by_role("button", name="Start the shared review").tap()
+    expect(page.locator("[data-question]")).to_be_visible()
+    found["shared review, the question"] = axe_violations(page)
+    page.get_by_role("button", name="Begin").tap()
     expect(page.locator("[data-item]").first).to_be_visible()
-    found["shared review"] = axe_violations(page)
-    page.get_by_role("button", name="Next").tap()
-    expect(page.locator("[data-item] img")).to_be_visible()
+    expect(page.locator("[data-item]").first.locator("[data-prompt]")).to_be_visible()
+    found["shared review, a moment and its reflection"] = axe_violations(page)
+    while page.get_by_role("button", name="Next").is_visible():
+        page.get_by_role("button", name="Next").tap()
+    expect(page.locator("[data-item] img").last).to_be_visible()
     page.get_by_role("button", name="Finish").tap()
     found["shared review, reflections"] = axe_violations(page)
+    page.goto(served.url + "/recordings")
+    expect(
+        page.get_by_role("heading", name="This phone is showing a shared review")
+    ).to_be_visible()
+    found["shared review, the gate"] = axe_violations(page)
+    leave_review(page, served.url)
     page.goto(served.url + "/recordings/20260101T000000Z-abcd")
     expect(page.get_by_role("heading")).to_have_text("There is no such recording on this kit.")
     found["error"] = axe_violations(page)

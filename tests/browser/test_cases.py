@@ -21,7 +21,7 @@ from device.cases import recording_files
 from device.library import RecordingRow, exports
 from device.library.notes import add_item
 from device.recording.recorder import RecorderState
-from tests.browser.conftest import BUTTON, ServedKit, axe_violations, unlock
+from tests.browser.conftest import BUTTON, ServedKit, axe_violations, leave_review, unlock
 from tests.web.web_helpers import PASSPHRASE, wait_until
 
 CODE = "F-0231"
@@ -113,11 +113,13 @@ def test_a_family_journey_from_consent_to_cycle_two_and_erase(
     page.goto(f"{served.url}/case/{case_id}")
     page.get_by_role("button", name="Start the shared review of cycle 1").tap()
     expect(page.locator("[data-item]")).to_have_count(1)
+    page.get_by_role("button", name="Begin").tap()
     expect(page.locator("[data-item] [data-prompt]")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Finish").tap()
-    page.get_by_label("Your thoughts, in your own words").fill("He looked at me and waited.")
+    page.get_by_label("What will you take away from today?").fill("He looked at me and waited.")
     page.get_by_role("button", name="Save and finish the review").tap()
     expect(page.locator("[data-saved]")).to_contain_text("the review is done")
+    leave_review(page, served.url)
 
     second = _record_from_home(page, served, 2)
     assert second.case_id == case_id and second.cycle == 2
@@ -140,6 +142,7 @@ def test_a_family_journey_from_consent_to_cycle_two_and_erase(
     expect(page.locator("[data-item]")).to_have_count(1)
     src = page.locator("[data-item] video").get_attribute("src") or ""
     assert f"/recordings/{first.id}/clips/" in src
+    leave_review(page, served.url)
 
     # erase the cycle-1 film: one confirmed step, by typing the case code
     page.goto(f"{served.url}/case/{case_id}")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ServedKit, unlock
+from tests.browser.conftest import ServedKit, leave_review, unlock
 
 FRAME = 1 / 30
 
@@ -192,16 +192,20 @@ def test_mark_cut_keep_note_export_review_and_reload(page: Page, served: ServedK
         "request",
         lambda r: asked.add(r.url) if r.frame.url == review_url else None,
     )
-    page.get_by_role("link", name="Start the shared review").tap()
+    page.get_by_role("button", name="Start the shared review").tap()
     expect(page).to_have_url(f"{served.url}/recordings/{served.short_film_id}/review")
-    assert page.locator("a").count() == 0
+    # one link only: "Back to the case", which asks for the passphrase
+    expect(page.locator("a")).to_have_count(1)
+    assert page.locator("a").get_attribute("href") == "/review/leave"
+    expect(page.locator("[data-question]")).to_contain_text("How do we take turns?")
+    page.get_by_role("button", name="Begin").tap()
     moments = page.locator("[data-item]")
     expect(moments).to_have_count(3)
     first = moments.nth(0)
     expect(first).to_be_visible()
     # the prompt shows when the clip has played to its end
     expect(first.locator("[data-prompt]")).to_be_visible(timeout=30_000)
-    expect(first.locator("[data-prompt]")).to_have_text("What did you notice going well?")
+    expect(first.locator(".prompt")).to_have_text("What did you notice going well?")
     page.get_by_role("button", name="Play again").tap()
     expect(first.locator("[data-prompt]")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Next").tap()
@@ -216,19 +220,18 @@ def test_mark_cut_keep_note_export_review_and_reload(page: Page, served: ServedK
     expect(moments.nth(2)).to_contain_text("Looking at each other")
     expect(moments.nth(2).locator("[data-prompt]")).to_be_visible()
     page.get_by_role("button", name="Finish").tap()
-    page.get_by_label("Your thoughts, in your own words").fill("I waited and he showed me.")
+    page.get_by_label("What will you take away from today?").fill("I waited and he showed me.")
     page.get_by_role("button", name="Save and finish the review").tap()
     expect(page.locator("[data-saved]")).to_contain_text("the review is done")
     media = {url for url in asked if url.endswith((".mp4", ".jpg"))}
     assert any("/clips/" in url for url in media), "the review played no clip"
     assert not any("film.mp4" in url for url in media), media  # never the raw film
 
+    # the parent's words are the case's, with its cycle; the film's review is done
+    leave_review(page, served.url)
+    expect(page.locator(".cycle-reflections").first).to_contain_text("I waited and he showed me.")
     _open_film(page, served)
     expect(page.locator("[data-review-done-badge]")).to_be_visible()
-    page.get_by_role("tab", name="Notes").tap()
-    expect(page.get_by_label("The parent's reflections")).to_have_value(
-        "I waited and he showed me."
-    )
 
 
 def _gap(a: Any, b: Any) -> float:

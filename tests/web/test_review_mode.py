@@ -183,3 +183,23 @@ def test_reflections_go_to_the_cycle_and_a_changed_clip_is_cut_again(
     case = kit.cases.load(row.case_id, [identity])
     review = next(c for c in case.cycles if c.n == row.cycle).review
     assert review.about(f"{rec_id}/c1") == "She smiled." and review.closing == "We take turns."
+
+
+def test_the_prompts_are_the_kits_to_edit(app: KitApp, kit: Kit, rec_id: str) -> None:
+    client = app.test_client()
+    assert unlock(client) == 302
+    token = csrf(client, "/settings")
+    page = client.get("/settings").get_data(as_text=True)
+    assert "What did you notice going well?\nHow did your child respond" in page  # the seeds
+    typed = "\n".join(f"Question {n}?" for n in range(7))
+    r = client.post("/settings/prompts", data={"prompts": typed, "csrf_token": token})
+    text = r.get_data(as_text=True)
+    assert r.status_code == 400 and "between 1 and 6 prompts" in text and "Question 6?" in text
+    mine = "What did you enjoy here?\n\nWhat did he do next?"
+    r = client.post("/settings/prompts", data={"prompts": mine, "csrf_token": token})
+    assert r.status_code == 303
+    assert "The questions are saved." in client.get(r.location).get_data(as_text=True)
+    stored = (kit.library.data.root / "prompts.age").read_bytes()
+    assert b"enjoy" not in stored  # encrypted, like the principles
+    page = client.get(f"/recordings/{rec_id}/review").get_data(as_text=True)
+    assert "What did you enjoy here?" in page and "What did you notice going well?" not in page

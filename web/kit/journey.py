@@ -97,6 +97,7 @@ def journey(store: CaseStore, case: Case, identities: Sequence[age.Identity]) ->
                 "films": films,
                 "reviewed": any(f["review_done"] for f in films),
                 "current": cycle.n == case.current_cycle.n,
+                "review": cycle.review,  # the parent's words in the shared review
             }
         )
     return cycles

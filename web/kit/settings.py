@@ -15,11 +15,12 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from device.errors import CardFull
+from device.errors import CardFull, NotesError
 from device.kit import wall_clock
 from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
 from device.library import rebuilt_words
 from device.library.notes import load_principles, save_principles
+from device.library.prompts import load_prompts, save_prompts
 from web.common.errors import status_for
 from web.common.security import wants_json
 from web.kit.case_pages import problem_text
@@ -37,10 +38,18 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 @bp.get("/settings")
 def page() -> str:
     kit = current_kit().kit
-    return _render(load_principles(kit.library.data, _identities()))
+    saved = request.args.get("saved") == "prompts"
+    return _render(load_principles(kit.library.data, _identities()), prompts_saved=saved)
 
 
-def _render(principles: list[str], problem: str = "") -> str:
+def _render(
+    principles: list[str],
+    problem: str = "",
+    *,
+    prompts_typed: str | None = None,
+    prompts_problem: str = "",
+    prompts_saved: bool = False,
+) -> str:
     s = current_kit().settings
     kit = current_kit().kit
     qr = None
@@ -66,7 +75,32 @@ def _render(principles: list[str], problem: str = "") -> str:
         principles_problem=problem,
         safe_films=safe_at_office(kit.library),
         rebuilt=rebuilt_words(kit.library.index),
+        prompts=(
+            "\n".join(load_prompts(kit.library.data, _identities()))
+            if prompts_typed is None
+            else prompts_typed
+        ),
+        prompts_problem=prompts_problem,
+        prompts_saved=prompts_saved,
     )
+
+
+@bp.post("/settings/prompts")
+def prompts_save() -> Response | tuple[str, int]:
+    """The shared review's prompts, one per line (kept encrypted, like the principles).
+    A refusal shows on the page with the lines as typed."""
+    typed = request.form.get("prompts", "")
+    kit = current_kit().kit
+    try:
+        save_prompts(kit.library.data, typed.splitlines(), kit.recipients)
+        kit.library.audit.append("review prompts edited")
+    except (NotesError, CardFull) as e:
+        if wants_json():
+            raise
+        principles = load_principles(kit.library.data, _identities())
+        page = _render(principles, prompts_typed=typed, prompts_problem=problem_text(e))
+        return page, status_for(e)
+    return redirect("/settings?saved=prompts#prompts-heading", code=303)
 
 
 @bp.post("/settings/principles")
