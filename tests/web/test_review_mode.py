@@ -47,9 +47,14 @@ def rec_id(kit: Kit) -> str:
 
 
 @pytest.fixture
-def app(kit: Kit) -> Iterator[KitApp]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(kit: Kit, clock: FakeClock) -> Iterator[KitApp]:
     app = create_app(
-        kit, settings=page_settings(), secret_key="review", clock=FakeClock(), thumbnails=False
+        kit, settings=page_settings(), secret_key="review", clock=clock, thumbnails=False
     )
     yield app
     app.close()
@@ -65,11 +70,12 @@ def _post(client: FlaskClient, path: str, body: Any, token: str) -> tuple[int, A
     return r.status_code, r.get_json(silent=True)
 
 
-def _start(client: FlaskClient, rec_id: str) -> str:
+def _start(client: FlaskClient, rec_id: str, pin: str = "") -> str:
     token = csrf(client, "/")
     _post(client, f"/recordings/{rec_id}/notes", {"ops": [
         {"op": "add", "list": "clips", "item": {"in": 0.5, "out": 1.5}}]}, token)  # fmt: skip
-    r = client.post(f"/recordings/{rec_id}/review/start", data={"csrf_token": token})
+    form = {"csrf_token": token, "pin": pin}
+    r = client.post(f"/recordings/{rec_id}/review/start", data=form)
     assert r.status_code == 303 and r.location.endswith(f"/recordings/{rec_id}/review")
     return token
 
@@ -203,3 +209,41 @@ def test_the_prompts_are_the_kits_to_edit(app: KitApp, kit: Kit, rec_id: str) ->
     assert b"enjoy" not in stored  # encrypted, like the principles
     page = client.get(f"/recordings/{rec_id}/review").get_data(as_text=True)
     assert "What did you enjoy here?" in page and "What did you notice going well?" not in page
+
+
+def test_a_pin_set_for_the_review_leaves_it_and_is_kept_nowhere(
+    app: KitApp, kit: Kit, rec_id: str, clock: FakeClock
+) -> None:
+    client = app.test_client()
+    assert unlock(client) == 302
+    token = csrf(client, "/")
+    r = client.post(f"/recordings/{rec_id}/review/start", data={"csrf_token": token, "pin": "12"})
+    assert r.status_code == 400 and "4 to 8 digits" in r.get_data(as_text=True)
+    assert client.get("/recordings").status_code == 200  # refused: not held
+    _start(client, rec_id, pin="2468")
+    assert "or this review's PIN" in client.get("/recordings").get_data(as_text=True)
+
+    def leave(typed: str) -> tuple[int, str]:
+        r = client.post("/review/leave", data={"passphrase": typed, "csrf_token": token})
+        return r.status_code, r.get_data(as_text=True)
+
+    status, text = leave("1357")
+    assert status == 401 and "PIN, so the review stays open" in text
+    status, text = leave("2468")  # at once: each wrong try waits longer
+    assert status == 429 and "wait 1 seconds" in text
+    clock.now += 2
+    assert leave("2468")[0] == 303
+    assert client.get("/recordings").status_code == 200
+    for path in kit.library.data.root.rglob("*"):
+        if path.is_file():
+            assert b"2468" not in path.read_bytes(), path
+
+    # five wrong tries and the PIN is off: only the passphrase leaves
+    _start(client, rec_id, pin="2468")
+    for _ in range(5):
+        assert leave("1111")[0] == 401
+        clock.now += 100
+    status, text = leave("2468")
+    assert status == 401 and "passphrase, so the review stays open" in text
+    app.services.keyring._not_before = 0.0  # the key ring's own back-off, tested there
+    assert leave(PASSPHRASE)[0] == 303

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-# The reflective prompts after each moment of the shared review, in turn (UI.md).
-PROMPTS = (
-    "What did you notice going well?",
-    "How did your child respond to you here?",
-    "What helped that moment work?",
-)
+from device.library.prompts import DEFAULT_PROMPTS
+
+# The reflective prompts after each moment of the shared review, in turn (UI.md); a kit
+# may have its own (device.library.prompts), the office shows these seeds.
+PROMPTS = DEFAULT_PROMPTS
 
 
 def clock_text(seconds: float | None) -> str:

@@ -103,7 +103,7 @@ def create_app(
     decrypted clips and stills (off by default; each download is in the audit log).
     ``app.close()`` stops the background work."""
     layouts = Layouts()
-    reviews = ReviewModes()
+    reviews = ReviewModes(clock)
 
     def forget() -> None:  # what was opened with the key, and the review-only sessions
         layouts.clear()

@@ -7,8 +7,9 @@ exported clips and stills of its films and its save endpoints answer (plus the s
 files and the phones' "is there internet?" probes, which carry no cookie and show nothing);
 anything else — Back into the case notes, a typed ``/recordings`` address, another
 family's clip, the raw film — answers the gate page. The gate page asks for the kit's
-passphrase (through the key ring, so wrong tries back off as at Unlock); the right one
-ends the mode and goes back to the case.
+passphrase (through the key ring, so wrong tries back off as at Unlock), or the short PIN
+the practitioner may set when starting the review (``web.kit.review_scope.Pin``); the
+right one ends the mode and goes back to the case.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from web.common.errors import answer
 from web.common.keyring import TooManyTries
 from web.common.security import wants_json
 from web.kit import probes
-from web.kit.review_scope import ReviewScope
+from web.kit.review_scope import PIN, Pin, ReviewScope
 from web.kit.services import current_kit
 
 bp = Blueprint("review_mode", __name__)
@@ -49,7 +50,7 @@ def gate() -> Response | tuple[Response | str, int] | None:
     if scope is None or allowed(scope, request.endpoint, request.view_args or {}):
         return None
     if request.method == "GET" and not wants_json():
-        return render_template("review_gate.html", problem=None, scope=scope), 403
+        return gate_page(), 403
     return answer(
         403,
         "This phone is showing a shared review, so only the review answers.",
@@ -76,7 +77,8 @@ def gate_page() -> Response | str:
     scope = current_scope()
     if scope is None:
         return redirect(url_for("pages.home"))
-    return render_template("review_gate.html", problem=None, scope=scope)
+    has_pin = current_kit().reviews.has_pin(session.get("unlock"))
+    return render_template("review_gate.html", problem=None, scope=scope, has_pin=has_pin)
 
 
 @bp.post("/review/leave")
@@ -85,21 +87,40 @@ def leave() -> Response | tuple[str, int]:
     scope = current_scope()
     if scope is None:
         return redirect(url_for("pages.home"))
-    keyring = current_kit().keyring
+    typed = request.form.get("passphrase", "")
+    held = str(session.get("unlock"))
+    if current_kit().reviews.has_pin(held) and PIN.fullmatch(typed):
+        return _leave_with_pin(scope, held, typed)
     try:
-        token = keyring.unlock(request.form.get("passphrase", ""))
+        token = current_kit().keyring.unlock(typed)
     except (WrongPassphrase, TooManyTries) as e:
         problem = (
             "That is not the kit's passphrase, so the review stays open."
             if isinstance(e, WrongPassphrase)
             else f"{e.message[:1].upper()}{e.message[1:]}."
         )
-        status = 401 if isinstance(e, WrongPassphrase) else 429
-        return render_template("review_gate.html", problem=problem, scope=scope), status
-    current_kit().reviews.end(str(session.get("unlock")))
+        return _gate(scope, problem, 401 if isinstance(e, WrongPassphrase) else 429)
+    current_kit().reviews.end(held)
     session.clear()  # a fresh session (and token) for the practitioner
     session["unlock"] = token
     return redirect(scope.back, code=303)
+
+
+def _leave_with_pin(scope: ReviewScope, held: str, typed: str) -> Response | tuple[str, int]:
+    wait = current_kit().reviews.try_pin(held, typed)
+    if wait is None:
+        current_kit().reviews.end(held)  # the same session, no longer held
+        return redirect(scope.back, code=303)
+    if wait > 0:
+        seconds = max(1, round(wait))
+        return _gate(scope, f"Please wait {seconds} seconds before trying again.", 429)
+    return _gate(scope, "That is not this review's PIN, so the review stays open.", 401)
+
+
+def _gate(scope: ReviewScope, problem: str, status: int) -> tuple[str, int]:
+    has_pin = current_kit().reviews.has_pin(session.get("unlock"))
+    page = render_template("review_gate.html", problem=problem, scope=scope, has_pin=has_pin)
+    return page, status
 
 
 @bp.post("/recordings/<rec_id>/review/start")
@@ -113,9 +134,12 @@ def start_cycle(case_id: str, n: int) -> Response:
 
 
 def _start(scope: ReviewScope) -> Response:
+    """Hold this session in ``scope``; a PIN typed on the start form (optional) may end it."""
+    typed = request.form.get("pin", "").strip()
+    pin = Pin.of(typed) if typed else None
     token = session.get("unlock")
     if isinstance(token, str):  # always: the unlock guard ran first
-        current_kit().reviews.start(token, scope)
+        current_kit().reviews.start(token, scope, pin)
         current_kit().kit.library.audit.append("review started", scope.newest)
     return redirect(scope.page, code=303)
 
