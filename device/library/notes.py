@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from device import age
-from device.errors import NotesError, NotFound
+from device.errors import NotFound
 from device.library import notes_schema as schema
 from device.library.atomic import atomic_write
 from device.library.audit import AuditLog
 from device.library.damaged import DAMAGE, set_aside
 from device.library.index import Index, State
+from device.library.kit_lists import load_list, save_list
 from device.library.layout import DataDir
 
 KIND = "notes"
@@ -236,21 +237,11 @@ def load_principles(data: DataDir, identities: Sequence[age.Identity]) -> list[s
     is unlocked. Marks and clips store the principle's name, so each recording's notes
     still say what was meant without this file (which is not synced).
     """
-    try:
-        ciphertext = (data.root / PRINCIPLES_FILE).read_bytes()
-    except FileNotFoundError:
-        return list(DEFAULT_PRINCIPLES)
-    try:
-        names = json.loads(age.decrypt_bytes(ciphertext, identities))
-        return schema.check_principles(names)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise NotesError("the kit's list of principles is damaged") from e
+    path = data.root / PRINCIPLES_FILE
+    return load_list(path, DEFAULT_PRINCIPLES, schema.check_principles, identities, "principles")
 
 
 def save_principles(
     data: DataDir, names: Sequence[str], recipients: Sequence[age.Recipient]
 ) -> list[str]:
-    clean = schema.check_principles(list(names))
-    payload = json.dumps(clean, ensure_ascii=False).encode()
-    atomic_write(data.root / PRINCIPLES_FILE, age.encrypt_bytes(payload, recipients))
-    return clean
+    return save_list(data.root / PRINCIPLES_FILE, names, schema.check_principles, recipients)

@@ -1,20 +1,20 @@
 """The shared review's prompts: the questions asked after each moment, editable per kit.
 
-Kept like the kit's principles (``device.library.notes.load_principles``): one kit-level
-file, ``prompts.age`` in the data folder, encrypted to the kit and the office, because
-words a person typed are only ever stored encrypted and the prompts are needed only
-while the kit is unlocked; not in the plaintext config, which the page never writes.
-Without the file, the three seed questions of VIG.
+Kept like the kit's principles (``device.library.kit_lists``): one kit-level file,
+``prompts.age`` in the data folder, encrypted to the kit and the office, because words a
+person typed are only ever stored encrypted and the prompts are needed only while the kit
+is unlocked; not in the plaintext config, which the page never writes. Without the
+file, the three seed questions of VIG.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from typing import Any
 
 from device import age
 from device.errors import NotesError
-from device.library.atomic import atomic_write
+from device.library.kit_lists import load_list, save_list
 from device.library.layout import DataDir
 
 PROMPTS_FILE = "prompts.age"
@@ -27,7 +27,7 @@ DEFAULT_PROMPTS = (
 )
 
 
-def check_prompts(lines: Sequence[object]) -> list[str]:
+def check_prompts(lines: Sequence[Any]) -> list[str]:
     clean = [str(line).strip() for line in lines if str(line).strip()]
     if not 1 <= len(clean) <= MAX_PROMPTS:
         raise NotesError(f"write between 1 and {MAX_PROMPTS} prompts, one per line")
@@ -37,23 +37,11 @@ def check_prompts(lines: Sequence[object]) -> list[str]:
 
 
 def load_prompts(data: DataDir, identities: Sequence[age.Identity]) -> list[str]:
-    try:
-        ciphertext = (data.root / PROMPTS_FILE).read_bytes()
-    except FileNotFoundError:
-        return list(DEFAULT_PROMPTS)
-    try:
-        lines = json.loads(age.decrypt_bytes(ciphertext, identities))
-        if not isinstance(lines, list):
-            raise TypeError(lines)
-        return check_prompts(lines)
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as e:
-        raise NotesError("the kit's review prompts are damaged") from e
+    path = data.root / PROMPTS_FILE
+    return load_list(path, DEFAULT_PROMPTS, check_prompts, identities, "review prompts")
 
 
 def save_prompts(
     data: DataDir, lines: Sequence[str], recipients: Sequence[age.Recipient]
 ) -> list[str]:
-    clean = check_prompts(lines)
-    payload = json.dumps(clean, ensure_ascii=False).encode()
-    atomic_write(data.root / PROMPTS_FILE, age.encrypt_bytes(payload, recipients))
-    return clean
+    return save_list(data.root / PROMPTS_FILE, lines, check_prompts, recipients)
