@@ -17,6 +17,7 @@ from web.kit.status import recorder_status
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
+WRONG = "That passphrase did not open the kit. Check it (it is case sensitive) and try again."
 
 
 @bp.get("/unlock")
@@ -32,12 +33,10 @@ def unlock() -> Response | tuple[str, int]:
     try:
         token = current_kit().keyring.unlock(passphrase)
     except (WrongPassphrase, TooManyTries) as e:
-        problem = (
-            "That passphrase did not open the kit. Check it (it is case sensitive) and try again."
-            if isinstance(e, WrongPassphrase)
-            else f"{e.message[:1].upper()}{e.message[1:]}."
+        problem, status = refusal(
+            e,
+            "That passphrase did not open the kit. Check it (it is case sensitive) and try again.",
         )
-        status = 401 if isinstance(e, WrongPassphrase) else 429
         return render_template("unlock.html", status=recorder_status(), problem=problem), status
     session.clear()  # a fresh session (and CSRF token) for the unlocked browser
     session["unlock"] = token
@@ -51,6 +50,13 @@ def unlock() -> Response | tuple[str, int]:
         page.thumbnailer.kick()
         page.exports.kick()  # frame-exact clips asked for while recording, if still queued
     return redirect(url_for("pages.home"))
+
+
+def refusal(e: WrongPassphrase | TooManyTries, wrong: str) -> tuple[str, int]:
+    """The sentence and status for a refused passphrase: ``wrong``, or how long to wait."""
+    if isinstance(e, WrongPassphrase):
+        return wrong, 401
+    return f"{e.message[:1].upper()}{e.message[1:]}.", 429
 
 
 @bp.post("/lock")

@@ -26,6 +26,7 @@ from web.common.errors import answer
 from web.common.keyring import TooManyTries
 from web.common.security import wants_json
 from web.kit import probes
+from web.kit.auth import refusal
 from web.kit.review_scope import PIN, Pin, ReviewScope
 from web.kit.services import current_kit
 
@@ -36,6 +37,7 @@ OPEN_IN_REVIEW = frozenset({"static", "review_mode.gate_page", "review_mode.leav
 )
 # the review's own page, with the endpoint that saves its reflections
 SAVE_OF_PAGE = {"review.page": "review_save.film", "cycle_review.page": "review_save.cycle"}
+WRONG_WORDS = "That is not the kit's passphrase, so the review stays open."
 MEDIA = frozenset({"media.clip_mp4", "media.still_jpg", "review_save.prepare"})
 
 
@@ -94,12 +96,9 @@ def leave() -> Response | tuple[str, int]:
     try:
         token = current_kit().keyring.unlock(typed)
     except (WrongPassphrase, TooManyTries) as e:
-        problem = (
-            "That is not the kit's passphrase, so the review stays open."
-            if isinstance(e, WrongPassphrase)
-            else f"{e.message[:1].upper()}{e.message[1:]}."
+        return _gate(
+            scope, *refusal(e, "That is not the kit's passphrase, so the review stays open.")
         )
-        return _gate(scope, problem, 401 if isinstance(e, WrongPassphrase) else 429)
     current_kit().reviews.end(held)
     session.clear()  # a fresh session (and token) for the practitioner
     session["unlock"] = token
