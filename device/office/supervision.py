@@ -70,11 +70,18 @@ def _flagged(film: CaseFilm) -> FlaggedFilm:
         if clip.get("supervision"):
             mark = marks.get(clip.get("mark"))
             note = str(mark.get("note") or "") if mark else ""
-            found.clips.append({**clip, "at": _span(clip), "mark_note": note})
+            said = _parent_said(film, str(clip["id"]))
+            found.clips.append({**clip, "at": _span(clip), "mark_note": note, "parent": said})
     for mark in sorted(marks.values(), key=lambda m: m.get("t") or 0):
         if mark.get("supervision"):
             found.marks.append({**mark, "at": _clock(mark.get("t"))})
     return found
+
+
+def _parent_said(film: CaseFilm, clip_id: str) -> str:
+    """The parent's words about this clip in the cycle's shared review (the case record)."""
+    cycle = next((c for c in film.case.cycles if c.n == film.cycle), None) if film.case else None
+    return cycle.review.about(f"{film.rec.id}/{clip_id}") if cycle else ""
 
 
 def _write_clips(flagged: FlaggedFilm, identities: Sequence[age.Identity], out: Path) -> int:

@@ -1,7 +1,8 @@
 """The supervision pack's sheet (``supervision.html``): what to watch, and why it was chosen.
 
 One section per film, in filming order: the cycle and its helping question; each flagged
-clip with its principles, times, the note of the mark it was made from and a link to the
+clip with its principles, times, the note of the mark it was made from, what the parent
+said about it in the shared review (the case record's cycle) and a link to the
 decrypted clip beside the sheet (or "not exported on the kit"); then each flagged mark
 with its time, principles and note. Every typed text is escaped.
 """
@@ -48,7 +49,8 @@ def sheet_html(code: str, films: Sequence[FlaggedFilm]) -> str:
         if f.clips:
             parts.append(
                 "<h3>Clips</h3><table><tr><th>Clip</th><th>Principles</th><th>Time</th>"
-                "<th>The mark's note</th><th>File</th></tr>"
+                "<th>The mark's note</th><th>The parent's words in the review</th>"
+                "<th>File</th></tr>"
             )
             parts += [_clip_row(f.folder, c) for c in f.clips]
             parts.append("</table>")
@@ -70,7 +72,8 @@ def _clip_row(folder: str, clip: dict[str, Any]) -> str:
     return (
         f"<tr><td>{_e(str(clip.get('name') or 'Untitled clip'))}</td>"
         f"<td>{_e(_principles(clip))}</td><td>{_e(clip['at'])}</td>"
-        f"<td>{_e(clip['mark_note'])}</td><td>{file}</td></tr>"
+        f"<td>{_e(clip['mark_note'])}</td><td>{_e(str(clip.get('parent') or ''))}</td>"
+        f"<td>{file}</td></tr>"
     )
 
 

@@ -13,12 +13,14 @@ import hashlib
 import json
 import shutil
 import stat
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pympi  # type: ignore[import-untyped]  # pympi-ling: the real ELAN parser
 
 from device import age
+from device.cases import schema as case_schema
 from tests.office.test_export import ffprobe_ok
 from tests.recording.conftest import OfficeKey, vigkit
 from tests.sync.conftest import CASE, KitFiles
@@ -142,10 +144,22 @@ def no_supervisor(folder: Path, office_key: OfficeKey) -> Path:
     return record
 
 
+def said_in_review(folder: Path, office_key: OfficeKey, at: str, text: str) -> None:
+    """The parent's words about a moment in cycle 2's shared review, in the case record."""
+    (record,) = (folder / "cases").glob("*.age")
+    doc = json.loads(age.decrypt_bytes(record.read_bytes(), age.load_identities(office_key.path)))
+    case_schema.ensure_cycles(doc, 2, date.today())
+    op = {"op": "reflect", "cycle": 2, "moments": [{"at": at, "prompt": "", "text": text}]}
+    case_schema.apply_op(doc, op, date.today())
+    recipients = age.parse_recipients(office_key.public)
+    record.write_bytes(age.encrypt_bytes(json.dumps(doc).encode(), recipients))
+
+
 def test_supervision_pack_only_while_consent_includes_a_supervisor(
     archive: Path, kit: KitFiles, office_key: OfficeKey, ram_dir: Path
 ) -> None:
     folder = annotate(archive, kit, office_key)
+    said_in_review(folder, office_key, f"{kit.film}/c4", "We waited & took turns.")
     # A second kit's folder with the same case, whose consent no longer has a supervisor
     other = folder.with_name("kit-other")
     shutil.copytree(folder, other)
@@ -167,7 +181,8 @@ def test_supervision_pack_only_while_consent_includes_a_supervisor(
     escaped = "He offers the cup; she smiles back, &quot;yes&quot; &amp; &lt;waits&gt;."
     for text in ("How do we take turns?", "Taking turns with the blocks", escaped,
                  "Guiding, Being attentive", "0:01–0:03", "Not exported yet",
-                 "not exported on the kit", "0:01 · Being attentive, Guiding"):  # fmt: skip
+                 "not exported on the kit", "0:01 · Being attentive, Guiding",
+                 "We waited &amp; took turns."):  # fmt: skip
         assert text in sheet, text
     assert "Waits for her turn" not in sheet  # not flagged
 
