@@ -73,7 +73,8 @@ def test_every_page_passes_axe(
     found["shared review, the question"] = axe_violations(page)
     page.get_by_role("button", name="Begin").tap()
     expect(page.locator("[data-item]").first).to_be_visible()
-    expect(page.locator("[data-item]").first.locator("[data-prompt]")).to_be_visible()
+    # a clip's prompt and field show once it has played (the first clip may be seconds long)
+    expect(page.locator("[data-item]").first.locator("[data-prompt]")).to_be_visible(timeout=30_000)
     found["shared review, a moment and its reflection"] = axe_violations(page)
     while page.get_by_role("button", name="Next").is_visible():
         page.get_by_role("button", name="Next").tap()
