@@ -98,6 +98,8 @@ def prepare(rec_id: str, clip_id: str) -> Response:
             clip_id,
             _ids(),
             page.kit.recipients,
-            exact=bool(clip.get("exact")),
+            # a re-encode never competes with a recording (web.kit.export_queue): while
+            # the kit films, the review's clip is cut by stream copy instead
+            exact=bool(clip.get("exact")) and not page.exports.busy(),
         )
     return jsonify(src=url_for("media.clip_mp4", rec_id=notes.rec_id, clip_id=clip_id))
