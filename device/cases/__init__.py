@@ -11,6 +11,7 @@ Unassigned. The plaintext index knows each case only by its opaque id and dates
 - ``actions``: current case, may a film start (409 sentence), assign, erase a case,
   withdraw consent, new case with consent.
 - ``erase``: erase films and cycles now; the office's erase-request queue.
+- ``journey``: a case's journey as data, for the kit's and the office's case views.
 - ``upgrade``: sort films of an older kit into cases, at the first unlock.
 """
 
@@ -48,10 +49,11 @@ from device.cases.model import (
     Reflection,
 )
 from device.cases.registry import CaseRow, Registry
-from device.cases.store import CaseStore, check_case_id
+from device.cases.store import CASES_DIR, CaseStore, check_case_id, is_case_id
 from device.cases.upgrade import UpgradeReport, needs_upgrade, upgrade_from_notes
 
 __all__ = [
+    "CASES_DIR",
     "DEFAULT_ERASE_MONTHS",
     "Case",
     "CaseRow",
@@ -75,6 +77,7 @@ __all__ = [
     "erase_cycle",
     "erase_film",
     "finish_erasures",
+    "is_case_id",
     "mark_sent",
     "needs_upgrade",
     "new_case",

@@ -45,12 +45,18 @@ def new_case_id() -> str:
     return f"{CASE_ID_PREFIX}{secrets.token_hex(6)}"
 
 
+def is_case_id(value: object) -> bool:
+    """A whole opaque case id and nothing else (the office builds paths from these)."""
+    return (
+        isinstance(value, str)
+        and value.startswith(CASE_ID_PREFIX)
+        and len(value) == len(CASE_ID_PREFIX) + 12
+        and all(c in "0123456789abcdef" for c in value[len(CASE_ID_PREFIX) :])
+    )
+
+
 def check_case_id(case_id: str) -> str:
-    if not (
-        case_id.startswith(CASE_ID_PREFIX)
-        and len(case_id) == len(CASE_ID_PREFIX) + 12
-        and all(c in "0123456789abcdef" for c in case_id[len(CASE_ID_PREFIX) :])
-    ):
+    if not is_case_id(case_id):
         raise NotFound(f"there is no case called {case_id!r}")
     return case_id
 

@@ -50,7 +50,9 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
         "-i", "--identity", type=_path, action="append", required=True, help="the office key file"
     )
     exp.add_argument("--passphrase-file", type=_path, help="passphrase for a protected key file")
-    exp.add_argument("--case", help="only this case code (e.g. F-0231)")
+    exp.add_argument(
+        "--case", help="this case's journey: every cycle's clips, stills, questions, reflections"
+    )
     exp.add_argument("-o", "--output", type=_path, required=True, help="an empty folder")
     exp.add_argument(
         "--force", action="store_true", help="write into a folder that already has files"
@@ -243,7 +245,7 @@ def retention_command(args: argparse.Namespace) -> int:
                 for item in due:
                     print(f"would remove {item.kit.name}/{item.recording}: {item.reason}")
                     print(f"  {len(item.files)} file(s): {', '.join(item.files)}")
-                print(f"Dry run: {len(due)} recording(s) would be removed; nothing was changed.")
+                print(f"Dry run: {ret.counted(due)} would be removed; nothing was changed.")
                 return ret.OK
             outcome = ret.apply(due, lambda: datetime.now(UTC))
     except ret.RetentionBusy as e:
@@ -254,7 +256,7 @@ def retention_command(args: argparse.Namespace) -> int:
         print(f"removed {where} ({len(item.files)} file(s)): {item.reason}")
     for line in outcome.problems:
         print(f"  PROBLEM: {line}")
-    print(f"{len(outcome.removed)} recording(s) removed; each is in its kit's office-audit.jsonl.")
+    print(f"{ret.counted(outcome.removed)} removed; each is in its kit's office-audit.jsonl.")
     return ret.PROBLEMS if outcome.problems else ret.OK
 
 
@@ -264,17 +266,19 @@ def export_command(args: argparse.Namespace) -> int:
     from device.errors import ArchiveError
     from device.office.archive import open_archive
     from device.office.contact_sheet import write_html, write_pdf
-    from device.office.export import check_output, export, plan
+    from device.office.export import check_output, export, plan, plan_case
     from device.sync.progress import Bar
 
     check_output(args.output, args.force)  # before any decryption: fail fast
     identities = load_identity_files(args.identity, args.passphrase_file)
-    recordings = plan(open_archive(args.archive), identities, args.case)
+    if args.case:  # the case's journey, every cycle, from its case record
+        recordings = plan_case(args.archive, identities, args.case)
+    else:
+        recordings = plan(open_archive(args.archive), identities, None)
     if not recordings:
-        which = f" for case {args.case}" if args.case else ""
         raise ArchiveError(
-            f"there are no exported clips or stills{which} in {args.archive}",
-            hint="Clips and stills are made on the kit's page; check the case code.",
+            f"there are no exported clips or stills in {args.archive}",
+            hint="Clips and stills are made on the kit's page.",
         )
     bar = Bar()
     files = export(

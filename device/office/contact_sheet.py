@@ -1,10 +1,12 @@
 """The printable contact sheet for preparing a shared review: HTML and PDF.
 
-One section per recording: case code, cycle and helping question; the clips in their
-order with name, principles and times; each still as a picture with its caption; the
-marked moments with their principles and notes. The HTML uses the exported files beside
-it; the PDF embeds the stills. PDF through fpdf2 (pure Python, embeds a TrueType font so
-any caption prints); DejaVu Sans when the system has it, else the built-in Helvetica with
+One section per recording: case code, cycle and helping question (with its earlier
+wordings, for a case's journey); the clips in their order with name, principles and
+times; each still as a picture with its caption; the marked moments with their
+principles and notes; the parent's reflections. Both files are written atomically and
+readable by their owner only (0600). The HTML uses the exported files beside it; the PDF
+embeds the stills. PDF through fpdf2 (pure Python, embeds a TrueType font so any caption
+prints); DejaVu Sans when the system has it, else the built-in Helvetica with
 unprintable characters replaced.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from fpdf import FPDF
 
+from device.library import atomic_writer
 from device.office.export import Recording
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -38,6 +41,8 @@ def write_html(recordings: Sequence[Recording], out: Path) -> Path:
         parts.append(f"<section><h2>{_e(_heading(rec))}</h2>")
         if rec.question:
             parts.append(f"<p><strong>Helping question:</strong> {_e(rec.question)}</p>")
+        for on, text in rec.earlier_questions:
+            parts.append(f'<p class="earlier">Earlier wording ({_e(on)}): {_e(text)}</p>')
         clips = [i for i in rec.items if i.kind == "clip"]
         if clips:
             parts.append("<h3>Clips</h3><table><tr><th>Clip</th><th>Principle</th>"
@@ -63,10 +68,14 @@ def write_html(recordings: Sequence[Recording], out: Path) -> Path:
             for m in rec.marks:
                 parts.append(f"<li>{_e(_mark(m))}</li>")
             parts.append("</ul>")
+        if rec.reflections:
+            parts.append("<h3>The parent's reflections</h3>")
+            parts.append(f"<blockquote>{_e(rec.reflections)}</blockquote>")
         parts.append("</section>")
     parts.append("</body></html>\n")
     path = out / "contact-sheet.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    with atomic_writer(path, 0o600) as f:
+        f.write("\n".join(parts).encode("utf-8"))
     return path
 
 
@@ -82,6 +91,8 @@ def write_pdf(recordings: Sequence[Recording], out: Path) -> Path:
         pdf.set_font(font, "", 10)
         if rec.question:
             _line(pdf, font, f"Helping question: {rec.question}", 6)
+        for on, text in rec.earlier_questions:
+            _line(pdf, font, f"Earlier wording ({on}): {text}", 5)
         clips = [i for i in rec.items if i.kind == "clip"]
         if clips:
             pdf.ln(2)
@@ -106,8 +117,15 @@ def write_pdf(recordings: Sequence[Recording], out: Path) -> Path:
             pdf.set_font(font, "", 10)
             for m in rec.marks:
                 _line(pdf, font, _mark(m), 6)
+        if rec.reflections:
+            pdf.ln(2)
+            pdf.set_font(font, "B", 12)
+            _line(pdf, font, "The parent's reflections", 7)
+            pdf.set_font(font, "", 10)
+            _line(pdf, font, rec.reflections, 6)
     path = out / "contact-sheet.pdf"
-    pdf.output(str(path))
+    with atomic_writer(path, 0o600) as f:
+        f.write(bytes(pdf.output()))
     return path
 
 

@@ -4,7 +4,13 @@ At the office, plain files are the point: the supervisor plays the clips and pri
 contact sheet. Each recording's notes (decrypted in memory with the organisation key) say
 which clips and stills there are, with their names, principles and captions; an export
 file with no entry in the notes still comes out, under its file name. Output is written
-atomically (a temp file, then a rename), so a failure leaves no half-written clip.
+atomically (a temp file, then a rename) and readable by its owner only (0600), so a
+failure leaves no half-written clip.
+
+With ``--case CODE`` the export is the case's journey (:func:`plan_case`): every cycle's
+films from the case record (``device.office.cases``), each with its cycle's helping
+question and the question's earlier wordings, its clips and stills and the parent's
+reflections; films synced before cases existed are found by the code in their notes.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from device.errors import AgeError, ArchiveError, NotesError, OutputNotEmpty
 from device.library import atomic_writer
 from device.library.notes_schema import upgrade
 from device.office.archive import KitFolder
+from device.office.cases import ArchiveCases
+from device.office.recordings import ArchiveRecordings
 
 EXPORT_FILE = re.compile(r"^(?P<id>[^.]+)\.(?P<kind>clip|still)-(?P<n>\d+)\.(?P<ext>mp4|jpg)\.age$")
 
@@ -45,6 +53,8 @@ class Recording:
     folder: str
     items: list[Item] = field(default_factory=list)
     marks: list[dict[str, Any]] = field(default_factory=list)
+    earlier_questions: list[tuple[str, str]] = field(default_factory=list)  # (on, text)
+    reflections: str = ""
 
 
 def plan(
@@ -71,6 +81,33 @@ def plan(
     return found
 
 
+def plan_case(archive: Path, identities: Sequence[age.Identity], code: str) -> list[Recording]:
+    """The journey of case ``code``: every film of every cycle, oldest first, each with
+    what it has (a film with reflections but no clip still has its section)."""
+    cases = ArchiveCases(ArchiveRecordings(archive), identities)
+    found = cases.by_code(code)
+    if not found:
+        raise ArchiveError(
+            f"there is no case {code.strip().upper()} in {archive}",
+            hint="Check the case code; vigkit office serve lists the archive's cases.",
+        )
+    planned = []
+    for ac in found:
+        kit = KitFolder(ac.folder)
+        for cy in cases.journey(ac):
+            for film in cy.films:
+                notes = _notes(kit, film.id, identities)
+                rec = Recording(
+                    ac.kit, film.id, ac.case.code, cy.n, cy.question,
+                    _safe(f"{ac.case.code}_cycle-{cy.n}_{film.id}"),
+                    items=_items(kit, film.id, notes), marks=list(notes.get("marks") or []),
+                    earlier_questions=[(q.on, q.text) for q in cy.earlier_questions],
+                    reflections=film.reflections,
+                )  # fmt: skip
+                planned.append(rec)
+    return planned
+
+
 def export(
     recordings: Sequence[Recording],
     identities: Sequence[age.Identity],
@@ -86,7 +123,7 @@ def export(
     done, written = 0, []
     for rec in recordings:
         folder = out / rec.folder
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for item in rec.items:
             tell(done, total, item.out_name)
             target = folder / item.out_name

@@ -139,6 +139,12 @@ class ArchiveRecordings:
             self._kits = named
         return found
 
+    def folders(self) -> dict[str, Path]:
+        """Each kit folder by its name in URLs (rescanned)."""
+        self.scan()
+        with self._lock:
+            return {name: kit.path for name, kit in self._kits.items()}
+
     def all(self) -> list[ArchiveRecording]:
         """Every recording in every kit folder, newest first (rescanned)."""
         self.scan()

@@ -2,13 +2,15 @@
 archive.
 
 For each kit folder, ``erasures.json`` (:mod:`device.sync.erasures`) says which
-recordings the kit erased (erase now, withdrawn consent) and each film's consent
-erase-by date. A recording is due when a request names it, or when its erase-by date
-has come by this machine's clock (the office has NTP; the same rule as the kit's: the
+recordings the kit erased (erase now, withdrawn consent), each film's consent erase-by
+date and each case's. A recording is due when a request names it, or when its erase-by
+date has come by this machine's clock (the office has NTP; the same rule as the kit's: the
 film goes on its erase-by date, never before). Every file of a due recording goes (the
 kit's ciphertext and the office's comments on it), except its plain manifest, which
 keeps ids, sizes and hashes only, so ``vigkit office verify`` can tell an erased
-recording from a missing one. Each removal is written to ``office-audit.jsonl`` first
+recording from a missing one. A case's own file (``cases/<id>.age``,
+:mod:`device.sync.casefiles`) goes when the kit erased the whole case (erased, or consent
+withdrawn) or on the case's erase-by date. Each removal is written to ``office-audit.jsonl`` first
 (:mod:`device.office.office_audit`), made durable, then the files go.
 
 Safe from a timer: a lock (``.vigkit-retention.lock`` in ARCHIVE) keeps two runs apart;
@@ -29,6 +31,7 @@ from device.errors import ArchiveError, VigKitError
 from device.library import fsync_dir
 from device.office import office_audit
 from device.office.archive import MANIFEST_SUFFIX, KitFolder
+from device.sync.casefiles import CASES_DIR
 from device.sync.erasures import ERASURES_NAME, Erasures, parse_erasures
 
 LOCK_NAME = ".vigkit-retention.lock"
@@ -42,9 +45,10 @@ class RetentionBusy(VigKitError):
 @dataclass(frozen=True)
 class Due:
     kit: KitFolder
-    recording: str
+    recording: str  # a recording's id, or a case's opaque id (``kind`` "case")
     reason: str
-    files: tuple[str, ...]
+    files: tuple[str, ...]  # relative to the kit folder
+    kind: str = "recording"
 
 
 @dataclass
@@ -73,7 +77,25 @@ def plan(kits: list[KitFolder], today: date) -> list[Due]:
             files = recording_files(kit, rec_id)
             if files:
                 due.append(Due(kit, rec_id, reason, files))
+        for case_id, reason in case_reasons(erasures, today).items():
+            name = f"{CASES_DIR}/{case_id}.age"
+            if (kit.path / name).is_file():
+                due.append(Due(kit, case_id, reason, (name,), kind="case"))
     return due
+
+
+def case_reasons(erasures: Erasures, today: date) -> dict[str, str]:
+    """Case id → why its file goes: the kit erased the whole case, or its date came."""
+    reasons: dict[str, str] = {}
+    for req in erasures.requests:
+        if req.kind == "case" and req.case:
+            reasons.setdefault(
+                req.case, f"erase request {req.seq} from the kit (case, {req.requested_at[:10]})"
+            )
+    for entry in erasures.cases:
+        if date.fromisoformat(entry.date) <= today:
+            reasons.setdefault(entry.case, f"consent erase-by date {entry.date}")
+    return reasons
 
 
 def _reasons(erasures: Erasures, today: date) -> dict[str, str]:
@@ -101,17 +123,25 @@ def recording_files(kit: KitFolder, rec_id: str) -> tuple[str, ...]:
     )
 
 
+def counted(due: list[Due]) -> str:
+    """How many recordings and cases, in words."""
+    cases = sum(1 for item in due if item.kind == "case")
+    return f"{len(due) - cases} recording(s) and {cases} case(s)"
+
+
 def apply(due: list[Due], clock: Callable[[], datetime]) -> Outcome:
     """Log each removal (durably), then remove its files."""
     outcome = Outcome()
     for item in due:
         office_audit.append(
-            item.kit.path, clock(), item.recording, reason=item.reason, files=list(item.files)
-        )
+            item.kit.path, clock(), item.recording,
+            reason=item.reason, files=list(item.files), kind=item.kind,
+        )  # fmt: skip
         try:
             for name in item.files:
                 (item.kit.path / name).unlink(missing_ok=True)
-            fsync_dir(item.kit.path)
+            for folder in {(item.kit.path / name).parent for name in item.files}:
+                fsync_dir(folder)
         except OSError as e:
             outcome.problems.append(f"{item.recording}: could not remove its files ({e.strerror})")
             continue

@@ -2,8 +2,9 @@
 
 For each kit folder: every file each manifest lists is there with its size and SHA-256;
 the audit log is one unbroken hash chain from its first row (``audit.json`` and the rows
-carried in manifests, which must agree); interrupted films are flagged; a recording the
-kit asked to erase, or that ``vigkit office retention`` removed (``office-audit.jsonl``,
+carried in manifests, which must agree); interrupted films are flagged; every case file
+``cases.json`` lists is there with its size and SHA-256; a recording or case the kit
+asked to erase, or that ``vigkit office retention`` removed (``office-audit.jsonl``,
 whose chain is checked too), is named as erased, not missing. Returns a report
 whose ``status`` is the command's exit status: 0 intact, 1 problems, 3 intact but with
 interrupted films to look at.
@@ -18,7 +19,9 @@ from device.errors import ArchiveError
 from device.library import AuditRow, sha256_file, verify_chain
 from device.office import office_audit
 from device.office.archive import KitFolder, unlisted_files
+from device.office.cases import read_case_files
 from device.office.retention import read_erasures, recording_files
+from device.sync.casefiles import CASES_DIR
 from device.sync.manifest import parse_audit
 
 OK, PROBLEMS, FLAGGED = 0, 1, 3
@@ -71,6 +74,7 @@ def verify(
                     report.files_ok += 1
                 done += entry.size
             _flag_state(report, manifest.recording, manifest.state)
+        _check_cases(kit, gone, report)
         extra = unlisted_files(kit)
         if extra:
             report.notes.append(
@@ -96,7 +100,7 @@ def _erasures(kit: KitFolder, report: KitReport) -> dict[str, str]:
         report.problems.append(e.message)
         return gone
     for req in erasures.requests if erasures else ():
-        for rec_id in req.recordings:
+        for rec_id in (*req.recordings, *([req.case] if req.kind == "case" else [])):
             gone[rec_id] = f"erased on the kit ({req.kind}, {req.requested_at[:10]})"
     report.problems += [f"{office_audit.OFFICE_AUDIT_NAME}: {p}" for p in verify_chain(rows)]
     for row in rows:
@@ -117,6 +121,25 @@ def _erased(kit: KitFolder, rec_id: str, gone: dict[str, str], report: KitReport
         return False
     report.erased.append(f"{rec_id}: {gone[rec_id]}")
     return True
+
+
+def _check_cases(kit: KitFolder, gone: dict[str, str], report: KitReport) -> None:
+    """Each case file the kit listed: intact, or erased on purpose (retention's log)."""
+    try:
+        listing = read_case_files(kit.path)
+    except ArchiveError as e:
+        report.problems.append(e.message)
+        return
+    for entry in listing.cases if listing else ():
+        name = f"{CASES_DIR}/{entry.name}"
+        if entry.case in gone and not kit.file(name).exists():
+            report.erased.append(f"case {entry.case}: {gone[entry.case]}")
+            continue
+        problem = _check_file(kit, name, entry.size, entry.sha256)
+        if problem:
+            report.problems.append(problem)
+        else:
+            report.files_ok += 1
 
 
 def _check_file(kit: KitFolder, name: str, size: int, sha256: str) -> str | None:

@@ -11,6 +11,8 @@ Order matters, so an interruption at any point leaves an honest state:
 4. then each recording's manifest, the kit's audit file and its erase requests and
    erase-by dates (``erasures.json``, :mod:`device.sync.erasures`), sent and checked the
    same way; only now is the recording "synced" and an erase request "sent";
+   each case's encrypted file (``cases/<id>.age``) goes before them, sent and checked
+   like a film's files, and ``cases.json`` (:mod:`device.sync.casefiles`) with them;
 5. retention, if given, under the same lock.
 The web page can run this in-process (``Syncer.run(progress=…)``) and show
 :func:`device.sync.state.read_status`.
@@ -27,6 +29,7 @@ from device.cases import Registry as CaseRegistry
 from device.cases import mark_sent
 from device.errors import SyncError, VerificationFailed
 from device.library import Library, RecordingRow, atomic_write
+from device.sync import casefiles
 from device.sync import state as st
 from device.sync.diagnose import diagnose
 from device.sync.erasures import ERASURES_NAME, from_index
@@ -62,6 +65,7 @@ log = logging.getLogger(__name__)
 
 AUDIT_OWNER = "-"  # the audit and erasures files' "recording" in the index's sync_files
 META_ERASURES = "erasures_sent"  # the erasures file the office last verifiably got
+META_CASES = "cases_sent"  # likewise, cases.json
 
 
 def remote_folder(remote: str, kit_id: str) -> str:
@@ -143,7 +147,8 @@ class Syncer:
             for rec_id, fs in files.items()
             if fs and all(f.verified or f.name in result.sent for f in fs)
         ]
-        self._send_manifests(dest, done, files, hashes, result, tell)
+        case_files = self._send_cases(dest, hashes, result, tell)
+        self._send_manifests(dest, done, files, hashes, result, tell, case_files)
         result.unsent = [
             f.name
             for fs in files.values()
@@ -230,6 +235,21 @@ class Syncer:
         tell(Progress("verifying", len(files) - len(left), len(files)))
         return left
 
+    def _send_cases(
+        self, dest: str, hashes: list[str], result: SyncResult, tell: Callable[[Progress], None]
+    ) -> list[OutFile]:
+        """Send each case's file that changed since the office last had it; the case
+        files now verified at the office."""
+        index = self._library.index
+        folder = self._library.data.root / casefiles.CASES_DIR
+        found = (out_file(index, c, folder / f"{c}.age") for c in casefiles.to_send(index))
+        files = [f for f in found if f is not None]
+        pending = [f for f in files if not f.verified]
+        if pending:
+            remote = f"{dest}/{casefiles.CASES_DIR}"
+            self._transfer(folder, remote, pending, hashes, result.sent, tell)
+        return [f for f in files if f.verified or f.name in result.sent]
+
     def _send_manifests(
         self,
         dest: str,
@@ -238,6 +258,7 @@ class Syncer:
         hashes: list[str],
         result: SyncResult,
         tell: Callable[[Progress], None],
+        case_files: list[OutFile],
     ) -> None:
         index = self._library.index
         self._outbox.mkdir(mode=0o700, exist_ok=True)
@@ -267,6 +288,7 @@ class Syncer:
             atomic_write(path, audit_json(kit, rows))
             written.append((AUDIT_OWNER, path))
         erasures = self._erasures(written)
+        cases = self._cases(written, case_files)
         if not written:
             return
         tell(Progress("manifests", 0, len(written)))
@@ -284,15 +306,34 @@ class Syncer:
         if erasures is not None:
             index.set_meta(META_ERASURES, erasures[0])
             mark_sent(CaseRegistry(index), erasures[1])
+        if cases is not None:
+            index.set_meta(META_CASES, cases)
 
     def _erasures(self, written: list[tuple[str, Path]]) -> tuple[str, list[int]] | None:
         """Write ``erasures.json`` to send when it differs from what the office has; its
         body (to note once verified) and the requests it carries for the first time."""
         erasures, unsent = from_index(self._library.index)
-        body = erasures.to_json().decode()
-        if erasures.empty or self._library.index.meta(META_ERASURES) == body:
+        if erasures.empty:
             return None
-        path = self._outbox / ERASURES_NAME
+        body = self._plain(written, ERASURES_NAME, META_ERASURES, erasures.to_json().decode())
+        return None if body is None else (body, unsent)
+
+    def _cases(self, written: list[tuple[str, Path]], case_files: list[OutFile]) -> str | None:
+        """``cases.json`` to send when it changed (a kit with no case yet sends none)."""
+        index = self._library.index
+        if not case_files and not index.meta(META_CASES):
+            return None
+        body = casefiles.listing(index, [(f.recording, f.size, f.sha256) for f in case_files])
+        return self._plain(written, casefiles.CASES_NAME, META_CASES, body)
+
+    def _plain(
+        self, written: list[tuple[str, Path]], name: str, meta: str, body: str
+    ) -> str | None:
+        """Write the plain file ``name`` to send when it differs from what the office
+        has (``meta``); its body, to note once verified."""
+        if self._library.index.meta(meta) == body:
+            return None
+        path = self._outbox / name
         atomic_write(path, body.encode())
         written.append((AUDIT_OWNER, path))
-        return body, unsent
+        return body

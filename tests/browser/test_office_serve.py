@@ -106,3 +106,14 @@ def test_a_supervisor_watches_seeks_and_comments(
     assert axe_violations(tab) == []
     assert not tab.get_by_role("button", name="Mark moment").count()
     assert (folder / f"{kit.film}.office-notes.age").exists()
+
+    # the case's journey, read-only, with that comment under its film
+    tab.get_by_role("link", name="Cases").click()
+    tab.locator(".case-card", has_text="Case F-0231").get_by_role("link").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Case F-0231")
+    film = tab.locator("article.journey-film", has_text="Taking turns with the blocks")
+    expect(film).to_have_count(1)
+    expect(film.locator(".office-comment")).to_contain_text("Look at the turn-taking here.")
+    expect(film.locator(".journey-stills img")).to_have_count(1)
+    assert film.locator(".journey-stills img").evaluate("i => i.naturalWidth") > 0
+    assert axe_violations(tab) == []

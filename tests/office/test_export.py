@@ -24,8 +24,9 @@ def test_export_decrypts_clips_and_stills_with_a_contact_sheet(
 ) -> None:
     out = ram_dir / "review"
     done = vigkit("office", "export", archive, "-i", office_key.path, "--case", CASE, "-o", out)
-    assert "Exported 2 file(s) from 1 recording(s)" in done.stdout
-    folder = out / f"{CASE}_{kit.film}"
+    # the case's journey: its three films (one with a clip and a still) in cycle 2
+    assert "Exported 2 file(s) from 3 recording(s)" in done.stdout
+    folder = out / f"{CASE}_cycle-2_{kit.film}"
     clip = folder / "clip-01-Taking-turns-with-the-blocks.mp4"
     still = folder / "still-01.jpg"
     assert ffprobe_ok(clip) == "h264"
@@ -33,7 +34,7 @@ def test_export_decrypts_clips_and_stills_with_a_contact_sheet(
     sheet = (out / "contact-sheet.html").read_text()
     for text in ("F-0231, cycle 2", "Taking turns with the blocks", "Guiding",
                  "Looking up – a smile", "How do we take turns?", "Being attentive",
-                 f'src="{CASE}_{kit.film}/still-01.jpg"'):  # fmt: skip
+                 f'src="{CASE}_cycle-2_{kit.film}/still-01.jpg"'):  # fmt: skip
         assert text in sheet, text
     pdf = (out / "contact-sheet.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-") and b"/Subtype /Image" in pdf
@@ -46,7 +47,7 @@ def test_another_case_code_finds_nothing(
         "office", "export", archive, "-i", office_key.path, "--case", "X-999", "-o", ram_dir / "o",
         check=False,
     )  # fmt: skip
-    assert done.returncode == 1 and "no exported clips or stills for case X-999" in done.stderr
+    assert done.returncode == 1 and "there is no case X-999 in" in done.stderr
 
 
 def test_refuses_a_folder_with_files_unless_forced(

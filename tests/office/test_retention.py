@@ -59,7 +59,9 @@ def test_an_erase_on_the_kit_is_applied_at_the_office(kit: KitFiles, sftp: Serve
 
     dry = vigkit("office", "retention", archive, "--dry-run")
     assert dry.returncode == 0 and f"would remove {folder.name}/{kit.copy}" in dry.stdout
-    assert hashes(archive) == before and "1 recording(s) would be removed" in dry.stdout
+    assert (
+        hashes(archive) == before and "1 recording(s) and 0 case(s) would be removed" in dry.stdout
+    )
 
     run = vigkit("office", "retention", archive)
     assert run.returncode == 0, run.stderr
@@ -80,7 +82,7 @@ def test_an_erase_on_the_kit_is_applied_at_the_office(kit: KitFiles, sftp: Serve
     assert f"ERASED: {kit.copy}: erased at the office on" in check.stdout
 
     again = vigkit("office", "retention", archive)
-    assert again.returncode == 0 and "0 recording(s) removed" in again.stdout
+    assert again.returncode == 0 and "0 recording(s) and 0 case(s) removed" in again.stdout
     assert hashes(archive) == after
 
     folder = synced(kit, sftp)  # the request stays at the office; nothing else changes
@@ -159,7 +161,7 @@ def test_a_hand_made_erasures_file_cannot_reach_outside_its_folder(
         "format": "vigkit-erasures/1",
         "kit": folder.name,
         "requests": [
-            {"seq": 1, "kind": "film", "case": "x", "cycle": None,
+            {"seq": 1, "kind": "film", "case": "", "cycle": None,
              "recordings": ["../../etc"], "requested_at": "2026-11-28T09:00:00+00:00"}
         ],
         "erase_by": [],

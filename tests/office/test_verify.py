@@ -19,7 +19,7 @@ def test_an_intact_archive_passes_and_flags_the_interrupted_film(
 ) -> None:
     done = vigkit("office", "verify", archive, check=False)
     assert done.returncode == 3, done.stdout + done.stderr  # intact, with a flag
-    assert "3 recording(s), 7 file(s) intact" in done.stdout
+    assert "3 recording(s), 8 file(s) intact" in done.stdout  # 7 of the films, 1 case file
     assert f"FLAG: {kit.interrupted}: the film was interrupted" in done.stdout
     assert "PROBLEM" not in done.stdout
     assert "complete and untouched; some films were interrupted" in done.stdout

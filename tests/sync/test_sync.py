@@ -14,7 +14,7 @@ from device.library import Library, State
 from device.sync import SyncState, read_status
 from tests.recording.conftest import VIGKIT, OfficeKey, vigkit
 from tests.recording.damage_helpers import chunks_of, flip_byte
-from tests.sync.conftest import KitFiles, Server, kit_files, sync
+from tests.sync.conftest import CASE, KitFiles, Server, kit_files, sync
 
 
 def test_sync_sends_every_file_intact_and_verified(
@@ -24,10 +24,22 @@ def test_sync_sends_every_file_intact_and_verified(
     before = kit_files(kit.data)
     done = sync(config)
     assert done.returncode == 0, done.stderr
-    assert "7 file(s) sent and verified; 3 recording(s) now safe at the office" in done.stdout
+    # the three recordings' files and their case's encrypted file
+    assert "8 file(s) sent and verified; 3 recording(s) now safe at the office" in done.stdout
     remote = server.kit_folder()
     for name, data in before.items():
         assert (remote / name).read_bytes() == data, name  # byte-identical ciphertext
+    (case_file,) = (kit.data / "cases").glob("*.age")
+    assert (remote / "cases" / case_file.name).read_bytes() == case_file.read_bytes()
+    assert CASE.encode() not in (remote / "cases" / case_file.name).read_bytes()
+    listing = json.loads((remote / "cases.json").read_text())
+    assert [c["case"] for c in listing["cases"]] == [case_file.stem]
+    assert {f["recording"] for f in listing["cases"][0]["films"]} == {
+        kit.film,
+        kit.copy,
+        kit.interrupted,
+    }
+    assert CASE not in (remote / "cases.json").read_text()  # ids, cycles and hashes only
     for rec in (kit.film, kit.copy):
         assert office_key.decrypt(remote / f"{rec}.mp4.age")[4:8] == b"ftyp"
     manifest = json.loads((remote / f"{kit.film}.manifest.json").read_text())

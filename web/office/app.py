@@ -2,7 +2,8 @@
 
 The same page as the kit's, over a synced archive instead of a kit: the recordings of
 every kit folder, the film player (the same virtual MP4 and Range answers), thumbnails,
-the notes, consent and shared review as the kit sent them, and a supervisor's comments.
+the notes, consent and shared review as the kit sent them, a supervisor's comments, and
+the cases with each family's journey (``web.office.cases``).
 Only read-only pages are registered: no record button, preview, settings, sync, salvage,
 clip export or downloads exist here, so their URLs answer 404. The server never writes a
 file the kit sent; a comment goes into the office's own file (``device.office.comments``).
@@ -30,6 +31,7 @@ from device.office.recordings import ArchiveRecordings, NotInArchive
 from web.common import errors
 from web.common.keyring import TooManyTries
 from web.common.security import wants_json
+from web.office import cases as office_cases
 from web.office import pages as office_pages
 from web.office.access import Gate, Office, OfficeApp, office
 
@@ -38,6 +40,7 @@ __all__ = ["Gate", "create_office_app"]
 SESSION_KEY = "office"
 TEMPLATES = Path(__file__).parent.parent / "templates"
 PUBLIC_ENDPOINTS = frozenset({"gate.page", "gate.enter", "static"})
+HTML_PAGES = office_pages.HTML_PAGES | office_cases.HTML_PAGES
 
 bp = Blueprint("gate", __name__)
 
@@ -66,6 +69,7 @@ def create_office_app(
     app.before_request(_require_entry)
     app.register_blueprint(bp)
     app.register_blueprint(office_pages.bp)
+    app.register_blueprint(office_cases.bp)
     # the shared error answers, then the office's own words for what differs from the kit
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(VigKitError, _office_error)
@@ -90,7 +94,7 @@ def _require_entry() -> Response | None:
         return None  # None: no route matched, so the 404 handler answers
     if _entered():
         return None
-    if request.method == "GET" and request.endpoint in office_pages.HTML_PAGES and not wants_json():
+    if request.method == "GET" and request.endpoint in HTML_PAGES and not wants_json():
         return redirect(url_for("gate.page"))
     raise Unauthorized
 

@@ -105,7 +105,7 @@ def film(kit: str, rec_id: str) -> str:
     thumbs: list[tuple[float, str, str]] = []
     if rec.playable:
         try:
-            strip = _thumbs(rec) or []
+            strip = film_thumbs(rec) or []
         except VigKitError as e:  # damaged thumbnails must not hide the film
             log.warning("thumbnails of %s: %s", rec.id, e.message)
             strip = []
@@ -119,7 +119,7 @@ def film(kit: str, rec_id: str) -> str:
         film=_card(rec, notes),
         notes=doc,
         notes_problem=notes_problem,
-        exported=_exported(rec, doc),
+        exported=exported_urls(rec, doc),
         thumbs=thumbs,
         comments=[office_comments.shown(c, doc) for c in said],
         comments_problem=comments_problem,
@@ -143,7 +143,7 @@ def film_mp4(kit: str, rec_id: str) -> Response:
 
 @bp.get("/recordings/<kit>/<rec_id>/thumbs/<int:n>.jpg")
 def thumb(kit: str, rec_id: str, n: int) -> Response:
-    strip = _thumbs(_rec(kit, rec_id)) or []
+    strip = film_thumbs(_rec(kit, rec_id)) or []
     if n >= len(strip):
         return Response("There is no such picture.\n", 404, mimetype="text/plain")
     return Response(strip[n].jpeg, mimetype="image/jpeg")
@@ -227,7 +227,7 @@ def _not_sealed() -> VigKitError:
     )
 
 
-def _thumbs(rec: ArchiveRecording) -> list[Any] | None:
+def film_thumbs(rec: ArchiveRecording) -> list[Any] | None:
     """The film's timeline pictures, decrypted in memory; the last film's are kept."""
     state = office()
     key = (rec.kit, rec.id)
@@ -253,7 +253,7 @@ def _export_kind(rec: ArchiveRecording, kind: str, item_id: str) -> str:
     raise VigKitError(f"that {what} was not exported on the kit")  # 422, never echoes the id
 
 
-def _exported(rec: ArchiveRecording, doc: dict[str, Any] | None) -> dict[str, str]:
+def exported_urls(rec: ArchiveRecording, doc: dict[str, Any] | None) -> dict[str, str]:
     """Item id -> URL of its exported file, for the clips and stills that have one here."""
     if doc is None:
         return {}
@@ -272,7 +272,7 @@ def _exported(rec: ArchiveRecording, doc: dict[str, Any] | None) -> dict[str, st
 
 def _playlist(rec: ArchiveRecording, doc: dict[str, Any]) -> list[dict[str, str]]:
     """The review's moments in the kit's order (web.kit.review.playlist), from the archive."""
-    urls = _exported(rec, doc)
+    urls = exported_urls(rec, doc)
     clips = sorted(doc["clips"], key=lambda c: (c["order"], c["id"]))
     stills = sorted(doc["stills"], key=lambda s: s["t"])
     items = [
