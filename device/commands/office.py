@@ -265,16 +265,19 @@ def export_command(args: argparse.Namespace) -> int:
     from device.commands.common import load_identity_files
     from device.errors import ArchiveError
     from device.office.archive import open_archive
+    from device.office.cases import ArchiveCases
     from device.office.contact_sheet import write_html, write_pdf
     from device.office.export import check_output, export, plan, plan_case
+    from device.office.recordings import ArchiveRecordings
     from device.sync.progress import Bar
 
     check_output(args.output, args.force)  # before any decryption: fail fast
     identities = load_identity_files(args.identity, args.passphrase_file)
     if args.case:  # the case's journey, every cycle, from its case record
         recordings = plan_case(args.archive, identities, args.case)
-    else:
-        recordings = plan(open_archive(args.archive), identities, None)
+    else:  # every recording's clips and stills, named by the case each was filed in
+        filing = ArchiveCases(ArchiveRecordings(args.archive), identities).filing()
+        recordings = plan(open_archive(args.archive), identities, filing)
     if not recordings:
         raise ArchiveError(
             f"there are no exported clips or stills in {args.archive}",

@@ -120,6 +120,14 @@ class ArchiveCases:
                 found.append(ArchiveCase(kit, folder, None, _case_from_notes(wanted, films)))
         return found
 
+    def filing(self) -> dict[tuple[str, str], tuple[Case, int]]:
+        """(kit folder, recording id) → the case and cycle the kit filed the film in."""
+        return {
+            (ac.kit, f.recording): (ac.case, f.cycle)
+            for ac in self.all()[0]
+            for f in (ac.entry.films if ac.entry else ())
+        }
+
     def journey(self, ac: ArchiveCase) -> list[JourneyCycle]:
         """Every cycle of the case, oldest first, with the films the archive holds."""
         recs = {r.id: r for r in self.recordings.all() if r.kit == ac.kit}

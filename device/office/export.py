@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from device import age
+from device.cases import Case
 from device.errors import AgeError, ArchiveError, NotesError, OutputNotEmpty
 from device.library import atomic_writer
 from device.library.notes_schema import upgrade
@@ -58,22 +59,28 @@ class Recording:
 
 
 def plan(
-    kits: Sequence[KitFolder], identities: Sequence[age.Identity], case: str | None
+    kits: Sequence[KitFolder],
+    identities: Sequence[age.Identity],
+    filing: Mapping[tuple[str, str], tuple[Case, int]] | None = None,
 ) -> list[Recording]:
-    """What will be exported, recording by recording, oldest first."""
-    wanted = case.strip().upper() if case else None
+    """What will be exported, recording by recording, oldest first. ``filing``: the case
+    and cycle each film was filed in (``ArchiveCases.filing``); a film from before cases
+    is named by its own notes."""
     found = []
     for kit in kits:
         for rec_id in sorted(kit.manifests):
             notes = _notes(kit, rec_id, identities)
-            code = str(notes["case"].get("code") or "")
-            if wanted is not None and code.upper() != wanted:
-                continue
+            filed = (filing or {}).get((kit.name, rec_id))
+            if filed is not None:
+                case, n = filed
+                cycle = next((c for c in case.cycles if c.n == n), case.current_cycle)
+                code, question = case.code, cycle.question
+            else:
+                code, n = str(notes["case"].get("code") or ""), notes["case"].get("cycle")
+                question = str(notes["case"].get("question") or "")
             rec = Recording(
-                kit.name, rec_id, code, notes["case"].get("cycle"),
-                str(notes["case"].get("question") or ""),
-                _safe(f"{code or 'no-case'}_{rec_id}"),
-            )  # fmt: skip
+                kit.name, rec_id, code, n, question, _safe(f"{code or 'no-case'}_{rec_id}")
+            )
             rec.items = _items(kit, rec_id, notes)
             rec.marks = list(notes.get("marks") or [])
             if rec.items:

@@ -65,8 +65,9 @@ def test_a_supervisor_watches_seeks_and_comments(
     expect(tab).to_have_url(office_url + "/enter")
     tab.goto(f"{office_url}/?token={CODE}")  # the address the command printed
     expect(tab).to_have_url(office_url + "/")
-    card = tab.locator(".card", has_text="Case F-0231")
-    expect(card).to_contain_text("No consent recorded")
+    card = tab.locator(".card", has=tab.locator(f'a[href$="/{kit.film}"]'))
+    expect(card).to_contain_text("Case F-0231, cycle 2")  # from the case record
+    expect(card).not_to_contain_text("No consent recorded")  # the case's consent
     assert axe_violations(tab) == []
     card.get_by_role("link").click()
     (folder,) = served_archive.iterdir()

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from device import age
-from device.cases import CaseStore, Registry, erase_film
+from device.cases import CaseStore, Registry, erase_case, erase_film
 from device.library import Library, State
 from device.office import office_audit
 from device.office import retention as ret
@@ -81,7 +81,8 @@ def test_a_case_journey_at_the_office(
     folder = synced(kit, sftp)
     archive = sftp.disk / "vigkit"
     case_file = folder / "cases" / f"{case_id}.age"
-    assert case_file.read_bytes() == (kit.data / "cases" / f"{case_id}.age").read_bytes()
+    first = case_file.read_bytes()
+    assert first == (kit.data / "cases" / f"{case_id}.age").read_bytes()
     listing = json.loads((folder / "cases.json").read_text())
     assert {(f["recording"], f["cycle"]) for f in listing["cases"][0]["films"]} == {
         (kit.copy, 1),
@@ -166,6 +167,8 @@ def test_a_case_journey_at_the_office(
     finally:
         lib.close()
     folder = synced(kit, sftp)
+    assert case_file.read_bytes() != first  # the changed case was sent again, verified
+    assert case_file.read_bytes() == (kit.data / "cases" / f"{case_id}.age").read_bytes()
     carried = json.loads((folder / "erasures.json").read_text())
     assert carried["cases"] == [{"case": case_id, "date": "2030-01-15"}]
     assert ret.plan(open_archive(archive), date(2030, 1, 14)) == []
@@ -193,3 +196,35 @@ def test_a_case_journey_at_the_office(
             assert client.get(f"/cases/{folder.name}/{case_id}").status_code == 404
     finally:
         app.close()
+
+
+def test_a_case_erased_on_the_kit_is_removed_at_the_office(
+    kit: KitFiles, sftp: Server, office_key: OfficeKey
+) -> None:
+    folder = synced(kit, sftp)
+    (case_file,) = (folder / "cases").glob("*.age")
+    lib = Library(kit.data)
+    try:
+        ids = age.load_identities(office_key.path)
+        store = CaseStore(lib)
+        case = store.find_by_code(CASE, ids)
+        assert case is not None
+        erase_case(store, case.id, CASE, ids)
+    finally:
+        lib.close()
+    folder = synced(kit, sftp)
+    assert json.loads((folder / "cases.json").read_text())["cases"] == []
+    archive = sftp.disk / "vigkit"
+    before = hashes(archive)
+    run = vigkit("office", "retention", archive)
+    assert "3 recording(s) and 1 case(s) removed" in run.stdout
+    assert not case_file.exists()
+    (row,) = [r for r in office_audit.read_log(folder) if r.recording == case.id]
+    assert row.detail["kind"] == "case" and row.detail["files"] == [f"cases/{case_file.name}"]
+    assert row.detail["reason"].startswith("erase request 1 from the kit (case, ")
+    after = hashes(archive)
+    assert {k: v for k, v in after.items() if k in before and "/cases/" not in k} == {
+        k: v for k, v in before.items() if k in after and "/cases/" not in k
+    }
+    check = vigkit("office", "verify", archive)
+    assert check.returncode == 0 and "PROBLEM" not in check.stdout

@@ -206,12 +206,13 @@ def test_the_list_shows_every_recording_with_its_kit_and_flags(
         rec: next(c for c in cards if rec in c) for rec in (kit.film, kit.copy, kit.interrupted)
     }
     assert all(f"Kit {name}" in c for c in cards)
-    assert "0:06" in by_id[kit.film] and "Case F-0231, cycle 2" in by_id[kit.film]
-    assert "No consent recorded" in by_id[kit.film]
+    assert "0:06" in by_id[kit.film]
+    # every film is filed in the case record F-0231, cycle 2, whose consent is recorded
+    assert all("Case F-0231, cycle 2" in c and "No consent recorded" not in c for c in cards)
     assert "Interrupted, not sealed" in by_id[kit.interrupted]
     assert "Interrupted" not in by_id[kit.film]
     only_case = client.get("/?case=F-0231").text
-    assert kit.film in only_case and kit.copy not in only_case
+    assert all(rec in only_case for rec in by_id)
     assert "<script>" not in client.get("/?case=<script>").text
 
 
@@ -227,7 +228,7 @@ def test_the_film_page_shows_the_player_thumbnails_and_notes_but_no_kit_tools(
     assert "Taking turns with the blocks" in page  # the clip
     assert "Looking up – a smile" in page  # the still's caption
     assert "How do we take turns?" in page  # the helping question
-    assert "No consent is recorded" in page
+    assert "its consent is the case's" in page and "Consent given on 2026-11-02" in page
     for absent in ("Mark moment", "Save clip", "Keep this frame", "data-field", "/settings"):
         assert absent not in page
     thumb = client.get(f"{base}/thumbs/0.jpg")
@@ -270,7 +271,7 @@ def test_the_kit_only_film_routes_do_not_exist_either(
         response = client.open(path, method=method, headers=headers)
         assert response.status_code in (404, 405), (method, path, response.status_code)
     nav = client.get(base).text.split("<nav")[1].split("</nav>")[0]
-    assert re.findall(r'href="([^"]+)"', nav) == ["/"]
+    assert re.findall(r'href="([^"]+)"', nav) == ["/", "/cases"]  # recordings and cases
 
 
 def test_film_ranges_are_the_age_cli_plaintext(

@@ -16,10 +16,12 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from device import age
+from device.cases import Case
 from device.errors import AgeError, MediaFormatError, VigKitError
 from device.library import Notes
 from device.office import comments
 from device.office.archive import OFFICE_SUFFIX
+from device.office.cases import ArchiveCases
 from device.office.recordings import (
     ArchiveRecording,
     NotInArchive,
@@ -63,9 +65,16 @@ def _notes_or_problem(rec: ArchiveRecording) -> tuple[Notes | None, str]:
         return None, f"{e.message[:1].upper()}{e.message[1:]}."
 
 
-def _card(rec: ArchiveRecording, notes: Notes | None) -> dict[str, Any]:
+def _card(
+    rec: ArchiveRecording, notes: Notes | None, filed: tuple[Case, int] | None = None
+) -> dict[str, Any]:
+    """A film's card; ``filed``: the case record and cycle it belongs to, whose code,
+    cycle and consent it shows (a film from before cases: its own notes')."""
     started = rec.started
     case = notes.doc["case"] if notes is not None else {}
+    consent = notes is not None and notes.consent_recorded
+    if filed is not None:
+        case, consent = {"code": filed[0].code, "cycle": filed[1]}, filed[0].consent is not None
     return {
         "kit": rec.kit,
         "id": rec.id,
@@ -77,7 +86,7 @@ def _card(rec: ArchiveRecording, notes: Notes | None) -> dict[str, Any]:
         "case": case.get("code") or "",
         "cycle": case.get("cycle"),
         "notes_readable": notes is not None,
-        "consent": notes is not None and notes.consent_recorded,
+        "consent": consent,
         "review_done": notes is not None and notes.review_done,
         "not_arrived": rec.not_arrived(),
     }
@@ -86,9 +95,10 @@ def _card(rec: ArchiveRecording, notes: Notes | None) -> dict[str, Any]:
 @bp.get("/")
 def recordings() -> str:
     cards = []
+    filing = ArchiveCases(office().recordings, office().identities).filing()
     for rec in office().recordings.all():
         notes, _ = _notes_or_problem(rec)
-        cards.append(_card(rec, notes))
+        cards.append(_card(rec, notes, filing.get((rec.kit, rec.id))))
     cases = sorted({str(c["case"]) for c in cards if c["case"]})
     wanted = request.args.get("case", "")
     if wanted not in cases:
@@ -102,6 +112,7 @@ def film(kit: str, rec_id: str) -> str:
     rec = _rec(kit, rec_id)
     notes, notes_problem = _notes_or_problem(rec)
     doc = notes.to_json() if notes is not None else None
+    filed = ArchiveCases(office().recordings, office().identities).filing().get((rec.kit, rec.id))
     thumbs: list[tuple[float, str, str]] = []
     if rec.playable:
         try:
@@ -116,7 +127,8 @@ def film(kit: str, rec_id: str) -> str:
     said, comments_problem = office_comments.comments_or_problem(rec)
     return render_template(
         "office_film.html",
-        film=_card(rec, notes),
+        film=_card(rec, notes, filed),
+        case=filed[0] if filed else None,
         notes=doc,
         notes_problem=notes_problem,
         exported=exported_urls(rec, doc),
