@@ -46,7 +46,8 @@ def office_files(server: Server) -> dict[str, bytes]:
     top = server.disk / "vigkit"
     if not top.exists() or not any(top.iterdir()):
         return {}
-    return {p.name: p.read_bytes() for p in server.kit_folder().iterdir()}
+    # the kit folder's files and its cases/ (each name is unique: ids)
+    return {p.name: p.read_bytes() for p in server.kit_folder().rglob("*") if p.is_file()}
 
 
 def assert_nothing_lost(original: dict[str, bytes], kit: KitFiles, server: Server) -> None:
