@@ -11,10 +11,10 @@ nothing here reads or writes a file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from device.cases.model import Case, Question
+from device.cases.model import Case, CycleReview, Question
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class JourneyCycle:
     questions: tuple[Question, ...]  # the wording's history, oldest first
     films: tuple[JourneyFilm, ...]
     current: bool
+    review: CycleReview = field(default_factory=CycleReview)  # the shared review's words
 
     @property
     def question(self) -> str:
@@ -130,5 +131,7 @@ def cycles(case: Case, films: Mapping[int, Sequence[JourneyFilm]]) -> list[Journ
         cycle = known.get(n)
         questions = cycle.questions if cycle else last.questions[-1:]
         started = cycle.started_on if cycle else ""
-        out.append(JourneyCycle(n, started, questions, tuple(films.get(n, ())), n == numbers[-1]))
+        review = cycle.review if cycle else CycleReview()
+        here = tuple(films.get(n, ()))
+        out.append(JourneyCycle(n, started, questions, here, n == numbers[-1], review))
     return out

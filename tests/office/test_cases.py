@@ -55,6 +55,9 @@ def two_cycles(kit: KitFiles, office_key: OfficeKey) -> str:
         assert case is not None
         store.registry.assign(kit.copy, case.id, 1)
         store.new_cycle(case.id, SECOND_Q, ids, recipients)
+        said = {"at": f"{kit.copy}/c1", "prompt": "What helped?", "text": "Waiting for him."}
+        review = {"op": "reflect", "cycle": 1, "moments": [said], "closing": "We share more."}
+        store.apply(case.id, [review], ids, recipients)  # the cycle's shared review
         rec = lib.data.recordings
         clip = (rec / f"{kit.film}.clip-1.mp4.age").read_bytes()
         (rec / f"{kit.copy}.clip-1.mp4.age").write_bytes(clip)
@@ -110,6 +113,7 @@ def test_a_case_journey_at_the_office(
             one = page.text.split('id="cycle-1"')[1]
             two = page.text.split('id="cycle-2"')[1].split('id="cycle-1"')[0]
             assert FIRST_Q in one and "Waiting for a turn" in one and "He looked at me" in one
+            assert "Waiting for him." in one and "We share more." in one  # the case's review
             assert "Look at his face here" in one and 'class="length">0:01<' in one  # the clip
             assert (
                 SECOND_Q in two and "How the question was worded before" in two and FIRST_Q in two

@@ -36,6 +36,7 @@ def cycle_views(cycles: Sequence[JourneyCycle], links: Links) -> list[dict[str, 
             "films": [_film(f, links) for f in cy.films],
             "reviewed": cy.reviewed,
             "current": cy.current,
+            "review": cy.review,  # the parent's words in the shared review
         }
         for cy in cycles
     ]
