@@ -63,7 +63,10 @@ class WorkFactorTooHigh(AgeError):
 
 
 class WeakPassphrase(AgeError, ValueError):
-    hint = "Choose a passphrase of at least four words or 12 characters that is not easy to guess."
+    hint = (
+        "Take the five words vigkit setup offers, or choose five or more uncommon words "
+        "that are not a saying, a name or a place."
+    )
 
 
 class HeaderError(AgeError, ValueError):

@@ -14,7 +14,6 @@ from .keyfiles import is_encrypted, parse_identities, parse_recipients
 from .passphrase import (
     DEFAULT_WORK_FACTOR,
     MAX_WORK_FACTOR,
-    check_passphrase,
     identity_file_text,
     load_identities,
     unwrap_identities,
@@ -26,6 +25,7 @@ from .salvage import SalvageReport, copy_intact, salvage
 from .scrypt import ScryptIdentity, ScryptRecipient
 from .simple import decrypt_bytes, encrypt_bytes
 from .stream import CHUNK_SIZE
+from .strength import check_passphrase, time_to_guess
 from .writer import Writer
 from .x25519 import X25519Identity, X25519Recipient
 
@@ -57,6 +57,7 @@ __all__ = [
     "parse_identities",
     "parse_recipients",
     "salvage",
+    "time_to_guess",
     "unwrap_identities",
     "unwrap_identity",
     "wrap_identity",

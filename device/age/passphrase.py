@@ -9,65 +9,23 @@ from __future__ import annotations
 import io
 import os
 
-from device.errors import KeyFormatError, WeakPassphrase, WrongPassphrase
+from device.errors import KeyFormatError, WrongPassphrase
 
 from .decrypt import decrypt
 from .keyfiles import is_encrypted, parse_identities
 from .scrypt import ScryptIdentity, ScryptRecipient
+from .strength import check_passphrase
 from .writer import Writer
 from .x25519 import X25519Identity
 
-# scrypt with r=8 needs 128 * r * N bytes: logN 16 is 64 MiB. That fits beside the
-# recording process on a Pi Zero 2 W (about 256 MB usable) and takes about a second on
-# a Raspberry Pi 4 (0.19 s on a 2-core x86 server, which is several times faster per
-# core and in memory bandwidth). age's own default, 18, would need 256 MiB: too much.
+# scrypt with r=8 needs 128 * r * N bytes: logN 16 is 64 MiB, 17 is 128 MiB. The kit
+# chooses per board (device.hardware.board: 17 on a Pi 4/5, 16 on a Zero 2 W, whose
+# 512 MB the recorder shares); this default is the smaller, safe anywhere.
 DEFAULT_WORK_FACTOR = 16
-# Read at most logN 17 (128 MiB, about 2 s on a Pi 4): headroom for a stronger file made
-# elsewhere, but nothing that would push a small kit out of memory (age caps at 22: 4 GiB).
-MAX_WORK_FACTOR = 17
-MIN_LENGTH = 12
-
-_COMMON = frozenset(
-    {
-        "password",
-        "passphrase",
-        "letmein",
-        "qwerty",
-        "iloveyou",
-        "welcome",
-        "admin",
-        "monkey",
-        "dragon",
-        "secret",
-        "vigkit",
-        "correct horse battery staple",
-    }
-)
-
-
-def check_passphrase(passphrase: str) -> None:
-    """Refuse a weak passphrase with a :class:`WeakPassphrase` saying why."""
-    reason = _weakness(passphrase)
-    if reason:
-        raise WeakPassphrase(f"the passphrase is too weak: {reason}")
-
-
-def _weakness(passphrase: str) -> str | None:
-    text = passphrase.strip().lower()
-    squashed = "".join(ch for ch in text if ch.isalnum())
-    if len(passphrase) < MIN_LENGTH:
-        return f"it has {len(passphrase)} characters and at least {MIN_LENGTH} are needed"
-    if len(set(squashed)) <= 1:
-        return "it repeats a single character"
-    if text in _COMMON or squashed.rstrip("0123456789") in _COMMON:
-        return "it is a well-known password that is tried first"
-    if squashed.isdigit():
-        return "it is only digits"
-    if len(set(squashed)) < 5:
-        return "it uses fewer than five different letters or digits"
-    if squashed in "abcdefghijklmnopqrstuvwxyz" or squashed in "0123456789" * 3:
-        return "it is a run of consecutive letters or digits"
-    return None
+# Read at most logN 18 (256 MiB): headroom above a Pi 4's 17 for a file made elsewhere,
+# but nothing that would push a kit out of memory (age caps at 22: 4 GiB). A Zero 2 W
+# passes its own lower cap (device.hardware.board.reading_cap).
+MAX_WORK_FACTOR = 18
 
 
 def identity_file_text(identity: X25519Identity) -> str:

@@ -9,28 +9,18 @@ Settings page corrects the demo's own clock only, never this computer's.
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 
 from device import age
 from device.commands.common import read_passphrase_file, serve_until_signal
 from device.config import Config
+from device.hardware import board
+from device.kit import diceware
 from device.kit.assembly import open_kit
 from device.kit.wall_clock import OwnClock
 from device.library import DataDir, atomic_write
 
-_WORD_LIST = (
-    "amber apple arrow autumn badger basket beach birch bramble breeze brook butter "
-    "candle canoe cedar cherry clover cloud comet copper coral cotton daisy dawn "
-    "dolphin dune eagle ember fern field finch forest fox garden ginger glade harbour "
-    "hazel heron hill honey island ivy jasmine kettle kite lantern lark leaf lemon "
-    "lily maple meadow mint moss needle nutmeg oak ocean olive orchard otter owl "
-    "paper pebble pepper pine plum pond poppy quill rabbit rain raven reed river "
-    "robin rose saffron sail salmon shell sparrow spring spruce star stone sunny "
-    "swan thistle thyme tide tulip valley velvet violet walnut willow winter wren"
-)
-WORDS = tuple(_WORD_LIST.split())  # 100 words: six of them are about 40 bits
 NOTE = (
     "# VIG Kit demo passphrase. A real kit never writes its passphrase down;\n"
     "# the demo does so that each run can show it again.\n"
@@ -44,10 +34,6 @@ def add_arguments(demo: argparse.ArgumentParser) -> None:
     demo.set_defaults(func=demo_command)
 
 
-def random_passphrase(words: int = 6) -> str:
-    return " ".join(secrets.choice(WORDS) for _ in range(words))
-
-
 def prepare(data: Path, passphrase_file: Path | None) -> str:
     """Make the demo's keys on the first run; return the passphrase."""
     remembered = data / "demo-passphrase.txt"
@@ -55,12 +41,16 @@ def prepare(data: Path, passphrase_file: Path | None) -> str:
         lines = remembered.read_text().splitlines()
         return next(line for line in lines if line and not line.startswith("#"))
     dirs = DataDir(data).ensure()
-    passphrase = read_passphrase_file(passphrase_file) if passphrase_file else random_passphrase()
+    passphrase = read_passphrase_file(passphrase_file) if passphrase_file else diceware.generate()
     age.check_passphrase(passphrase)
     office = age.X25519Identity.generate()
     kit = age.X25519Identity.generate()
     atomic_write(dirs.keys / "demo-office.key", age.identity_file_text(office).encode(), 0o600)
-    atomic_write(dirs.kit_identity_file, age.wrap_identity(kit, passphrase), 0o600)
+    atomic_write(
+        dirs.kit_identity_file,
+        age.wrap_identity(kit, passphrase, board.work_factor(board.board_model())),
+        0o600,
+    )
     recipients = f"# demo office\n{office.recipient()}\n# this kit\n{kit.recipient()}\n"
     atomic_write(dirs.recipients_file, recipients.encode(), 0o644)
     atomic_write(remembered, f"{NOTE}{passphrase}\n".encode(), 0o600)

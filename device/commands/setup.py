@@ -1,9 +1,10 @@
 """``vigkit setup``: turn a freshly installed kit into a practitioner's kit.
 
 Asks for (or takes by flag, for scripted provisioning) the office's public key, the
-practitioner's passphrase (twice, strength checked), the kit's name and its Wi-Fi name;
-generates the Wi-Fi password unless one is given. Makes the kit's key (kept only wrapped
-with the passphrase), writes ``keys/recipients.txt`` (office + kit) and the config file,
+practitioner's passphrase (offering five generated words; twice; its strength estimated
+with zxcvbn), the kit's name and its Wi-Fi name; generates the Wi-Fi password unless one
+is given. Makes the kit's key (kept only wrapped with the passphrase, the scrypt work
+chosen for the board), writes ``keys/recipients.txt`` (office + kit) and the config file,
 and prints a label with the Wi-Fi join QR code (also shown in the terminal).
 """
 
@@ -23,6 +24,8 @@ from device import age, config
 from device.commands.common import read_passphrase_file
 from device.config_rules import WIFI_NAME, WIFI_PASSWORD
 from device.errors import ConfigError, VigKitError, WeakPassphrase
+from device.hardware import board
+from device.kit import diceware
 from device.kit.label import PAGE_ADDRESS, label_svg, print_terminal_qr
 from device.library import DataDir, atomic_write
 
@@ -101,17 +104,18 @@ def setup_command(args: argparse.Namespace) -> int:
     passphrase = (
         read_passphrase_file(args.passphrase_file) if args.passphrase_file else ask.new_passphrase()
     )
-    age.check_passphrase(passphrase)
     kit_name = (args.kit_name or ask.text("The kit's name", "--kit-name", "vigkit")).strip()
     wifi_name = args.wifi_name or ask.text(
         "The kit's Wi-Fi name", "--wifi-name", f"VIG Kit {kit_name}"[:32]
     )
+    age.check_passphrase(passphrase, (kit_name, wifi_name))  # a thief knows these names
     wifi_password = args.wifi_password or random_wifi_password()
     check_wifi(wifi_name, wifi_password)
 
     kit = age.X25519Identity.generate()
     data.ensure()
-    atomic_write(data.kit_identity_file, age.wrap_identity(kit, passphrase), 0o600)
+    work = board.work_factor(board.board_model())
+    atomic_write(data.kit_identity_file, age.wrap_identity(kit, passphrase, work), 0o600)
     recipients = f"# the office\n{office}\n# this kit ({kit_name})\n{kit.recipient()}\n"
     atomic_write(data.recipients_file, recipients.encode(), 0o644)
     values = {
@@ -189,10 +193,16 @@ class _Asker:
 
     def new_passphrase(self) -> str:
         self._need_terminal("--passphrase-file")
-        print("The practitioner's passphrase opens the films on this kit. Four or more")
-        print("words are easiest to remember; nobody can recover it if it is forgotten.")
+        offered = diceware.generate()
+        print("The practitioner's passphrase is the only lock on the films if the kit or its")
+        print("card is stolen: whoever has the card can try passphrases as fast as their")
+        print("computers run, so anything under about 10^12 guesses is refused (estimated")
+        print("with zxcvbn: words, names, years and keyboard runs are tried first).")
+        print(f"Five words chosen at random for you:\n\n    {offered}\n")
+        print("Write them down. Press Enter to take them, or type a passphrase of your own.")
+        print("Nobody can recover the passphrase if it is forgotten.")
         for _ in range(5):
-            first = getpass.getpass("Passphrase: ")
+            first = getpass.getpass("Passphrase: ") or offered
             try:
                 age.check_passphrase(first)
             except WeakPassphrase as e:

@@ -48,10 +48,13 @@ class Keyring:
         idle_timeout_s: float,
         clock: Callable[[], float],
         on_forget: Callable[[], None] = lambda: None,
+        max_work_factor: int = age.MAX_WORK_FACTOR,
     ) -> None:
         """``on_forget`` runs whenever the identity is forgotten (Lock or the idle
-        timeout), so what was opened with it (pooled film readers) is forgotten too."""
+        timeout), so what was opened with it (pooled film readers) is forgotten too.
+        ``max_work_factor``: the most scrypt work this board will do (its memory)."""
         self._file = identity_file
+        self._max_work = max_work_factor
         self._on_forget = on_forget
         self._idle = idle_timeout_s
         self._clock = clock
@@ -67,7 +70,7 @@ class Keyring:
             if now < self._not_before:
                 raise TooManyTries(self._not_before - now)
             try:
-                identity = age.unwrap_identity(self._file.read_bytes(), passphrase)
+                identity = age.unwrap_identity(self._file.read_bytes(), passphrase, self._max_work)
             except WrongPassphrase:
                 self._failures += 1
                 self._not_before = now + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))

@@ -114,6 +114,7 @@ def create_app(
         idle_timeout_s=idle_timeout_s,
         clock=clock,
         on_forget=forget,
+        max_work_factor=board.reading_cap(board.board_model()),
     )
     thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
     sealer = Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick)
