@@ -128,6 +128,20 @@ class NotFound(LibraryError, KeyError):
         return self.message
 
 
+class RecipientsChanged(LibraryError):
+    """keys/recipients.txt no longer matches the recipients pinned in the kit's key."""
+
+    hint = (
+        "Someone has changed which keys this kit encrypts to. Do not record on it; take it "
+        "to the office, who will check it and set the kit up again."
+    )
+
+    def __init__(self, message: str, unknown: list[str], missing: list[str]) -> None:
+        super().__init__(message)
+        self.unknown = unknown
+        self.missing = missing
+
+
 class StorageFull(LibraryError, OSError):
     hint = "Free space by syncing to the office, or use a larger card."
 

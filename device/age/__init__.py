@@ -6,6 +6,7 @@ seals an interrupted recording. Everything written here opens with the stock ``a
 """
 
 from ._crypto import Identity, Recipient
+from ._io import read_header
 from .armor import dearmor
 from .decrypt import decrypt
 from .format import Header, Stanza
@@ -14,10 +15,13 @@ from .keyfiles import is_encrypted, parse_identities, parse_recipients
 from .passphrase import (
     DEFAULT_WORK_FACTOR,
     MAX_WORK_FACTOR,
+    PIN_PREFIX,
+    KitKey,
     identity_file_text,
     load_identities,
     unwrap_identities,
     unwrap_identity,
+    unwrap_kit_key,
     wrap_identity,
 )
 from .reader import Reader
@@ -34,8 +38,10 @@ __all__ = [
     "DEFAULT_WORK_FACTOR",
     "MAX_WORK_FACTOR",
     "HeadFirstWriter",
+    "PIN_PREFIX",
     "Header",
     "Identity",
+    "KitKey",
     "Reader",
     "Recipient",
     "SalvageReport",
@@ -56,9 +62,11 @@ __all__ = [
     "load_identities",
     "parse_identities",
     "parse_recipients",
+    "read_header",
     "salvage",
     "time_to_guess",
     "unwrap_identities",
     "unwrap_identity",
+    "unwrap_kit_key",
     "wrap_identity",
 ]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from device.errors import KeyFormatError, WrongPassphrase
 
+from ._io import read_header
 from .decrypt import decrypt
 from .keyfiles import is_encrypted, parse_identities
 from .scrypt import ScryptIdentity, ScryptRecipient
@@ -28,23 +31,59 @@ DEFAULT_WORK_FACTOR = 16
 MAX_WORK_FACTOR = 18
 
 
-def identity_file_text(identity: X25519Identity) -> str:
-    """An identity file as age-keygen writes it."""
+# The recipients a kit may encrypt to, pinned inside its passphrase-wrapped identity file
+# as comment lines, which age and age-keygen ignore: ``age -d`` still gives a key file.
+PIN_PREFIX = "# recipient: "
+
+
+@dataclass(frozen=True)
+class KitKey:
+    """What a kit's identity file holds once opened."""
+
+    identity: X25519Identity
+    pinned: tuple[str, ...] | None  # None: made before recipients were pinned
+    work_factor: int
+
+
+def identity_file_text(identity: X25519Identity, pinned: Sequence[str] = ()) -> str:
+    """An identity file as age-keygen writes it, with ``pinned`` recipients as comments."""
     from datetime import UTC, datetime  # only here: decrypting needs no clock
 
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
-    return f"# created: {created}\n# public key: {identity.recipient()}\n{identity}\n"
+    pins = "".join(f"{PIN_PREFIX}{r}\n" for r in pinned)
+    return f"# created: {created}\n# public key: {identity.recipient()}\n{pins}{identity}\n"
 
 
 def wrap_identity(
-    identity: X25519Identity, passphrase: str, work_factor: int = DEFAULT_WORK_FACTOR
+    identity: X25519Identity,
+    passphrase: str,
+    work_factor: int = DEFAULT_WORK_FACTOR,
+    *,
+    pinned: Sequence[str] = (),
+    check_strength: bool = True,
 ) -> bytes:
-    """An age file, encrypted to ``passphrase``, whose plaintext is the identity file."""
-    check_passphrase(passphrase)
+    """An age file, encrypted to ``passphrase``, whose plaintext is the identity file.
+    ``check_strength=False`` only to re-wrap with a passphrase already in use."""
+    if check_strength:
+        check_passphrase(passphrase)
     out = io.BytesIO()
     with Writer(out, [ScryptRecipient(passphrase, work_factor)], close_output=False) as writer:
-        writer.write(identity_file_text(identity).encode())
+        writer.write(identity_file_text(identity, pinned).encode())
     return out.getvalue()
+
+
+def unwrap_kit_key(data: bytes, passphrase: str, max_work_factor: int = MAX_WORK_FACTOR) -> KitKey:
+    """The kit's identity, its pinned recipients and the file's scrypt work factor."""
+    plain = io.BytesIO()
+    decrypt(io.BytesIO(data), [ScryptIdentity(passphrase, max_work_factor)], plain)
+    text = plain.getvalue().decode("utf-8", errors="replace")
+    found = parse_identities(text)
+    if len(found) != 1:
+        raise KeyFormatError(f"the key file holds {len(found)} secret keys where one was expected")
+    lines = [line.strip() for line in text.splitlines()]
+    pins = tuple(line[len(PIN_PREFIX) :].strip() for line in lines if line.startswith(PIN_PREFIX))
+    header, _ = read_header(io.BytesIO(data))
+    return KitKey(found[0], pins or None, int(header.stanzas[0].args[1]))
 
 
 def unwrap_identities(

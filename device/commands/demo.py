@@ -46,11 +46,10 @@ def prepare(data: Path, passphrase_file: Path | None) -> str:
     office = age.X25519Identity.generate()
     kit = age.X25519Identity.generate()
     atomic_write(dirs.keys / "demo-office.key", age.identity_file_text(office).encode(), 0o600)
-    atomic_write(
-        dirs.kit_identity_file,
-        age.wrap_identity(kit, passphrase, board.work_factor(board.board_model())),
-        0o600,
-    )
+    pinned = [str(office.recipient()), str(kit.recipient())]
+    work = board.work_factor(board.board_model())
+    wrapped = age.wrap_identity(kit, passphrase, work, pinned=pinned)
+    atomic_write(dirs.kit_identity_file, wrapped, 0o600)
     recipients = f"# demo office\n{office.recipient()}\n# this kit\n{kit.recipient()}\n"
     atomic_write(dirs.recipients_file, recipients.encode(), 0o644)
     atomic_write(remembered, f"{NOTE}{passphrase}\n".encode(), 0o600)

@@ -115,7 +115,9 @@ def setup_command(args: argparse.Namespace) -> int:
     kit = age.X25519Identity.generate()
     data.ensure()
     work = board.work_factor(board.board_model())
-    atomic_write(data.kit_identity_file, age.wrap_identity(kit, passphrase, work), 0o600)
+    pinned = [str(office), str(kit.recipient())]  # recipients.txt, pinned under the passphrase
+    wrapped = age.wrap_identity(kit, passphrase, work, pinned=pinned)
+    atomic_write(data.kit_identity_file, wrapped, 0o600)
     recipients = f"# the office\n{office}\n# this kit ({kit_name})\n{kit.recipient()}\n"
     atomic_write(data.recipients_file, recipients.encode(), 0o644)
     values = {

@@ -120,7 +120,10 @@ def test_age_opens_our_wrapped_identity(
 ) -> None:
     passphrase = "plum tractor vivid seven"
     wrapped = tmp_path / "kit-identity.age"
-    wrapped.write_bytes(age.wrap_identity(identity, passphrase, work_factor=12))
+    office = age.X25519Identity.generate().recipient()
+    pinned = [str(office), str(identity.recipient())]  # comments: age skips them
+    wrapped.write_bytes(age.wrap_identity(identity, passphrase, work_factor=12, pinned=pinned))
+    assert age.unwrap_kit_key(wrapped.read_bytes(), passphrase).pinned == tuple(pinned)
     out = tmp_path / "kit-identity.txt"
     age_tty("-d", "-o", out, wrapped, answers=[passphrase])
     assert age.parse_identities(out.read_text())[0].recipient() == identity.recipient()

@@ -49,12 +49,16 @@ class Keyring:
         clock: Callable[[], float],
         on_forget: Callable[[], None] = lambda: None,
         max_work_factor: int = age.MAX_WORK_FACTOR,
+        on_open: Callable[[age.KitKey, str], None] = lambda key, passphrase: None,
     ) -> None:
         """``on_forget`` runs whenever the identity is forgotten (Lock or the idle
         timeout), so what was opened with it (pooled film readers) is forgotten too.
-        ``max_work_factor``: the most scrypt work this board will do (its memory)."""
+        ``max_work_factor``: the most scrypt work this board will do (its memory).
+        ``on_open`` checks the opened key (its pinned recipients) before the kit counts as
+        unlocked; whatever it raises refuses the unlock."""
         self._file = identity_file
         self._max_work = max_work_factor
+        self._on_open = on_open
         self._on_forget = on_forget
         self._idle = idle_timeout_s
         self._clock = clock
@@ -70,7 +74,7 @@ class Keyring:
             if now < self._not_before:
                 raise TooManyTries(self._not_before - now)
             try:
-                identity = age.unwrap_identity(self._file.read_bytes(), passphrase, self._max_work)
+                key = age.unwrap_kit_key(self._file.read_bytes(), passphrase, self._max_work)
             except WrongPassphrase:
                 self._failures += 1
                 self._not_before = now + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
@@ -81,9 +85,10 @@ class Keyring:
                     hint="Run vigkit setup (or vigkit demo) to make one.",
                 ) from e
             self._failures = 0
+            self._on_open(key, passphrase)
             token = secrets.token_urlsafe(24)
             if self._unlock is None:
-                self._unlock = Unlock(identity, now)
+                self._unlock = Unlock(key.identity, now)
             self._unlock.tokens.add(token)
             self._unlock.last_activity = now
             return token

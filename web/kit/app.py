@@ -17,9 +17,11 @@ from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
 from device.cases import supervisor_may_watch
+from device.hardware import board
 from device.kit import Kit
 from device.kit.wall_clock import ntp_of
 from device.library import NotesStore
+from device.library.pinning import RecipientGuard, recipients_in_use
 from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.security import wants_json
@@ -109,13 +111,7 @@ def create_app(
         layouts.clear()
         reviews.clear()
 
-    keyring = Keyring(
-        kit.library.data.kit_identity_file,
-        idle_timeout_s=idle_timeout_s,
-        clock=clock,
-        on_forget=forget,
-        max_work_factor=board.reading_cap(board.board_model()),
-    )
+    keyring, guard = _keyring(kit, idle_timeout_s, clock, on_forget=forget)
     thumbnailer = Thumbnailer(kit, keyring, enabled=thumbnails)
     sealer = Sealer(kit, keyring, kit.recorder.reserve_bytes, on_sealed=thumbnailer.kick)
     notes = NotesStore(
@@ -139,6 +135,7 @@ def create_app(
         settings=settings,
         allow_downloads=allow_downloads,
         reviews=reviews,
+        recipients=guard,
     )
     app = KitApp(services, title=kit_name, secret_key=secret_key)
     app.before_request(_require_unlock)
@@ -156,3 +153,21 @@ def _require_unlock() -> Response | None:
     if request.method == "GET" and request.endpoint in HTML_PAGES and not wants_json():
         return redirect(url_for("auth.unlock_page"))
     raise Unauthorized
+
+
+def _keyring(
+    kit: Kit, idle_timeout_s: float, clock: Callable[[], float], on_forget: Callable[[], None]
+) -> tuple[Keyring, RecipientGuard]:
+    """The keyring, with the scrypt cap of this board and the pinned-recipients check."""
+    model = board.board_model()
+    data = kit.library.data
+    guard = RecipientGuard(data, lambda: recipients_in_use(data, kit.recipients))
+    keyring = Keyring(
+        data.kit_identity_file,
+        idle_timeout_s=idle_timeout_s,
+        clock=clock,
+        on_forget=on_forget,
+        max_work_factor=board.reading_cap(model),
+        on_open=guard,
+    )
+    return keyring, guard

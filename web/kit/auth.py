@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from device import age
 from device.cases import needs_upgrade, upgrade_from_notes
-from device.errors import WrongPassphrase
+from device.errors import RecipientsChanged, WrongPassphrase
 from device.kit import Kit
 from web.common.keyring import TooManyTries
 from web.kit.services import current_identity, current_kit
@@ -38,6 +38,10 @@ def unlock() -> Response | tuple[str, int]:
             "That passphrase did not open the kit. Check it (it is case sensitive) and try again.",
         )
         return render_template("unlock.html", status=recorder_status(), problem=problem), status
+    except RecipientsChanged as e:
+        log.error("unlock refused: %s", e.message)
+        flagged = current_kit().recipients.flagged
+        return render_template("recipients_changed.html", problem=e, flagged=flagged), 409
     session.clear()  # a fresh session (and CSRF token) for the unlocked browser
     session["unlock"] = token
     identity = current_identity()

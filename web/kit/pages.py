@@ -71,6 +71,7 @@ def home() -> str:
         status=recorder_status(),
         filming=home_case(),
         rebuilt=rebuilt_words(current_kit().kit.library.index),
+        flagged_films=current_kit().recipients.flagged,  # found at the last unlock
     )
 
 

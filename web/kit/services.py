@@ -19,6 +19,7 @@ from device.cases import CaseStore
 from device.kit import Kit
 from device.kit.wall_clock import ClockSetter
 from device.library import NotesStore
+from device.library.pinning import RecipientGuard
 from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.page import PageApp
@@ -63,6 +64,7 @@ class KitServices:
     sync: SyncRunner
     settings: PageSettings
     allow_downloads: bool
+    recipients: RecipientGuard  # pinned recipients, checked at each unlock
     reviews: ReviewModes = field(default_factory=ReviewModes)  # review-only sessions
 
     @property
