@@ -9,8 +9,6 @@ l33t and repeats) rather than counting character classes; anything under
 
 from __future__ import annotations
 
-from zxcvbn import zxcvbn
-
 from device.errors import WeakPassphrase
 
 # 10^12 guesses at THIEF_GUESSES_PER_S is about 30 years.
@@ -36,6 +34,8 @@ _UNITS = (
 
 def estimated_guesses(passphrase: str, own_words: tuple[str, ...] = ()) -> float:
     """zxcvbn's estimate of the guesses needed, knowing this kit's own words."""
+    from zxcvbn import zxcvbn  # only here: its word lists would slow every office decrypt
+
     words = [*_OWN_WORDS, *(w for w in own_words if w)]
     return float(zxcvbn(passphrase[:_ESTIMATE_CHARS], user_inputs=words)["guesses"])
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a command runs: this module must load fast
+    from device.office.kit_register import Register
 
 
 def _path(text: str) -> os.PathLike[str]:
@@ -19,6 +23,9 @@ def _path(text: str) -> os.PathLike[str]:
     from pathlib import Path
 
     return Path(text)
+
+
+KITS_HELP = "the office's register of kits (default: vigkit-kits.txt beside the office key)"
 
 
 def add_arguments(office: argparse.ArgumentParser) -> None:
@@ -33,7 +40,9 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
 
     ver = osub.add_parser("verify", help="check a synced archive is complete and untouched")
     ver.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
+    ver.add_argument("--kits", type=_path, help="the office's register of kits (vigkit-kits.txt)")
     ver.set_defaults(func=verify_command)
+    _add_kit(osub)
 
     ret = osub.add_parser(
         "retention", help="apply the kits' erase requests and erase-by dates to the archive"
@@ -53,6 +62,7 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
     exp.add_argument(
         "--case", help="this case's journey: every cycle's clips, stills, questions, reflections"
     )
+    exp.add_argument("--kits", type=_path, help=KITS_HELP)
     exp.add_argument("-o", "--output", type=_path, required=True, help="an empty folder")
     exp.add_argument(
         "--force", action="store_true", help="write into a folder that already has files"
@@ -67,6 +77,7 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
         "-i", "--identity", type=_path, action="append", required=True, help="the office key file"
     )
     srv.add_argument("--passphrase-file", type=_path, help="passphrase for a protected key file")
+    srv.add_argument("--kits", type=_path, help=KITS_HELP)
     srv.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: this computer only)"
     )
@@ -103,6 +114,36 @@ def _add_case_exports(osub: argparse._SubParsersAction[argparse.ArgumentParser])
             "--force", action="store_true", help="write into a folder that already has files"
         )
         cmd.set_defaults(func=func)
+
+
+def _add_kit(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    kit = osub.add_parser("kit", help="the office's register of its kits' signing keys")
+    ksub = kit.add_subparsers(dest="kit_command", metavar="COMMAND", required=True)
+    add = ksub.add_parser("add", help="enrol a kit: its id and the key vigkit setup printed")
+    add.add_argument("name", help="the kit's id: its folder in the archive (kit-…)")
+    add.add_argument("public_key", help="the kit's signing key, vigkit-ed25519:…")
+    add.add_argument("--kits", type=_path, required=True, help="the register (vigkit-kits.txt)")
+    add.set_defaults(func=kit_add_command)
+
+
+def kit_add_command(args: argparse.Namespace) -> int:
+    from device.office.kit_register import add_kit
+
+    add_kit(args.kits, args.name, args.public_key)
+    print(f"{args.name} is enrolled in {args.kits}: its signed files will be trusted.")
+    return 0
+
+
+def _register(
+    kits: os.PathLike[str] | None, key_files: list[os.PathLike[str]] | None = None
+) -> Register | None:
+    """The register given with --kits, or the one beside the office key, or None."""
+    from pathlib import Path
+
+    from device.office.kit_register import default_path, load_register
+
+    path = Path(kits) if kits else default_path([Path(k) for k in key_files or []])
+    return load_register(path) if path is not None else None
 
 
 def _add_decrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -201,7 +242,7 @@ def verify_command(args: argparse.Namespace) -> int:
     from device.office.verify import FLAGGED, OK, PROBLEMS, verify
     from device.sync.progress import Bar
 
-    kits = open_archive(args.archive)
+    kits = open_archive(args.archive, _register(args.kits))
     bar = Bar()
     report = verify(kits, lambda done, total, name: bar.update("Checking", done, total))
     bar.finish()
@@ -273,11 +314,16 @@ def export_command(args: argparse.Namespace) -> int:
 
     check_output(args.output, args.force)  # before any decryption: fail fast
     identities = load_identity_files(args.identity, args.passphrase_file)
+    register = _register(args.kits, args.identity)
+    kits = open_archive(args.archive, register)
+    for kit in kits:  # what is not signed is left out: say so before exporting the rest
+        for line in kit.unreadable:
+            print(f"  left out: {line}", file=sys.stderr)
     if args.case:  # the case's journey, every cycle, from its case record
-        recordings = plan_case(args.archive, identities, args.case)
+        recordings = plan_case(args.archive, identities, args.case, register)
     else:  # every recording's clips and stills, named by the case each was filed in
-        filing = ArchiveCases(ArchiveRecordings(args.archive), identities).filing()
-        recordings = plan(open_archive(args.archive), identities, filing)
+        filing = ArchiveCases(ArchiveRecordings(args.archive, register), identities).filing()
+        recordings = plan(kits, identities, filing)
     if not recordings:
         raise ArchiveError(
             f"there are no exported clips or stills in {args.archive}",
@@ -334,4 +380,12 @@ def supervision_command(args: argparse.Namespace) -> int:
 def serve_command(args: argparse.Namespace) -> int:
     from device.commands.office_serve import serve  # the web page is needed by this command only
 
-    return serve(args.archive, args.identity, args.passphrase_file, host=args.host, port=args.port)
+    register = _register(args.kits, args.identity)
+    return serve(
+        args.archive,
+        args.identity,
+        args.passphrase_file,
+        host=args.host,
+        port=args.port,
+        register=register,
+    )

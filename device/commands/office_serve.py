@@ -25,6 +25,7 @@ from device.commands.common import (
     serve_until_signal,
 )
 from device.errors import AgeError, NoIdentityMatch, PayloadError, VigKitError
+from device.office.kit_register import Register
 from device.office.recordings import ArchiveRecordings
 
 DEFAULT_HOST = "127.0.0.1"
@@ -117,12 +118,17 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     out: TextIO = sys.stdout,
+    register: Register | None = None,
 ) -> int:
-    """Serve the office page until SIGINT or SIGTERM; 0 once stopped cleanly."""
+    """Serve the office page until SIGINT or SIGTERM; 0 once stopped cleanly. With the
+    office's ``register`` of kits, only what an enrolled kit signed is shown."""
     from web.common.serving import make_server
     from web.office import Gate, create_office_app  # the page is needed by this command only
 
-    recordings = ArchiveRecordings(archive)  # ArchiveError: not an archive (before the key)
+    recordings = ArchiveRecordings(archive, register)  # ArchiveError: not an archive
+    for kit in recordings.scan():
+        for line in kit.unreadable:
+            print(f"Left out: {line}", file=out)
     if passphrase_file is not None:
         read_passphrase_file(passphrase_file)  # a clear error before anything else
     ask = getpass.getpass if sys.stdin.isatty() else None

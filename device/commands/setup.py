@@ -27,7 +27,8 @@ from device.errors import ConfigError, VigKitError, WeakPassphrase
 from device.hardware import board
 from device.kit import diceware
 from device.kit.label import PAGE_ADDRESS, label_svg, print_terminal_qr
-from device.library import DataDir, atomic_write
+from device.library import DataDir, Library, atomic_write
+from device.library.signing import ensure_signing_key, public_text
 
 DEFAULT_CONFIG = Path("/etc/vigkit/vigkit.toml")
 KIT_USER = "vigkit"  # the service's user (scripts/install.sh); it must own the data
@@ -118,6 +119,7 @@ def setup_command(args: argparse.Namespace) -> int:
     pinned = [str(office), str(kit.recipient())]  # recipients.txt, pinned under the passphrase
     wrapped = age.wrap_identity(kit, passphrase, work, pinned=pinned)
     atomic_write(data.kit_identity_file, wrapped, 0o600)
+    enrol = _signing_key(data)
     recipients = f"# the office\n{office}\n# this kit ({kit_name})\n{kit.recipient()}\n"
     atomic_write(data.recipients_file, recipients.encode(), 0o644)
     values = {
@@ -143,8 +145,21 @@ def setup_command(args: argparse.Namespace) -> int:
     print(f"Wi-Fi: {wifi_name}\nPassword: {wifi_password}\nThen open {PAGE_ADDRESS}")
     print("Scan this with a phone's camera to join the kit's Wi-Fi:")
     print_terminal_qr(wifi_name, wifi_password, sys.stdout)
+    print("Enrol the kit at the office, so its synced files are trusted there:")
+    print(f"  {enrol} --kits FOLDER-OF-THE-OFFICE-KEY/vigkit-kits.txt")
     print("Next: scripts/setup-hotspot.sh (as root), then scripts/install.sh again.")
     return 0
+
+
+def _signing_key(data: DataDir) -> str:
+    """Make the kit's id and its signing key; the office's command that enrols them."""
+    library = Library(data.root)
+    try:
+        kit_id = library.index.kit_id()
+    finally:
+        library.close()
+    public = public_text(ensure_signing_key(data).public_key())
+    return f"vigkit office kit add {kit_id} {public}"
 
 
 def _toml_string(value: str) -> str:
@@ -164,7 +179,7 @@ def _hand_over(data: DataDir, config_file: Path) -> None:
         user = pwd.getpwnam(KIT_USER)
     except KeyError:
         return  # not an installed kit (a bench machine): leave root's files to root
-    for path in (data.root, data.keys, data.recordings, *data.keys.iterdir()):
+    for path in (data.root, *data.root.rglob("*")):  # the index and keys made here too
         os.chown(path, user.pw_uid, user.pw_gid)
     os.chown(config_file, 0, user.pw_gid)
 

@@ -51,6 +51,15 @@ class DataDir:
         return self.keys / "kit-identity.age"
 
     @property
+    def signing_key_file(self) -> Path:
+        """The kit's Ed25519 key for signing what it syncs (unencrypted: sync is unattended)."""
+        return self.keys / "kit-signing.key"
+
+    @property
+    def signing_public_file(self) -> Path:
+        return self.keys / "kit-signing.pub"
+
+    @property
     def recordings(self) -> Path:
         return self.root / "recordings"
 

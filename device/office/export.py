@@ -29,6 +29,7 @@ from device.library import atomic_writer
 from device.library.notes_schema import upgrade
 from device.office.archive import KitFolder
 from device.office.cases import ArchiveCases
+from device.office.kit_register import Register
 from device.office.recordings import ArchiveRecordings
 
 EXPORT_FILE = re.compile(r"^(?P<id>[^.]+)\.(?P<kind>clip|still)-(?P<n>\d+)\.(?P<ext>mp4|jpg)\.age$")
@@ -88,10 +89,13 @@ def plan(
     return found
 
 
-def plan_case(archive: Path, identities: Sequence[age.Identity], code: str) -> list[Recording]:
+def plan_case(
+    archive: Path, identities: Sequence[age.Identity], code: str, register: Register | None = None
+) -> list[Recording]:
     """The journey of case ``code``: every film of every cycle, oldest first, each with
-    what it has (a film with reflections but no clip still has its section)."""
-    cases = ArchiveCases(ArchiveRecordings(archive), identities)
+    what it has (a film with reflections but no clip still has its section). With
+    ``register``, only what an enrolled kit signed."""
+    cases = ArchiveCases(ArchiveRecordings(archive, register), identities)
     found = cases.by_code(code)
     if not found:
         raise ArchiveError(

@@ -31,6 +31,7 @@ from device.library.thumbs import unpack_thumbnails
 from device.media.thumbnails import Thumbnail
 from device.office import office_audit
 from device.office.archive import KitFolder, open_archive
+from device.office.kit_register import Register
 from device.sync.manifest import Manifest
 
 PLAYABLE = ("complete", "recovered")  # sealed films (device.library.State.FINISHED)
@@ -119,15 +120,17 @@ class ArchiveRecording:
 class ArchiveRecordings:
     """Read-only access to the recordings under one archive folder; thread safe."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, register: Register | None = None) -> None:
+        """``register``: the office's kits; only what they signed is served."""
         self.root = root
+        self.register = register
         self._lock = threading.Lock()
         self._kits: dict[str, KitFolder] = {}
         self.scan()
 
     def scan(self) -> list[KitFolder]:
         """Read the archive's manifests again (ArchiveError if there are none)."""
-        found = open_archive(self.root)
+        found = open_archive(self.root, self.register)
         named: dict[str, KitFolder] = {}
         for kit in found:
             name, n = kit.name, 1

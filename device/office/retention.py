@@ -58,6 +58,8 @@ class Outcome:
 
 
 def read_erasures(kit: KitFolder) -> Erasures | None:
+    if not kit.erasures_ok:  # not signed by the kit: nothing is erased on its say-so
+        return None
     path = kit.path / ERASURES_NAME
     try:
         data = path.read_bytes()

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from device.errors import ArchiveError
+from device import age
+from device.errors import AgeError, ArchiveError
 from device.library import AuditRow, sha256_file, verify_chain
 from device.office import office_audit
 from device.office.archive import KitFolder, unlisted_files
@@ -25,6 +26,7 @@ from device.sync.casefiles import CASES_DIR
 from device.sync.manifest import parse_audit
 
 OK, PROBLEMS, FLAGGED = 0, 1, 3
+EXPECTED_RECIPIENTS = 2  # the office and the kit (vigkit setup)
 
 
 @dataclass
@@ -83,6 +85,12 @@ def verify(
                 + (" …" if len(extra) > 5 else "")
             )
         _check_audit(kit, report)
+        check_headers(kit, report)
+        if not kit.signatures_checked:
+            report.notes.append(
+                "signatures not checked: no register of kits (--kits, or vigkit-kits.txt "
+                "beside the office key), so a forged manifest would pass"
+            )
         reports.append(report)
     tell(total, total, "")
     return Report(reports)
@@ -186,7 +194,9 @@ def _check_audit(kit: KitFolder, report: KitReport) -> None:
         rows[row.seq], sources[row.seq] = row, where
 
     if kit.audit_file is None:
-        report.problems.append("audit.json is missing: the audit log cannot be checked")
+        report.problems.append(
+            "audit.json is missing or not signed by the kit: the audit log cannot be checked"
+        )
     else:
         try:
             kit_id, chain = parse_audit(kit.audit_file.read_bytes(), "audit.json")
@@ -204,3 +214,23 @@ def _check_audit(kit: KitFolder, report: KitReport) -> None:
     report.audit_rows = len(ordered)
     if ordered and kit.audit_file is not None:
         report.problems += verify_chain(ordered)
+
+
+def check_headers(kit: KitFolder, report: KitReport) -> None:
+    """Flag a film whose age header is not exactly the kit's two recipients (the office
+    and the kit): one extra stanza is a stranger's key slipped into recipients.txt. Which
+    key a stanza is for cannot be told without that key; the count and types can."""
+    for manifest in kit.manifests.values():
+        film = kit.file(f"{manifest.recording}.mp4.age")
+        try:
+            with film.open("rb") as f:
+                header, _ = age.read_header(f)
+        except (OSError, AgeError):
+            continue  # missing or damaged: the size and hash checks say so
+        types = [s.type for s in header.stanzas]
+        if types != ["X25519"] * EXPECTED_RECIPIENTS:
+            report.flags.append(
+                f"{manifest.recording}: the film is encrypted to {len(types)} key(s) "
+                f"({', '.join(types)}) where the office's and the kit's were expected: "
+                "someone else may be able to open it"
+            )

@@ -25,10 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from device.cases import Registry as CaseRegistry
 from device.cases import mark_sent
 from device.errors import SyncError, VerificationFailed
 from device.library import Library, RecordingRow, atomic_write
+from device.library.signing import ensure_signing_key
 from device.sync import casefiles
 from device.sync import state as st
 from device.sync.diagnose import diagnose
@@ -266,6 +269,7 @@ class Syncer:
         rows = self._library.audit.rows()
         since = tuple(r for r in rows if r.seq > audit_seq)
         kit = index.kit_id()
+        key = ensure_signing_key(self._library.data)  # a kit from before signing: made now
         written: list[tuple[str, Path]] = []
         keys: dict[str, str] = {}
         for rec_id in done:
@@ -281,13 +285,13 @@ class Syncer:
             ):
                 continue
             path = self._outbox / manifest_name(rec_id)
-            atomic_write(path, manifest.to_json())
+            atomic_write(path, manifest.to_json(key))
             written.append((rec_id, path))
         if since:
             path = self._outbox / AUDIT_NAME
-            atomic_write(path, audit_json(kit, rows))
+            atomic_write(path, audit_json(kit, rows, key))
             written.append((AUDIT_OWNER, path))
-        erasures = self._erasures(written)
+        erasures = self._erasures(written, key)
         cases = self._cases(written, case_files)
         if not written:
             return
@@ -309,13 +313,15 @@ class Syncer:
         if cases is not None:
             index.set_meta(META_CASES, cases)
 
-    def _erasures(self, written: list[tuple[str, Path]]) -> tuple[str, list[int]] | None:
+    def _erasures(
+        self, written: list[tuple[str, Path]], key: Ed25519PrivateKey
+    ) -> tuple[str, list[int]] | None:
         """Write ``erasures.json`` to send when it differs from what the office has; its
         body (to note once verified) and the requests it carries for the first time."""
         erasures, unsent = from_index(self._library.index)
         if erasures.empty:
             return None
-        body = self._plain(written, ERASURES_NAME, META_ERASURES, erasures.to_json().decode())
+        body = self._plain(written, ERASURES_NAME, META_ERASURES, erasures.to_json(key).decode())
         return None if body is None else (body, unsent)
 
     def _cases(self, written: list[tuple[str, Path]], case_files: list[OutFile]) -> str | None:

@@ -22,10 +22,13 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from device.cases import Registry, all_requests, is_case_id
 from device.errors import ArchiveError
 from device.library import Index
 from device.library.layout import is_recording_id
+from device.sync.manifest import encode_document
 
 FORMAT = "vigkit-erasures/1"
 ERASURES_NAME = "erasures.json"
@@ -61,7 +64,7 @@ class Erasures:
     erase_by: tuple[EraseBy, ...]
     cases: tuple[CaseEraseBy, ...] = ()
 
-    def to_json(self) -> bytes:
+    def to_json(self, key: Ed25519PrivateKey | None = None) -> bytes:
         doc = {
             "format": FORMAT,
             "kit": self.kit,
@@ -69,7 +72,7 @@ class Erasures:
             "erase_by": [asdict(e) for e in self.erase_by],
             "cases": [asdict(c) for c in self.cases],
         }
-        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+        return encode_document(doc, key)
 
     @property
     def empty(self) -> bool:

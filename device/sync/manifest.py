@@ -5,8 +5,9 @@ name, size and SHA-256, the kit's id, the recording's state (so an interrupted f
 flagged), and the audit-log rows written since the last sync. ``audit.json`` in the kit's
 folder holds the whole chain, so the office can check it from the first row.
 
-Both are plain JSON, on purpose: they hold ids (a time and four random hex digits), sizes,
-hashes and audit events, never a name, case code or note (those live only in the
+Both are plain JSON, signed by the kit's Ed25519 key (device.library.signing), and plain
+on purpose: they hold ids (a time and four random hex digits), sizes, hashes and audit
+events, never a name, case code or note (those live only in the
 encrypted notes file). Plain, anyone at the office can check an archive is complete and
 untouched without holding the organisation's key, the same as ``sha256sum -c``.
 """
@@ -17,9 +18,12 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from device.errors import ArchiveError
 from device.library import AuditRow
 from device.library.layout import is_recording_id
+from device.library.signing import signed_json
 
 FORMAT = "vigkit-manifest/1"
 AUDIT_FORMAT = "vigkit-audit/1"
@@ -51,7 +55,8 @@ class Manifest:
         """What makes a new manifest worth sending: the files and the state."""
         return json.dumps([self.state, [asdict(f) for f in self.files]], sort_keys=True)
 
-    def to_json(self) -> bytes:
+    def to_json(self, key: Ed25519PrivateKey | None = None) -> bytes:
+        """The manifest's JSON, signed with the kit's ``key`` (unsigned without one)."""
         doc = {
             "format": FORMAT,
             "kit": self.kit,
@@ -62,11 +67,18 @@ class Manifest:
             "audit": [asdict(r) for r in self.audit],
             "written_at": self.written_at,
         }
-        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+        return encode_document(doc, key)
 
 
-def audit_json(kit: str, rows: list[AuditRow]) -> bytes:
+def audit_json(kit: str, rows: list[AuditRow], key: Ed25519PrivateKey | None = None) -> bytes:
+    """The whole audit chain; its signature covers the chain's head (the last row's hash)."""
     doc = {"format": AUDIT_FORMAT, "kit": kit, "rows": [asdict(r) for r in rows]}
+    return encode_document(doc, key)
+
+
+def encode_document(doc: dict[str, Any], key: Ed25519PrivateKey | None) -> bytes:
+    if key is not None:
+        return signed_json(doc, key)
     return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 

@@ -1,5 +1,6 @@
-"""Fixtures the attack replays share with the recording tests (the office's key pair)."""
+"""Fixtures the attack replays share with the recording, sync and office tests."""
 
-from tests.recording.conftest import office_key
+from tests.office.conftest import archive
+from tests.sync.conftest import kit, kit_template, office_key
 
-__all__ = ["office_key"]
+__all__ = ["archive", "kit", "kit_template", "office_key"]
