@@ -92,9 +92,16 @@ class RecipientGuard:
     ``in_use`` gives the recipients the recorder encrypts to (its list in memory and
     ``keys/recipients.txt`` now); ``flagged`` keeps the last unlock's flagged films."""
 
-    def __init__(self, data: DataDir, in_use: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        data: DataDir,
+        in_use: Callable[[], list[str]],
+        drop: Callable[[list[str]], None] = lambda unknown: None,
+    ) -> None:
+        """``drop`` takes the unknown recipients out of what the recorder encrypts to."""
         self._data = data
         self._in_use = in_use
+        self._drop = drop
         self.flagged: list[str] = []
 
     def __call__(self, key: age.KitKey, passphrase: str) -> None:
@@ -105,7 +112,11 @@ class RecipientGuard:
         self.flagged = flagged_films(self._data, key)
         if self.flagged:
             log.warning("films not encrypted to the pinned recipients: %s", self.flagged)
-        check_pinned(key, in_use)
+        try:
+            check_pinned(key, in_use)
+        except RecipientsChanged as e:
+            self._drop(e.unknown)  # from now on, until a restart reads the file again
+            raise
 
 
 def recipients_in_use(data: DataDir, loaded: Sequence[age.Recipient]) -> list[str]:

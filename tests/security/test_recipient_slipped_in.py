@@ -78,6 +78,10 @@ def test_a_stranger_slipped_into_recipients_stops_the_kit(tmp_path: Path) -> Non
         assert status == 409 and "This kit has stopped" in page
         assert str(stranger.recipient()) in page and rec_id in page
         print(f"unlock refused (409), naming {stranger.recipient()} and film {rec_id}")
+        again = kit.recorder.start(max_seconds=1.0)  # filmed after the refusal
+        assert kit.recorder.wait(60)
+        with data.film(again).open("rb") as f:
+            assert len(age.read_header(f)[0].stanzas) == 2  # the stranger is dropped
 
         data.recipients_file.write_text(clean)  # the stranger tidies up
         kit = _reopen(kit)

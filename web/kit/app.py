@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from flask import redirect, request, url_for
@@ -161,7 +162,9 @@ def _keyring(
     """The keyring, with the scrypt cap of this board and the pinned-recipients check."""
     model = board.board_model()
     data = kit.library.data
-    guard = RecipientGuard(data, lambda: recipients_in_use(data, kit.recipients))
+    guard = RecipientGuard(
+        data, lambda: recipients_in_use(data, kit.recipients), partial(_drop_recipients, kit)
+    )
     keyring = Keyring(
         data.kit_identity_file,
         idle_timeout_s=idle_timeout_s,
@@ -171,3 +174,9 @@ def _keyring(
         on_open=guard,
     )
     return keyring, guard
+
+
+def _drop_recipients(kit: Kit, unknown: list[str]) -> None:
+    """Stop encrypting new films to keys the kit was not set up with: the recorder's
+    film factory reads this same list at each film's start."""
+    kit.recipients[:] = [r for r in kit.recipients if str(r) not in unknown]
