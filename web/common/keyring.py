@@ -1,34 +1,29 @@
 """The kit's unlocked identity, held in server memory only.
 
 Unlocking opens ``keys/kit-identity.age`` with the passphrase; the identity then lives in
-one :class:`Unlock` until Lock or the idle timeout forgets it. Failed unlocks back off for
-the whole kit (1 s, doubling, at most a minute), so guessing from the hotspot is slow.
+one :class:`Unlock` until Lock or the idle timeout forgets it. Failed unlocks back off per
+client (:mod:`web.common.backoff`), so guessing from the hotspot is slow for the guesser
+and for no one else. The one thing clients share is the scrypt work: ``SCRYPT_AT_ONCE``
+unwraps at a time (each takes the board's memory for a while), and no lock that a page
+needs is held meanwhile, so the unlocked phone's pages never wait for a stranger's guess.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from device import age
 from device.errors import VigKitError, WrongPassphrase
+from web.common.backoff import MAX_BACKOFF_S, Backoff, TooManyTries
 
-MAX_BACKOFF_S = 60.0
+__all__ = ["MAX_BACKOFF_S", "SCRYPT_AT_ONCE", "WHOLE_KIT", "Keyring", "TooManyTries", "Unlock"]
 
-
-class TooManyTries(VigKitError):
-    """An unlock came before the back-off after a wrong passphrase had passed."""
-
-    def __init__(self, wait_s: float) -> None:
-        seconds = max(1, round(wait_s))
-        super().__init__(
-            f"please wait {seconds} second{'s' if seconds != 1 else ''} before trying again",
-            hint="Each wrong passphrase makes the wait a little longer.",
-        )
-        self.wait_s = wait_s
+SCRYPT_AT_ONCE = 1  # logN 17 holds 128 MiB while it runs: one at a time on a Pi
+WHOLE_KIT = ("kit",)  # the back-off key of a caller that names no client
 
 
 @dataclass
@@ -64,28 +59,31 @@ class Keyring:
         self._clock = clock
         self._lock = threading.Lock()
         self._unlock: Unlock | None = None
-        self._failures = 0
-        self._not_before = 0.0
+        self._backoff = Backoff(clock)
+        self._scrypt = threading.Semaphore(SCRYPT_AT_ONCE)
 
-    def unlock(self, passphrase: str) -> str:
-        """Open the identity; return a token for the browser session that asked."""
-        with self._lock:
-            now = self._clock()
-            if now < self._not_before:
-                raise TooManyTries(self._not_before - now)
+    def unlock(self, passphrase: str, client: Sequence[str] = WHOLE_KIT) -> str:
+        """Open the identity; return a token for the browser session that asked.
+
+        ``client``: the asking client's back-off keys (``backoff.client_keys``)."""
+        with self._scrypt:
+            self._backoff.check(client)  # here, so a client's queued tries see its last
             try:
                 key = age.unwrap_kit_key(self._file.read_bytes(), passphrase, self._max_work)
             except WrongPassphrase:
-                self._failures += 1
-                self._not_before = now + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
+                self._backoff.failed(client)
                 raise
             except OSError as e:
                 raise VigKitError(
                     "this kit has no key to unlock yet",
                     hint="Run vigkit setup (or vigkit demo) to make one.",
                 ) from e
-            self._failures = 0
+            # the pinned recipients, one unlock at a time (an older kit is pinned here);
+            # a difference refuses the kit
             self._on_open(key, passphrase)
+        self._backoff.succeeded(client)
+        with self._lock:
+            now = self._clock()
             token = secrets.token_urlsafe(24)
             if self._unlock is None:
                 self._unlock = Unlock(key.identity, now)

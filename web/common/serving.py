@@ -21,20 +21,27 @@ Three things matter on a Pi that is filming while a phone plays a film:
   socket until it reads again or goes; a waiting worker costs no CPU. Eight workers: two
   phones each with a playing and a paused answer, the status polls, the preview and a
   seek's new answer while the old one is being dropped.
+- **No one fills the page with idle connections.** The connection limit, the limit per
+  address and the idle timeout are ``web.common.limits``; connections over an address's
+  share are closed as they arrive.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
+import resource
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import waitress
+from waitress.channel import HTTPChannel
 
 from device.threads import BackgroundThread
+from web.common.limits import LIMITS, ConnectionLimits
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -55,6 +62,7 @@ OUTBUF_OVERFLOW = 64 << 20  # never reached: the watermark stops writers long be
 MAX_REQUEST_BODY = 64 << 10  # forms are small; waitress keeps bodies under this in memory
 LOOP_WAKE_S = 0.5  # the socket loop's longest nap; ``stop`` wakes it at once
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def lower_this_thread(nice: int = PAGE_NICE) -> None:
@@ -114,9 +122,14 @@ class FullPriority:
                 future.set_exception(e)
 
 
-def server_settings(host: str, port: int, *, threads: int = THREADS) -> dict[str, Any]:
+def server_settings(
+    host: str, port: int, *, threads: int = THREADS, limits: ConnectionLimits = LIMITS
+) -> dict[str, Any]:
     """waitress settings for the kit (see the module docstring for why)."""
     return {
+        "connection_limit": limits.connection_limit,
+        "channel_timeout": limits.channel_timeout_s,
+        "cleanup_interval": limits.cleanup_interval_s,
         "host": host,
         "port": port,
         "threads": threads,
@@ -133,11 +146,19 @@ class KitServer:
     """waitress with the kit's settings, that another thread or a signal can stop."""
 
     def __init__(
-        self, app: WSGIApplication, host: str, port: int, *, threads: int = THREADS
+        self,
+        app: WSGIApplication,
+        host: str,
+        port: int,
+        *,
+        threads: int = THREADS,
+        limits: ConnectionLimits = LIMITS,
     ) -> None:
+        raise_open_files(limits.open_files)
         self._server = waitress.create_server(
-            LowPriority(app), **server_settings(host, port, threads=threads)
+            LowPriority(app), **server_settings(host, port, threads=threads, limits=limits)
         )
+        self._server.channel_class = PerSourceChannels(self._server._map, limits.per_source)
         self._stop = threading.Event()
 
     @property
@@ -162,6 +183,34 @@ class KitServer:
         self._stop.set()
         self._server.task_dispatcher.shutdown(timeout=5)
         self._server.asyncore.close_all(self._server._map)
+
+
+class PerSourceChannels:
+    """waitress's channel maker, refusing an address more than ``per_source`` connections.
+
+    Called by waitress's server for each accepted connection, as its ``channel_class``."""
+
+    def __init__(self, channels: dict[int, Any], per_source: int) -> None:
+        self._map = channels
+        self._per_source = per_source
+
+    def __call__(self, server: Any, conn: Any, addr: Any, adj: Any, map: Any) -> Any:
+        source = addr[0] if isinstance(addr, tuple) else addr
+        channels = [c for c in list(self._map.values()) if isinstance(c, HTTPChannel)]
+        held = sum(1 for c in channels if c.addr[0] == source)
+        if held >= self._per_source:
+            log.debug("%s already holds %d connections: refused another", source, held)
+            conn.close()
+            return None
+        return HTTPChannel(server, conn, addr, adj, map=map)
+
+
+def raise_open_files(wanted: int) -> None:
+    """Raise this process's soft open-file limit towards ``wanted`` (never lowers it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def make_server(app: WSGIApplication, host: str, port: int, *, threads: int = THREADS) -> KitServer:

@@ -11,7 +11,7 @@ from device import age
 from device.cases import needs_upgrade, upgrade_from_notes
 from device.errors import RecipientsChanged, WrongPassphrase
 from device.kit import Kit
-from web.common.keyring import TooManyTries
+from web.common.backoff import TooManyTries, client_keys
 from web.kit.services import current_identity, current_kit
 from web.kit.status import recorder_status
 
@@ -31,7 +31,8 @@ def unlock_page() -> Response | str:
 def unlock() -> Response | tuple[str, int]:
     passphrase = request.form.get("passphrase", "")
     try:
-        token = current_kit().keyring.unlock(passphrase)
+        client = client_keys(request.remote_addr, session.get("csrf"))
+        token = current_kit().keyring.unlock(passphrase, client)
     except (WrongPassphrase, TooManyTries) as e:
         problem, status = refusal(
             e,
