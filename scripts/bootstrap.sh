@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 # bindings for the system interpreter (a second, independent player of the served film:
 # discoverer's duration, and a real seek by tests/web/gst_seek.py), WebKitGTK's WebDriver
 # and MiniBrowser under Xvfb, GStreamer's H.264/AAC decoders being its media backend (the
-# second browser engine the phone's playback tests use).
+# second browser engine the phone's playback tests use), nftables (`nft -c` checks the
+# hotspot's connection-limit rules).
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential make git
   age ffmpeg shellcheck systemd
@@ -29,6 +30,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   webkit2gtk-driver xvfb xauth gstreamer1.0-gl
+  nftables
 )
 
 missing=()

@@ -31,14 +31,15 @@ POLKIT_DIR=/etc/polkit-1/rules.d
 # python3-numpy and python3-av: the kit's numpy and PyAV are apt's, the ones picamera2
 # and its simplejpeg were built against (a numpy 2 wheel in the venv breaks the camera's
 # import; Raspberry Pi OS's PyAV carries picamera2's own additions). libportaudio2: the
-# microphone (sounddevice). network-manager and dnsmasq-base: the hotspot. polkitd: the
+# microphone (sounddevice). network-manager and dnsmasq-base: the hotspot; iw: what its
+# Wi-Fi chip can do (WPA3, PMF); nftables: its per-phone connection limit. polkitd: the
 # rule that lets the kit set the clock and power off. rclone: sync to the office. age:
 # opening files by hand. ffmpeg: checking films on the kit when something goes wrong.
 APT_PACKAGES=(
   python3 python3-venv
   python3-numpy python3-av
   libportaudio2
-  network-manager dnsmasq-base
+  network-manager dnsmasq-base iw nftables
   polkitd
   rclone age ffmpeg
 )

@@ -3,8 +3,12 @@
 # Run as root. `--dry-run` prints every step and changes nothing (passwords shown as ***).
 #
 #   setup-hotspot.sh [--config FILE | --ssid NAME --password PW] [--country CC]
-#       make (or update) the hotspot and bring it up: the kit at 10.42.0.1/24, WPA2,
-#       starts by itself at boot; http://vigkit.lan/ reaches the page
+#                    [--phy-info FILE] [--driver NAME]
+#       make (or update) the hotspot and bring it up: the kit at 10.42.0.1/24; WPA2/WPA3
+#       with protected management frames where the Wi-Fi chip can (detected with iw phy,
+#       or from FILE, its saved output), else WPA2; phones cannot reach each other; at
+#       most 32 connections to the page from one phone (nftables); starts by itself at
+#       boot; http://vigkit.lan/ reaches the page
 #   setup-hotspot.sh office --ssid NAME (--password PW | --password-file F) [--sync]
 #       join the office Wi-Fi (clock synced from the internet while there); with --sync,
 #       run a sync to the office and then come back to the hotspot
@@ -19,6 +23,12 @@ OFFICE=vigkit-office
 ADDRESS=10.42.0.1
 DNSMASQ_FILE=/etc/NetworkManager/dnsmasq-shared.d/vigkit.conf
 CONF_FILE=/etc/vigkit/vigkit.toml
+NFT_FILE=/etc/vigkit/hotspot-limits.nft
+DISPATCHER=/etc/NetworkManager/dispatcher.d/90-vigkit-limits
+# Connections one address may hold to the page: web/common/limits.py's PER_SOURCE (a
+# test keeps the two equal). The page closes the rest too; nftables refuses them first.
+PER_SOURCE=32
+PAGE_PORTS="80, 443"
 
 mode=setup
 DRY_RUN=0
@@ -29,6 +39,8 @@ password_file=""
 config=""
 country=""
 sync=0
+phy_info=""
+driver=""
 
 die() {
   echo "setup-hotspot: $*" >&2
@@ -51,6 +63,8 @@ while (($#)); do
     --config) config=${2:?--config needs a file} && shift ;;
     --country) country=${2:?--country needs a two-letter code} && shift ;;
     --sync) sync=1 ;;
+    --phy-info) phy_info=${2:?--phy-info needs a file} && shift ;;
+    --driver) driver=${2:?--driver needs a name} && shift ;;
     --help | -h) usage && exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -96,6 +110,67 @@ if [[ -n $password_file ]]; then
   password=$(head -n 1 "$password_file")
 fi
 
+# What the Wi-Fi chip can do as an access point, from `iw phy` (or --phy-info FILE):
+# sets sae_ap and pmf_ap to 1 or 0. SAE in AP mode: firmware that does it (brcmfmac's
+# SAE_OFFLOAD_AP), or a mac80211 driver that lets wpa_supplicant do it ("SAE with
+# AUTHENTICATE command"). PMF: wherever SAE works (WPA3 requires it), or a mac80211
+# driver with the BIP cipher (00-0f-ac:6). brcmfmac lists BIP for client use but fails
+# to start an access point with PMF on, so there PMF stays off unless SAE offload is there.
+detect_wifi() {
+  local info="" link
+  if [[ -n $phy_info ]]; then
+    [[ -r $phy_info ]] || die "cannot read $phy_info (iw phy's output)"
+    info=$(<"$phy_info")
+  elif command -v iw >/dev/null; then
+    info=$(iw phy 2>/dev/null || true)
+  fi
+  if [[ -z $driver ]]; then
+    link=$(readlink -f "/sys/class/net/$ifname/device/driver" 2>/dev/null) || link=""
+    driver=${link##*/}
+  fi
+  sae_ap=0
+  pmf_ap=0
+  if grep -q "SAE_OFFLOAD_AP" <<<"$info"; then
+    sae_ap=1
+  elif [[ $driver != brcmfmac ]] && grep -q "SAE with AUTHENTICATE command" <<<"$info"; then
+    sae_ap=1
+  fi
+  if ((sae_ap)); then
+    pmf_ap=1
+  elif [[ $driver != brcmfmac ]] && grep -q "00-0f-ac:6" <<<"$info"; then
+    pmf_ap=1
+  fi
+}
+
+# The page's connection limit per phone, as nftables rules on the hotspot's interface;
+# a NetworkManager dispatcher script loads them again whenever the hotspot comes up.
+page_limits() {
+  local rules="# VIG Kit (scripts/setup-hotspot.sh): at most $PER_SOURCE connections to the page
+# from one address on the kit's Wi-Fi; more are refused (TCP reset) before the page
+# sees them. Loaded by $DISPATCHER.
+table inet vigkit
+delete table inet vigkit
+table inet vigkit {
+  set page_clients {
+    type ipv4_addr
+    size 4096
+    flags dynamic
+  }
+  chain input {
+    type filter hook input priority filter - 1; policy accept;
+    iifname \"$ifname\" tcp dport { $PAGE_PORTS } ct state new add @page_clients { ip saddr ct count over $PER_SOURCE } counter reject with tcp reset
+  }
+}"
+  local hook="#!/bin/sh
+# VIG Kit (scripts/setup-hotspot.sh): the page's limits, each time the hotspot is up.
+[ \"\$1\" = \"$ifname\" ] && [ \"\$2\" = up ] && exec nft -f $NFT_FILE
+exit 0"
+  write_file "$NFT_FILE" "$rules"
+  write_file "$DISPATCHER" "$hook"
+  run chmod 0755 "$DISPATCHER"
+  run nft -f "$NFT_FILE"
+}
+
 hotspot_up() {
   # NTP cannot work on the kit's own network; the phone's clock is offered instead, and
   # timedated refuses a manual set while NTP is on (see device/kit/wall_clock.py).
@@ -126,16 +201,34 @@ case $mode in
       fi
     fi
     run nmcli radio wifi on
+    detect_wifi
+    # key-mgmt wpa-psk: NetworkManager offers SAE (WPA3) beside it wherever wpa_supplicant
+    # can (transition mode: WPA2 phones still join). pmf 2 = optional: WPA3 phones use
+    # protected management frames; 1 = disable, where the chip cannot (see detect_wifi).
+    if ((pmf_ap)); then pmf=2; else pmf=1; fi
+    say "Wi-Fi chip: ${driver:-unknown driver}"
+    if ((sae_ap)); then
+      say "WPA3-SAE: yes, in transition mode with WPA2"
+    else
+      say "WPA3-SAE: no (the chip cannot do it as an access point): WPA2 only"
+    fi
+    if ((pmf_ap)); then
+      say "protected management frames: on (optional for phones that lack them)"
+    else
+      say "protected management frames: off (the chip cannot do them as an access point)"
+    fi
+    say "AP isolation: on (phones on the kit's Wi-Fi cannot reach each other)"
     # shared: NetworkManager runs dnsmasq (DHCP + DNS) for the phones and NATs nothing
-    # out, since the kit has no other network. pmf 1 = disable: the Pi's brcmfmac driver
-    # fails to start an access point with protected management frames on. proto rsn +
-    # ccmp: WPA2-AES only. Priority: at boot the hotspot wins over any saved network.
+    # out, since the kit has no other network. proto rsn + ccmp: AES only. ap-isolation:
+    # a phone on the hotspot reaches the kit, never another phone. Priority: at boot the
+    # hotspot wins over any saved network.
     settings=(
       connection.autoconnect yes
       connection.autoconnect-priority 100
       802-11-wireless.mode ap
       802-11-wireless.band bg
       802-11-wireless.channel 6
+      802-11-wireless.ap-isolation 1
       ipv4.method shared
       ipv4.addresses "$ADDRESS/24"
       ipv6.method disabled
@@ -143,7 +236,7 @@ case $mode in
       802-11-wireless-security.proto rsn
       802-11-wireless-security.pairwise ccmp
       802-11-wireless-security.group ccmp
-      802-11-wireless-security.pmf 1
+      802-11-wireless-security.pmf "$pmf"
       802-11-wireless-security.psk "$password"
     )
     if nmcli --terse --fields NAME connection show 2>/dev/null | grep -Fxq "$HOTSPOT"; then
@@ -177,6 +270,8 @@ address=/dns.msftncsi.com/131.107.255.255
 # .lan names are the kit's own: never ask anyone else about them
 local=/lan/"
     write_file "$DNSMASQ_FILE" "$dns"
+    say "at most $PER_SOURCE connections to the page from one address (nftables)"
+    page_limits
     hotspot_up
     ;;
   office)

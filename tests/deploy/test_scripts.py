@@ -4,10 +4,14 @@ planned commands, the nmcli arguments in particular, and shellcheck."""
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.needs import missing
+from web.common.limits import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "scripts" / "install.sh"
@@ -274,6 +278,7 @@ HOTSPOT_SETTINGS = {
     "802-11-wireless.mode": "ap",
     "802-11-wireless.band": "bg",
     "802-11-wireless.channel": "6",
+    "802-11-wireless.ap-isolation": "1",  # a phone never reaches another phone
     "ipv4.method": "shared",
     "ipv4.addresses": "10.42.0.1/24",
     "ipv6.method": "disabled",
@@ -281,7 +286,7 @@ HOTSPOT_SETTINGS = {
     "802-11-wireless-security.proto": "rsn",
     "802-11-wireless-security.pairwise": "ccmp",
     "802-11-wireless-security.group": "ccmp",
-    "802-11-wireless-security.pmf": "1",  # 1 = disable: brcmfmac cannot do PMF as an AP
+    "802-11-wireless-security.pmf": "1",  # 1 = disable: this brcmfmac cannot do PMF as an AP
     "802-11-wireless-security.psk": "***",  # never printed
 }
 
@@ -293,7 +298,10 @@ def _hotspot_add(steps: list[list[str]]) -> list[str]:
 
 
 def test_hotspot_dry_run_plans_the_nmcli_hotspot(tmp_path: Path) -> None:
-    done = run(HOTSPOT, "--dry-run", "--ssid", ODD_NAME, "--password", ODD_PASSWORD)
+    done = run(
+        HOTSPOT, "--dry-run", "--ssid", ODD_NAME, "--password", ODD_PASSWORD,
+        *_chip(tmp_path, PI_BRCMFMAC, "brcmfmac"),
+    )  # fmt: skip
     steps = planned(done.stdout)
     assert ODD_PASSWORD not in done.stdout  # the password is never shown
     add = _hotspot_add(steps)
@@ -307,6 +315,101 @@ def test_hotspot_dry_run_plans_the_nmcli_hotspot(tmp_path: Path) -> None:
         ["timedatectl", "set-ntp", "false"],
         ["nmcli", "connection", "up", "vigkit-hotspot"],
     ]
+
+
+# `iw phy` lines as the chips print them (abridged): the Pi's brcmfmac lists the BIP
+# cipher for client use; newer firmware adds SAE offload in AP mode; a mac80211 USB
+# adapter's driver lets wpa_supplicant do SAE itself.
+PI_BRCMFMAC = """Wiphy phy0
+    Supported Ciphers:
+        * WEP40 (00-0f-ac:1)
+        * CCMP-128 (00-0f-ac:4)
+        * CMAC (00-0f-ac:6)
+    Supported interface modes:
+        * managed
+        * AP
+    Supported extended features:
+        * [ 4WAY_HANDSHAKE_STA_PSK ]: 4-way handshake with PSK in station mode
+        * [ SAE_OFFLOAD ]: SAE offload support
+"""
+PI_SAE_OFFLOAD_AP = (
+    PI_BRCMFMAC + "        * [ SAE_OFFLOAD_AP ]: AP mode SAE authentication offload support\n"
+)
+USB_MAC80211 = """Wiphy phy1
+    Supported Ciphers:
+        * CCMP-128 (00-0f-ac:4)
+        * CMAC (00-0f-ac:6)
+    Supported interface modes:
+        * managed
+        * AP
+    Device supports SAE with AUTHENTICATE command
+"""
+USB_NO_SAE = USB_MAC80211.replace("    Device supports SAE with AUTHENTICATE command\n", "")
+
+
+def _chip(tmp_path: Path, phy: str, driver: str) -> list[str]:
+    info = tmp_path / "iw-phy.txt"
+    info.write_text(phy)
+    return ["--phy-info", str(info)] + (["--driver", driver] if driver else [])
+
+
+@pytest.mark.parametrize(
+    ("phy", "driver", "sae", "pmf"),
+    [
+        (PI_BRCMFMAC, "brcmfmac", False, False),
+        (PI_SAE_OFFLOAD_AP, "brcmfmac", True, True),
+        (USB_MAC80211, "rt2800usb", True, True),
+        (USB_NO_SAE, "rt2800usb", False, True),
+        ("", "", False, False),  # no iw, no chip: nothing claimed
+    ],
+)
+def test_hotspot_turns_on_sae_and_pmf_where_the_chip_can(
+    tmp_path: Path, phy: str, driver: str, sae: bool, pmf: bool
+) -> None:
+    done = run(
+        HOTSPOT, "--dry-run", "--ssid", "VIG Kit", "--password", "longenough",
+        *_chip(tmp_path, phy, driver),
+    )  # fmt: skip
+    settings = nmcli_settings(_hotspot_add(planned(done.stdout)), 11)
+    assert settings["802-11-wireless-security.key-mgmt"] == "wpa-psk"  # + SAE, by NM
+    assert settings["802-11-wireless-security.pmf"] == ("2" if pmf else "1")
+    assert settings["802-11-wireless.ap-isolation"] == "1"
+    said = done.stdout
+    assert ("# WPA3-SAE: yes, in transition mode with WPA2" in said) is sae
+    assert ("# protected management frames: on" in said) is pmf
+    assert "# AP isolation: on" in said
+
+
+def _written(output: str, path: str) -> str:
+    start = output.index(f"+ write {path} <<EOF")
+    return output[start:].split("\n", 1)[1].split("\nEOF\n", 1)[0]
+
+
+def test_hotspot_limits_connections_per_phone_with_nftables(tmp_path: Path) -> None:
+    done = run(
+        HOTSPOT, "--dry-run", "--ssid", "VIG Kit", "--password", "longenough",
+        "--ifname", "wlan1", *_chip(tmp_path, PI_BRCMFMAC, "brcmfmac"),
+    )  # fmt: skip
+    rules = _written(done.stdout, "/etc/vigkit/hotspot-limits.nft")
+    assert 'iifname "wlan1" tcp dport { 80, 443 }' in rules
+    assert f"ip saddr ct count over {LIMITS.per_source} }}" in rules  # the page's own limit
+    hook = _written(done.stdout, "/etc/NetworkManager/dispatcher.d/90-vigkit-limits")
+    assert '[ "$1" = "wlan1" ] && [ "$2" = up ] && exec nft -f' in hook
+    steps = planned(done.stdout)
+    assert ["nft", "-f", "/etc/vigkit/hotspot-limits.nft"] in steps
+    assert steps.index(["nft", "-f", "/etc/vigkit/hotspot-limits.nft"]) < steps.index(
+        ["nmcli", "connection", "up", "vigkit-hotspot"]
+    )
+    # nftables itself reads the rules (a check only: nothing is loaded)
+    if shutil.which("nft") is None:
+        missing("nft is not installed: apt-get install nftables (scripts/bootstrap.sh)")
+    (tmp_path / "rules.nft").write_text(rules)
+    check = subprocess.run(
+        ["nft", "-c", "-f", str(tmp_path / "rules.nft")], capture_output=True, text=True
+    )
+    if "Operation not permitted" in check.stderr:
+        missing("nft -c needs CAP_NET_ADMIN: run the deploy tests as root or in CI")
+    assert check.returncode == 0, check.stderr
 
 
 def test_hotspot_reads_the_name_and_password_from_the_kit_config(tmp_path: Path) -> None:
