@@ -3,8 +3,9 @@ the gate that decides which browser may use it.
 
 The gate lets in a browser that brings the access code made for this run (printed by
 ``vigkit office serve`` in the page's address, as Jupyter does), or, if the key file is
-protected by a passphrase, that passphrase. Wrong passphrases back off for the whole
-server as the kit's unlock does; the code is 192 random bits, so it cannot be guessed.
+protected by a passphrase, that passphrase. Wrong passphrases back off per client, as the
+kit's unlock does (``web.common.backoff``); the code is 192 random bits, so it cannot be
+guessed.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from device import age
 from device.errors import WrongPassphrase
 from device.media.thumbnails import Thumbnail
 from device.office.recordings import ArchiveRecordings
+from web.common.backoff import Backoff
 from web.common.films import Layouts
-from web.common.keyring import MAX_BACKOFF_S, TooManyTries
+from web.common.keyring import WHOLE_KIT
 from web.common.page import PageApp
 
 MAX_FORM_BYTES = 48 * 1024  # a comment of 4,000 characters, URL-encoded, fits
@@ -57,10 +59,8 @@ class Gate:
     ) -> None:
         self.code = code
         self._wrapped = wrapped_key  # the key file as it is on disk (ciphertext)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._not_before = 0.0
+        self._backoff = Backoff(clock)
+        self._scrypt = threading.Lock()  # one passphrase tried at a time, as on the kit
 
     @property
     def takes_passphrase(self) -> bool:
@@ -69,23 +69,21 @@ class Gate:
     def code_ok(self, given: str) -> bool:
         return hmac.compare_digest(self.code.encode(), given.encode("utf-8", "replace"))
 
-    def enter(self, given: str) -> bool:
-        """True if ``given`` is the code or the key's passphrase; TooManyTries if too soon."""
+    def enter(self, given: str, client: Sequence[str] = WHOLE_KIT) -> bool:
+        """True if ``given`` is the code or the key's passphrase; TooManyTries if too soon
+        for this ``client`` (its back-off keys, ``backoff.client_keys``)."""
         if self.code_ok(given.strip()):
             return True
-        with self._lock:
-            now = self._clock()
-            if now < self._not_before:
-                raise TooManyTries(self._not_before - now)
+        with self._scrypt:
+            self._backoff.check(client)
             if self._wrapped is not None and given:
                 try:
                     age.unwrap_identities(self._wrapped, given)
-                    self._failures = 0
+                    self._backoff.succeeded(client)
                     return True
                 except WrongPassphrase:
                     pass
-            self._failures += 1
-            self._not_before = now + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
+            self._backoff.failed(client)
             return False
 
 

@@ -29,7 +29,7 @@ from device import age
 from device.errors import NotesError, NotFound, VigKitError
 from device.office.recordings import ArchiveRecordings, NotInArchive
 from web.common import errors
-from web.common.keyring import TooManyTries
+from web.common.backoff import TooManyTries, client_keys
 from web.common.security import wants_json
 from web.office import cases as office_cases
 from web.office import pages as office_pages
@@ -112,7 +112,8 @@ def page() -> Response | str:
 def enter() -> Response | tuple[str, int]:
     gate = office().gate
     try:
-        ok = gate.enter(request.form.get("code", ""))
+        client = client_keys(request.remote_addr, session.get("csrf"))
+        ok = gate.enter(request.form.get("code", ""), client)
     except TooManyTries as e:
         problem = f"{e.message[:1].upper()}{e.message[1:]}."
         return render_template(
