@@ -196,7 +196,7 @@ def check_case_code(value: Any, *, allow_empty: bool = False) -> str:
     code = items.text("case code", value, 40).strip().upper()
     if not code and allow_empty:
         return code
-    if not (2 <= len(code) <= 16 and _CASE_CODE.match(code)):
+    if not (2 <= len(code) <= 16 and _CASE_CODE.fullmatch(code)):
         raise NotesError(
             f"{value!r} does not look like a case code",
             hint="Use the short code from the case file (letters and digits with at least"

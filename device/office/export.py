@@ -30,9 +30,9 @@ from device.library.notes_schema import upgrade
 from device.office.archive import KitFolder
 from device.office.cases import ArchiveCases
 from device.office.kit_register import Register
-from device.office.recordings import ArchiveRecordings
+from device.office.recordings import EXPORT_KIND, ArchiveRecordings
 
-EXPORT_FILE = re.compile(r"^(?P<id>[^.]+)\.(?P<kind>clip|still)-(?P<n>\d+)\.(?P<ext>mp4|jpg)\.age$")
+EXPORT_FILE = re.compile(r"(?P<id>[^.]+)\.(?P<kind>clip|still)-(?P<n>\d+)\.(?P<ext>mp4|jpg)\.age")
 
 
 @dataclass(frozen=True)
@@ -174,13 +174,22 @@ def _notes(kit: KitFolder, rec_id: str, identities: Sequence[age.Identity]) -> d
         raise ArchiveError(f"the notes of {rec_id} cannot be read: {why}") from e
 
 
+def _named_file(kit: KitFolder, rec_id: str, kind: object) -> Path | None:
+    """The export file the notes name (``clip-1.mp4``), if it is one and is there. The
+    name is checked whole: notes are data, and ``../`` in one must not reach outside."""
+    if not isinstance(kind, str) or not EXPORT_KIND.fullmatch(kind):
+        return None
+    source = kit.file(f"{rec_id}.{kind}.age")
+    return source if source.is_file() else None
+
+
 def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
     items: list[Item] = []
     named: set[str] = set()
     clips = sorted(notes.get("clips") or [], key=lambda c: (c.get("order") or 0, c.get("id")))
     for n, clip in enumerate(clips, start=1):
-        source = kit.file(f"{rec_id}.{clip.get('file')}.age")
-        if not clip.get("file") or not source.exists():
+        source = _named_file(kit, rec_id, clip.get("file"))
+        if source is None:
             continue
         name = str(clip.get("name") or "")
         out_name = f"clip-{n:02d}" + (f"-{_safe(name)}" if name else "") + ".mp4"
@@ -190,8 +199,8 @@ def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
         named.add(source.name)
     stills = sorted(notes.get("stills") or [], key=lambda s: (s.get("t") or 0, s.get("id")))
     for n, still in enumerate(stills, start=1):
-        source = kit.file(f"{rec_id}.{still.get('file')}.age")
-        if not still.get("file") or not source.exists():
+        source = _named_file(kit, rec_id, still.get("file"))
+        if source is None:
             continue
         caption = str(still.get("caption") or "")
         items.append(
@@ -199,7 +208,7 @@ def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
         )
         named.add(source.name)
     for path in sorted(kit.path.glob(f"{rec_id}.*.age")):  # exports the notes do not name
-        m = EXPORT_FILE.match(path.name)
+        m = EXPORT_FILE.fullmatch(path.name)
         if m and path.name not in named:
             out_name = f"{m['kind']}-file-{int(m['n']):02d}.{m['ext']}"
             items.append(

@@ -15,6 +15,7 @@ untouched without holding the organisation's key, the same as ``sha256sum -c``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +26,9 @@ from device.library import AuditRow
 from device.library.layout import is_recording_id
 from device.library.signing import signed_json
 
+# what a kit names its files; nothing else (a slash, a NUL, a control character) reaches
+# a path at the office
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FORMAT = "vigkit-manifest/1"
 AUDIT_FORMAT = "vigkit-audit/1"
 AUDIT_NAME = "audit.json"
@@ -93,7 +97,7 @@ def parse_manifest(data: bytes, where: str) -> Manifest:
             raise ValueError(f"{recording!r} is not a recording id")
         files = tuple(Entry(str(f["name"]), int(f["size"]), str(f["sha256"])) for f in doc["files"])
         for entry in files:
-            if "/" in entry.name or not entry.name.startswith(f"{recording}."):
+            if not FILE_NAME.fullmatch(entry.name) or not entry.name.startswith(f"{recording}."):
                 raise ValueError(f"{entry.name!r} is not one of the recording's files")
         return Manifest(
             kit=str(doc["kit"]),

@@ -24,7 +24,7 @@ def test_unlock_record_five_seconds_list_play_and_seek(page: Page, served: Serve
     recorder = served.appliance.kit.recorder
     page.goto(served.url + "/")
     expect(page).to_have_url(served.url + "/unlock")
-    expect(page.locator("[data-words]")).to_have_text("Ready to record")
+    expect(page.locator("[data-words]")).to_have_text("Locked")  # nothing of the room
     unlock(page, served.url)
 
     record = page.locator("[data-record-button]")

@@ -18,7 +18,7 @@ from device import age
 from tests.web.web_helpers import PASSPHRASE, HttpSession, free_port, make_kit, page_settings
 from web.common.limits import LIMITS, ConnectionLimits
 from web.common.serving import KitServer
-from web.kit import create_app
+from web.kit import KitApp, create_app
 
 PRACTITIONER = "127.0.0.1"
 STRANGER = "127.0.0.2"
@@ -81,3 +81,15 @@ def idle_connection(port: int, source: str) -> socket.socket:
     sock.bind((source, 0))
     sock.connect(("127.0.0.1", port))
     return sock
+
+
+@contextmanager
+def kit_app(tmp_path: Path) -> Iterator[KitApp]:
+    """The kit's page in the Flask test client's reach (no server): a synthetic kit."""
+    kit = make_kit(tmp_path / "data")
+    app = create_app(kit, settings=page_settings(), secret_key="test", thumbnails=False)
+    try:
+        yield app
+    finally:
+        app.close()
+        kit.close()

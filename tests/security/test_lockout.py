@@ -16,6 +16,8 @@ import urllib.parse
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.security.live_kit import (
     PRACTITIONER,
     STRANGER,
@@ -26,6 +28,7 @@ from tests.security.live_kit import (
     timed_unlock,
 )
 from tests.web.web_helpers import wait_until
+from web.common.backoff import Backoff, TooManyTries, client_keys
 from web.common.limits import LIMITS, ConnectionLimits
 
 UNLOCK_BUDGET_S = 10.0  # a few scrypt times on a loaded CI machine; the old failure is 429
@@ -146,3 +149,22 @@ def _closed(sock: socket.socket) -> bool:
         return False
     except OSError:
         return True
+
+
+def test_the_back_off_follows_the_stranger_by_address_and_by_session() -> None:
+    now = [1000.0]
+    backoff = Backoff(lambda: now[0], max_clients=8)
+    stranger = client_keys("10.42.0.9", "stranger's session")
+    backoff.failed(stranger)
+    for elsewhere in (
+        client_keys("10.42.0.9", None),  # the cookie dropped: the address still waits
+        client_keys("10.42.0.99", "stranger's session"),  # a new address, the same cookie
+    ):
+        with pytest.raises(TooManyTries):
+            backoff.check(elsewhere)
+    backoff.check(client_keys("10.42.0.5", "the practitioner's session"))  # never waits
+    now[0] += 1.0
+    backoff.check(stranger)  # the first wait was one second
+    for n in range(20):  # made-up sessions cannot grow the table without end
+        backoff.failed(client_keys(f"10.42.1.{n}", f"session {n}"))
+    assert len(backoff._waits) == 8

@@ -50,7 +50,8 @@ def test_level_for_the_meter_is_valid_json(level: float | None, shown: float | N
     assert level_dbfs(level) == shown
 
 
-def test_status_carries_the_microphone_level(client: FlaskClient) -> None:
+def test_status_carries_the_microphone_level(unlocked: FlaskClient) -> None:
+    client = unlocked  # a locked browser is told nothing of the room (tests/security)
     body = client.get("/status").get_json()  # JSON parses: no -Infinity
     assert body["level_dbfs"] is None or -90 <= body["level_dbfs"] <= 0
     wait_until(

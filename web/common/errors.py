@@ -42,6 +42,10 @@ SENTENCES = {
     404: ("There is nothing here.", "The list of recordings shows every film on this kit."),
     405: ("That cannot be done on this page.", "Go back and use the buttons on the page."),
     413: ("That was more than this page accepts.", "Go back and try again."),
+    421: (
+        "This page answers only at the kit's own address.",
+        "Open the address the kit shows (http://vigkit.lan/ on its Wi-Fi).",
+    ),
     416: ("That part of the film does not exist.", "Start the film again from the beginning."),
     429: ("Please wait a moment before trying again.", ""),
     500: ("Something went wrong on the kit.", "Try again; if it keeps happening, restart it."),

@@ -12,14 +12,19 @@ take the page down with ~100 idle connections. Here:
 - ``CHANNEL_TIMEOUT_S``: an idle connection (no request in progress) is closed after
   this; a paused film's answer is a request in progress and stays;
 - ``OPEN_FILES``: the open-file limit the server raises itself to, so the connection
-  limit is reached before the process runs out of descriptors.
+  limit is reached before the process runs out of descriptors;
+- ``WHOLE_FILES_AT_ONCE``: answers that send a whole film (a request without ``Range``:
+  a download, a script) hold a worker thread until the client has read it all; only
+  this many at once, so the players' ranges and the status polls always find a worker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LIMITS", "ConnectionLimits"]
+__all__ = ["LIMITS", "WHOLE_FILES_AT_ONCE", "ConnectionLimits"]
+
+WHOLE_FILES_AT_ONCE = 2  # of the server's eight workers (web.common.serving)
 
 
 @dataclass(frozen=True)

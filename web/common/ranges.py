@@ -19,12 +19,20 @@ this module once cut every answer at 1 MiB, but WebKit (Safari's engine) then re
 from where the short answer ended and its next seek lands seconds away, and ffmpeg takes
 the short answer for the whole file (issue #13). A phone that pauses holds its worker
 until it reads again or goes (``web.common.serving`` has threads for that).
+
+A whole film (no ``Range``: players always send one, downloads and scripts do not) holds
+its worker until the client has read it all, so a page allows only
+``WHOLE_FILES_AT_ONCE`` of them at a time (a slot of ``PageApp.whole_files``, given
+back when the body ends, is closed or dropped); one more is a 503 that says so.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable, Iterator
 from typing import IO, cast
 
+from flask import current_app
 from werkzeug.datastructures import Range
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
@@ -32,6 +40,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import FileWrapper
 
 from device.media.source import RangeSource
+from web.common.page import PageApp
 
 # The first block is one age chunk, so a cold range's first bytes leave after about one
 # chunk's decryption; the blocks after it are larger: a quarter of the trips through
@@ -63,10 +72,61 @@ def serve_file_like(
     if wanted is not None:
         environ["HTTP_RANGE"] = wanted
     try:
-        return response.make_conditional(environ, accept_ranges=True, complete_length=size)
+        response = response.make_conditional(environ, accept_ranges=True, complete_length=size)
     except RequestedRangeNotSatisfiable:
         body.close()
         return _not_satisfiable(size)
+    if response.status_code == 200 and request.method == "GET":
+        return _whole(response, body)
+    return response
+
+
+def _whole(response: Response, body: FileWrapper) -> Response:
+    """The whole-film ``response``, if a slot is free; else a 503 in words."""
+    app = current_app
+    if not isinstance(app, PageApp):  # a bare Flask app (tests): no limit
+        return response
+    slot = app.whole_files
+    if not slot.acquire(blocking=False):
+        body.close()
+        return _busy()
+    response.response = _Held(body, slot)
+    return response
+
+
+class _Held:
+    """A whole film's body that gives its slot back once: at its end, closed or dropped."""
+
+    def __init__(self, body: Iterable[bytes], slot: threading.BoundedSemaphore) -> None:
+        self._body = body
+        self._slot: threading.BoundedSemaphore | None = slot
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._body
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        slot, self._slot = self._slot, None
+        if slot is not None:
+            slot.release()
+            getattr(self._body, "close", lambda: None)()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _busy() -> Response:
+    response = Response(
+        "The kit is already sending whole films to other phones. Play the film on the page,"
+        " or try again in a minute.\n",
+        status=503,
+        mimetype="text/plain",
+    )
+    response.headers["Retry-After"] = "60"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 class _Blocks(FileWrapper):

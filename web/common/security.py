@@ -1,6 +1,10 @@
-"""Per-request protections both pages share: the CSRF token and the response headers.
+"""Per-request protections both pages share: the Host check, the CSRF token and the
+response headers.
 
-Every POST carries the session's CSRF token (a form field, or the ``X-CSRF-Token``
+A request must name the page by an address or by a name no public DNS can answer (one
+without a dot, ``.lan``, ``.local``, ``localhost``): a web page elsewhere whose own name was made to
+point at the kit (DNS rebinding) would otherwise read the kit's page as its own. Every
+POST carries the session's CSRF token (a form field, or the ``X-CSRF-Token``
 header from the page's script). Every response forbids inline script and outside
 origins; everything but the first-party static files is ``no-store``, because pages and
 films show decrypted content.
@@ -9,7 +13,10 @@ films show decrypted content.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
+import urllib.parse
+from collections.abc import Callable
 
 from flask import Response, abort, request, session
 
@@ -20,6 +27,36 @@ CSP = (
     "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+LOCAL_SUFFIXES = (".lan", ".local", ".localhost")  # names only the kit's own DNS answers
+
+
+def host_allowed(host: str) -> bool:
+    """True for an IP address, a name without a dot (``localhost``, a laptop's own name)
+    or a name under ``LOCAL_SUFFIXES``."""
+    try:
+        parts = urllib.parse.urlsplit("//" + host)
+        name, _ = parts.hostname or "", parts.port  # a port that is not a number raises
+    except ValueError:  # a malformed port or bracket
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    return bool(name) and ("." not in name or name.endswith(LOCAL_SUFFIXES))
+
+
+def host_check(any_host: frozenset[str]) -> Callable[[], None]:
+    """A ``before_request`` refusing (421) other names, except for ``any_host``
+    endpoints (the phones' connectivity probes, asked for by Google's or Apple's name)."""
+
+    def check() -> None:
+        if request.endpoint not in any_host and not host_allowed(request.host):
+            abort(421, description="host")
+
+    return check
 
 
 def csrf_token() -> str:

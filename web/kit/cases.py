@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from device import age, cases
@@ -21,6 +20,7 @@ from device.cases import Case
 from device.errors import CaseError
 from device.library import check_recording_id
 from device.recording.recorder import RecorderState
+from web.common.json_body import json_object
 from web.kit.services import current_identity, current_kit
 
 bp = Blueprint("cases", __name__)
@@ -37,13 +37,7 @@ def _ids() -> list[age.Identity]:
 
 def _body() -> dict[str, Any]:
     request.max_content_length = MAX_CASE_BYTES
-    try:
-        body = request.get_json(force=True, silent=False, cache=True)
-    except BadRequest:
-        body = None
-    if not isinstance(body, dict):
-        raise CaseError("the page sent something that is not a JSON object")
-    return body
+    return json_object(CaseError)
 
 
 def case_json(case: Case) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import BadRequest, Unauthorized
+from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
 from device import age
@@ -25,6 +25,7 @@ from device.errors import NotesError
 from device.library import Notes, check_recording_id, exports
 from device.library.notes import load_principles
 from web.common.errors import Missing
+from web.common.json_body import json_object
 from web.kit.export_queue import QUEUED
 from web.kit.services import current_identity, current_kit
 
@@ -146,13 +147,7 @@ def _no_film_consent(ops: Sequence[Any]) -> None:
 
 
 def _json_object() -> dict[str, Any]:
-    try:
-        body = request.get_json(force=True, silent=False, cache=True)
-    except BadRequest:
-        body = None
-    if not isinstance(body, dict):
-        raise NotesError("the page sent something that is not a JSON object")
-    return body
+    return json_object(NotesError)
 
 
 def _item_or_404(notes: Notes, kind: str, item_id: str) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""The recorder's state as the page shows it, shared by the templates and ``/status``."""
+"""The recorder's state as the page shows it, shared by the templates and ``/status``.
+
+Only to a browser that has unlocked the kit: to anyone else on the Wi-Fi the live sound
+level, the running time and even whether the kit is filming would tell what happens in
+the room (issue #17), so a locked browser is told "Locked" and nothing more. The kit's
+own light shows the practitioner that it films.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 
 from device.hardware.monotonic import monotonic_us
 from device.recording import RecorderState
-from web.kit.services import current_kit
+from web.kit.services import current_identity, current_kit
 
 SILENCE_DBFS = -90.0
 WORDS = {
@@ -17,8 +23,21 @@ WORDS = {
     RecorderState.FAULT: "Recording stopped",
 }
 
+LOCKED: dict[str, Any] = {
+    "state": "locked",
+    "words": "Locked",
+    "elapsed_s": None,
+    "minutes_left": None,
+    "warning": None,
+    "level_dbfs": None,
+    "repairing": None,
+    "repair_problem": None,
+}
+
 
 def recorder_status() -> dict[str, Any]:
+    if current_identity() is None:
+        return dict(LOCKED)
     page = current_kit()
     kit, sealer = page.kit, page.sealer
     status = kit.recorder.status

@@ -29,6 +29,12 @@ function showLevel(dbfs) {
 
 function show(status) {
   if (!statusBox) return;
+  // the kit locked itself (idle timeout, or Lock on another phone): the page reloads
+  // into Unlock, since a locked kit tells nothing of what it is doing
+  if (status.state === "locked" && !document.querySelector("form.unlock")) {
+    location.reload();
+    return;
+  }
   statusBox.dataset.state = status.state;
   setText("[data-words]", status.words);
   const elapsed = statusBox.querySelector("[data-elapsed]");
