@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import http.client
 import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from device import age
-from tests.web.web_helpers import PASSPHRASE, HttpSession, free_port, make_kit, page_settings
+from tests.web.web_helpers import PASSPHRASE, HttpSession, make_kit, page_settings, serving
 from web.common.limits import LIMITS, ConnectionLimits
 from web.common.serving import KitServer
 from web.kit import KitApp, create_app
@@ -53,16 +52,10 @@ def served_kit(tmp_path: Path, limits: ConnectionLimits = LIMITS) -> Iterator[st
     identity = age.unwrap_identity(key.read_bytes(), PASSPHRASE)
     key.write_bytes(age.wrap_identity(identity, PASSPHRASE, work_factor=WORK_FACTOR))
     app = create_app(kit, settings=page_settings(), thumbnails=False)
-    port = free_port()
-    server = KitServer(app, "127.0.0.1", port, limits=limits)
-    thread = threading.Thread(target=server.serve, name="test-server")
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serving(KitServer(app, "127.0.0.1", 0, limits=limits)) as port:
+            yield f"http://127.0.0.1:{port}"
     finally:
-        server.stop()
-        thread.join(10)
-        server.close()
         app.close()
         kit.close()
 

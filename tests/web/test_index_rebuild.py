@@ -22,6 +22,7 @@ from tests.web.web_helpers import (
     kit_config,
     make_kit,
     page_settings,
+    serving,
     unlock,
     wait_until,
 )
@@ -79,15 +80,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Kit, int]]:
     app = create_app(
         kit, settings=page_settings(), secret_key="t", clock=FakeClock(), thumbnails=False
     )
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
     try:
-        yield kit, server.port
+        with serving(make_server(app, "127.0.0.1", 0)) as port:
+            yield kit, port
     finally:
-        server.stop()
-        thread.join(10)
-        server.close()
         app.close()
         kit.close()
 

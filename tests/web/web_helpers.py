@@ -7,11 +7,13 @@ import http.cookiejar
 import json
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from device.cases import Case, CaseStore
 from device.kit.assembly import Kit, open_kit
 from device.kit.wall_clock import OwnClock
 from device.library import Library
+from web.common.serving import KitServer
 from web.kit import PageSettings
 
 PASSPHRASE = "quiet otter paints blue harbours"
@@ -134,6 +137,19 @@ def unlock(client: FlaskClient, passphrase: str = PASSPHRASE) -> int:
 
 
 # --- a kit served over real HTTP ------------------------------------------------------
+
+
+@contextmanager
+def serving(server: KitServer) -> Iterator[int]:
+    """``server`` answering on a thread of its own until the block ends; yields its port."""
+    thread = threading.Thread(target=server.serve, name="test-server", daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.stop()
+        thread.join(10)
+        server.close()
 
 
 def free_port() -> int:
