@@ -120,7 +120,7 @@ def test_every_route_outside_the_review_answers_the_gate(
 
 
 def test_back_and_typed_addresses_stay_in_the_review_until_the_passphrase(
-    app: KitApp, kit: Kit, rec_id: str
+    app: KitApp, kit: Kit, rec_id: str, clock: FakeClock
 ) -> None:
     client = app.test_client()
     assert unlock(client) == 302
@@ -136,7 +136,7 @@ def test_back_and_typed_addresses_stay_in_the_review_until_the_passphrase(
     assert other.get("/recordings").status_code == 403
     r = client.post("/review/leave", data={"passphrase": "not it", "csrf_token": token})
     assert r.status_code == 401 and "review stays open" in r.get_data(as_text=True)
-    app.services.keyring._not_before = 0.0  # the back-off is the key ring's own (tested there)
+    clock.now = app.services.keyring.backoff_ends_at()  # the key ring's back-off, tested there
     r = client.post("/review/leave", data={"passphrase": PASSPHRASE, "csrf_token": token})
     case_id = kit.library.index.get(rec_id).case_id
     assert r.status_code == 303 and r.location.endswith(f"/case/{case_id}")
@@ -245,5 +245,5 @@ def test_a_pin_set_for_the_review_leaves_it_and_is_kept_nowhere(
         clock.now += 100
     status, text = leave("2468")
     assert status == 401 and "passphrase, so the review stays open" in text
-    app.services.keyring._not_before = 0.0  # the key ring's own back-off, tested there
+    clock.now = app.services.keyring.backoff_ends_at()  # the key ring's back-off, tested there
     assert leave(PASSPHRASE)[0] == 303

@@ -90,3 +90,8 @@ class Backoff:
         with self._lock:
             for key in keys:
                 self._waits.pop(key, None)
+
+    def ends_at(self) -> float:
+        """When the last client's wait ends (by this back-off's clock; 0 when none waits)."""
+        with self._lock:
+            return max((w.not_before for w in self._waits.values()), default=0.0)

@@ -91,6 +91,11 @@ class Keyring:
             self._unlock.last_activity = now
             return token
 
+    def backoff_ends_at(self) -> float:
+        """When every client's wait after a wrong passphrase has ended (the key ring's
+        clock); what a test waits for."""
+        return self._backoff.ends_at()
+
     def identity(self, token: str | None, *, touch: bool) -> age.X25519Identity | None:
         """The identity if ``token`` unlocked it and the kit was not idle too long."""
         with self._lock:

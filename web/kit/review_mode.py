@@ -22,8 +22,8 @@ from werkzeug.wrappers import Response
 from device import cases
 from device.errors import CaseError, WrongPassphrase
 from device.library import check_recording_id
+from web.common.backoff import TooManyTries, client_keys
 from web.common.errors import answer
-from web.common.keyring import TooManyTries
 from web.common.security import wants_json
 from web.kit import probes
 from web.kit.auth import refusal
@@ -94,7 +94,8 @@ def leave() -> Response | tuple[str, int]:
     if current_kit().reviews.has_pin(held) and PIN.fullmatch(typed):
         return _leave_with_pin(scope, held, typed)
     try:
-        token = current_kit().keyring.unlock(typed)
+        client = client_keys(request.remote_addr, session.get("csrf"))  # its own back-off
+        token = current_kit().keyring.unlock(typed, client)
     except (WrongPassphrase, TooManyTries) as e:
         return _gate(
             scope, *refusal(e, "That is not the kit's passphrase, so the review stays open.")
