@@ -30,9 +30,15 @@ function describe(mark) {
   return parts.join(" · ");
 }
 
+// Principles asked for on a mark and not yet saved (mark id → list): quick taps build on
+// each other, and an earlier answer arriving meanwhile does not flick a chip back.
+const asked = new Map();
+
+const principlesOf = (mark) => asked.get(mark.id) ?? mark.principles;
+
 function drawTools(mark) {
   for (const chip of document.querySelectorAll("[data-chips] [data-principle]")) {
-    const on = Boolean(mark?.principles.includes(chip.dataset.principle));
+    const on = Boolean(mark && principlesOf(mark).includes(chip.dataset.principle));
     chip.setAttribute("aria-pressed", String(on));
   }
   const hint = $("[data-mark-hint]");
@@ -153,9 +159,16 @@ async function toggle(chip) {
     return;
   }
   const name = chip.dataset.principle;
-  const on = mark.principles.includes(name);
-  const principles = on ? mark.principles.filter((p) => p !== name) : [...mark.principles, name];
+  const before = principlesOf(mark);
+  const on = before.includes(name);
+  const principles = on ? before.filter((p) => p !== name) : [...before, name];
+  asked.set(mark.id, principles);
+  chip.setAttribute("aria-pressed", String(!on));
   await edit(mark, { principles });
+  if (asked.get(mark.id) === principles) {
+    asked.delete(mark.id); // the last one asked is saved (or refused): show the kit's
+    draw(notes());
+  }
 }
 
 // The note saves a moment after typing stops, and when the field is left.

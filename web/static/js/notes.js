@@ -47,8 +47,19 @@ export function say(text, { problem = false } = {}) {
   }
 }
 
+// Changes go one at a time, in the order they were made: two quick taps sent side by
+// side could be applied by the kit in the other order, the first tap's answer then
+// undoing the second.
+let inOrder = Promise.resolve();
+
 // Apply operations and show the result; resolves to the new document (or throws).
-export async function change(ops, { quiet = false } = {}) {
+export function change(ops, options = {}) {
+  const run = inOrder.then(() => send(ops, options));
+  inOrder = run.catch(() => {});
+  return run;
+}
+
+async function send(ops, { quiet = false }) {
   if (!quiet) say("Saving…");
   try {
     const answer = await post(`/recordings/${recId}/notes`, { ops });
