@@ -242,6 +242,13 @@ class SealPaused(RecordingError):
     hint = "The repair starts again by itself when the recording ends."
 
 
+class StopTooSoon(RecordingError):
+    """A Stop from the phone within two seconds of the start (a double tap): asked once
+    more, so a slip never leaves a film of nothing. The kit's own button is not asked."""
+
+    hint = "Tap Stop again if you meant to stop it; the film keeps recording otherwise."
+
+
 class MediaError(RecordingError):
     """Muxing or reading the recorded MP4 went wrong."""
 

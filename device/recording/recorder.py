@@ -42,6 +42,12 @@ class Status:
     fault: str | None = None
     last_stop_reason: str | None = None
 
+    def elapsed_s(self, now_us: int) -> float | None:
+        """Seconds since the recording started, or None when not recording."""
+        if self.state != RecorderState.RECORDING or self.started_us is None:
+            return None
+        return max(0, now_us - self.started_us) / 1e6
+
 
 class Film(Protocol):
     """One film on disk being written: the muxer to feed, and how to end it."""
@@ -244,7 +250,10 @@ class Recorder:
             size, sha = film.finish(result)
             self._record_finished(rec_id, result, size, sha)
             self._last_take_note = _take_note(result)
-            self._set(Status(RecorderState.IDLE, last_stop_reason=result.stop_reason))
+            # the id stays on the idle status: the page says which film was just saved
+            self._set(
+                Status(RecorderState.IDLE, recording_id=rec_id, last_stop_reason=result.stop_reason)
+            )
         except Exception as e:  # the film stays on disk, unfinished: salvage will seal it
             log.exception("recording %s failed", rec_id)
             film.abandon()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -9,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from device.recording.recorder import RecorderState
 from tests.browser.conftest import BUTTON, LONG_FILM_S, ServedKit, unlock
-from tests.web.web_helpers import wait_until
+from tests.web.web_helpers import PASSPHRASE, wait_until
 
 METADATA = "v => v.readyState >= 1"
 
@@ -65,6 +66,61 @@ def test_unlock_record_five_seconds_list_play_and_seek(page: Page, served: Serve
         arg=middle + 0.5,
     )
     assert video.evaluate("v => v.error") is None
+
+
+def test_a_double_tap_on_record_asks_and_stop_says_what_was_saved(
+    page: Page, served: ServedKit
+) -> None:
+    """Issue #16: unlock returns to the page asked for, Lock is on it; the kit's name is
+    whole; a double tap (60 ms) on Record asks rather than stops, and leaves no 0:00 film;
+    Stop then says "Saved · 0:05 · Case …, cycle N" with Open the film; the film's card
+    in the list carries its thumbnail."""
+    kit = served.appliance.kit
+    before = {r.id for r in kit.library.index.all()}
+    film_url = f"{served.url}/recordings/{served.short_film_id}"
+    page.goto(film_url)
+    page.get_by_label("Passphrase").fill(PASSPHRASE)
+    page.get_by_role("button", name="Unlock").click()
+    expect(page).to_have_url(film_url)
+    expect(page.get_by_role("button", name="Lock")).to_be_visible()
+
+    page.goto(served.url + "/")
+    name = page.locator(".bar .kit")
+    assert name.evaluate("n => n.scrollWidth <= n.clientWidth")  # never cut to "Test …"
+    expect(page.get_by_role("button", name="Lock")).to_be_visible()
+    record = page.locator("[data-record-button]")
+    expect(record).to_have_accessible_name("Record")  # the drawn "●" is not read out
+    box = record.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.touchscreen.tap(x, y)
+    page.wait_for_timeout(60)
+    page.touchscreen.tap(x, y)
+    ask = page.locator("[data-ask]")
+    expect(ask).to_be_visible()
+    expect(ask).to_contain_text("Tap Stop again to stop it")
+    wait_until(lambda: kit.recorder.status.state == RecorderState.RECORDING, 10, "the start")
+    expect(ask).to_be_hidden(timeout=10_000)  # unanswered, the question goes; the film goes on
+    assert kit.recorder.status.state == RecorderState.RECORDING
+    expect(record).to_have_accessible_name("Stop")
+    record.tap()
+    saved = page.locator("[data-saved]")
+    expect(saved).to_be_visible(timeout=60_000)
+    assert kit.recorder.wait(60)
+    (new,) = [r for r in kit.library.index.all() if r.id not in before]  # one film, not two
+    assert new.duration_s is not None and new.duration_s >= 2
+    expect(saved.locator("[data-saved-words]")).to_have_text(
+        re.compile(rf"^Saved · 0:0{int(new.duration_s)} · Case [A-Z]-\d{{4}}, cycle {new.cycle}$")
+    )
+    saved.get_by_role("link", name="Open the film").tap()
+    expect(page).to_have_url(f"{served.url}/recordings/{new.id}")
+
+    thumbs = kit.library.data.derived(new.id, "thumbs")
+    wait_until(thumbs.exists, 60, "the new film's thumbnails")
+    page.goto(served.url + "/recordings")
+    thumb = page.locator(f'a[href="/recordings/{new.id}"] img.card-thumb')
+    expect(thumb).to_have_js_property("complete", True)
+    assert thumb.evaluate("i => i.naturalWidth") > 0
 
 
 def test_the_button_on_the_kit_shows_on_an_open_page(page: Page, served: ServedKit) -> None:

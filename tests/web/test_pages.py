@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -34,10 +35,13 @@ def _check_html(response_text: str, headers: dict[str, str]) -> None:
 
 
 def test_locked_pages_send_you_to_unlock(client: FlaskClient) -> None:
-    for path in ("/", "/recordings"):
+    for path in ("/", "/recordings?case=F-0231"):
         response = client.get(path)
         assert response.status_code == 302
-        assert response.headers["Location"].endswith("/unlock")
+        where = urlsplit(response.headers["Location"])
+        assert where.path == "/unlock"
+        # and back there once unlocked (Home is where an unlock goes anyway)
+        assert parse_qs(where.query).get("next", ["/"]) == [path]
     page = client.get("/unlock")
     text = page.get_data(as_text=True)
     assert "Unlock" in text and "encrypted" in text and "Locked" in text
@@ -64,18 +68,21 @@ def test_wrong_passphrase_then_backoff_then_right(client: FlaskClient, clock: Fa
     )
     assert response.status_code == 401
     assert "did not open the kit" in response.get_data(as_text=True)
-    assert unlock(client) == 429  # even the right one waits out the back-off
-    clock.now += 1.1
+    # the right one typed at once after the typo is let in once the back-off (1 s) is over
+    started = time.monotonic()
     assert unlock(client) == 302
+    assert 0.9 < time.monotonic() - started < 5
     assert client.get("/").status_code == 200
 
 
 def test_backoff_doubles(client: FlaskClient, clock: FakeClock) -> None:
     for wait in (1, 2, 4):
         assert unlock(client, "wrong passphrase here") == 401
-        clock.now += wait - 0.1
-        assert unlock(client) == 429
-        clock.now += 0.2
+        clock.now += wait + 0.1
+    assert unlock(client, "wrong passphrase here") == 401
+    assert unlock(client) == 429  # 8 s: too long to wait out, so refused in words
+    clock.now += 7.95
+    assert unlock(client) == 302  # the last 0.05 s waited out
 
 
 def test_post_without_csrf_is_refused(unlocked: FlaskClient, kit: Kit) -> None:
@@ -96,6 +103,11 @@ def test_record_list_and_play(unlocked: FlaskClient, kit: Kit) -> None:
         headers={"X-CSRF-Token": token, "Accept": "application/json"},
     )
     assert started.get_json()["state"] == "recording"
+    # a Stop within two seconds of the start (a double tap) is asked once more
+    too_soon = unlocked.post("/record", data={"action": "stop", "csrf_token": token})
+    assert too_soon.status_code == 409
+    assert "less than two seconds ago" in too_soon.get_data(as_text=True)
+    assert kit.recorder.status.state == "recording"
     time.sleep(2.5)
     assert unlocked.get("/status").get_json()["elapsed_s"] >= 2
     assert "Stop" in unlocked.get("/").get_data(as_text=True)
@@ -104,6 +116,11 @@ def test_record_list_and_play(unlocked: FlaskClient, kit: Kit) -> None:
     assert kit.recorder.wait(30)
 
     (row,) = kit.library.index.all()
+    saved = unlocked.get("/status").get_json()["saved"]
+    words = f"Saved · 0:0{int(row.duration_s)} · Case F-0231, cycle 1"
+    assert saved == {"words": words, "url": f"/recordings/{row.id}"}
+    with unlocked.application.test_client() as locked:  # no case code for a locked phone
+        assert locked.get("/status").get_json()["saved"] is None
     listing = unlocked.get("/recordings")
     text = listing.get_data(as_text=True)
     assert f"/recordings/{row.id}" in text

@@ -64,12 +64,16 @@ class Backoff:
         self._lock = threading.Lock()
         self._waits: OrderedDict[str, _Wait] = OrderedDict()
 
-    def check(self, keys: Sequence[str]) -> None:
-        """Raise :class:`TooManyTries` if any of the client's keys is still waiting."""
+    def remaining(self, keys: Sequence[str]) -> float:
+        """How long the client must still wait (0 when it need not)."""
         with self._lock:
             now = self._clock()
             waits = [w.not_before - now for k in keys if (w := self._waits.get(k)) is not None]
-        longest = max(waits, default=0.0)
+        return max(0.0, *waits)
+
+    def check(self, keys: Sequence[str]) -> None:
+        """Raise :class:`TooManyTries` if any of the client's keys is still waiting."""
+        longest = self.remaining(keys)
         if longest > 0:
             raise TooManyTries(longest)
 

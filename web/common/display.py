@@ -1,4 +1,5 @@
-"""Words and numbers both pages show the same way: durations, and the review's prompts."""
+"""Words and numbers both pages show the same way: durations, space left, and the
+review's prompts."""
 
 from __future__ import annotations
 
@@ -17,3 +18,12 @@ def clock_text(seconds: float | None) -> str:
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def space_text(minutes: float) -> str:
+    """Space left for filming in one unit wherever it is shown (Home, Settings): minutes
+    up to two hours, whole hours above ("about 159 hours")."""
+    if minutes >= 120:
+        return f"about {int(minutes // 60)} hours"
+    whole = int(minutes)
+    return f"{whole} minute{'' if whole == 1 else 's'}"

@@ -5,13 +5,16 @@ one :class:`Unlock` until Lock or the idle timeout forgets it. Failed unlocks ba
 client (:mod:`web.common.backoff`), so guessing from the hotspot is slow for the guesser
 and for no one else. The one thing clients share is the scrypt work: ``SCRYPT_AT_ONCE``
 unwraps at a time (each takes the board's memory for a while), and no lock that a page
-needs is held meanwhile, so the unlocked phone's pages never wait for a stranger's guess.
+needs is held meanwhile, so the unlocked phone's pages never wait for a stranger's guess. A client's own short
+back-off is waited out rather than refused: the right passphrase typed a moment after a
+typo opens the kit (the wait is the same; only the retyping is spared).
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,7 @@ from web.common.backoff import MAX_BACKOFF_S, Backoff, TooManyTries
 
 __all__ = ["MAX_BACKOFF_S", "SCRYPT_AT_ONCE", "WHOLE_KIT", "Keyring", "TooManyTries", "Unlock"]
 
+WAIT_OUT_S = 2.0  # a back-off this short is waited out (a client's first two typos)
 SCRYPT_AT_ONCE = 1  # logN 17 holds 128 MiB while it runs: one at a time on a Pi
 WHOLE_KIT = ("kit",)  # the back-off key of a caller that names no client
 
@@ -45,6 +49,7 @@ class Keyring:
         on_forget: Callable[[], None] = lambda: None,
         max_work_factor: int = age.MAX_WORK_FACTOR,
         on_open: Callable[[age.KitKey, str], None] = lambda key, passphrase: None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """``on_forget`` runs whenever the identity is forgotten (Lock or the idle
         timeout), so what was opened with it (pooled film readers) is forgotten too.
@@ -57,6 +62,7 @@ class Keyring:
         self._on_forget = on_forget
         self._idle = idle_timeout_s
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._unlock: Unlock | None = None
         self._backoff = Backoff(clock)
@@ -66,6 +72,11 @@ class Keyring:
         """Open the identity; return a token for the browser session that asked.
 
         ``client``: the asking client's back-off keys (``backoff.client_keys``)."""
+        wait = self._backoff.remaining(client)
+        if wait > WAIT_OUT_S:
+            raise TooManyTries(wait)
+        if wait > 0:
+            self._sleep(wait)  # holding nothing: pages and other clients go on meanwhile
         with self._scrypt:
             self._backoff.check(client)  # here, so a client's queued tries see its last
             try:

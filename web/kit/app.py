@@ -152,7 +152,9 @@ def _require_unlock() -> Response | None:
     if current_identity() is not None:
         return None
     if request.method == "GET" and request.endpoint in HTML_PAGES and not wants_json():
-        return redirect(url_for("auth.unlock_page"))
+        # after the unlock the browser comes back to the page it asked for (Home by default)
+        asked = request.full_path.rstrip("?")
+        return redirect(url_for("auth.unlock_page", next=asked if asked != "/" else None))
     raise Unauthorized
 
 

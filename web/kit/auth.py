@@ -20,11 +20,28 @@ bp = Blueprint("auth", __name__)
 WRONG = "That passphrase did not open the kit. Check it (it is case sensitive) and try again."
 
 
+def _next_page(asked: str | None) -> str:
+    """Where to go after unlocking: the kit's own page that was asked for, else Home.
+    Only a path on this kit is followed (never ``//elsewhere`` or a full address)."""
+    if asked and asked.startswith("/") and not asked.startswith(("//", "/\\")):
+        return asked
+    return url_for("pages.home")
+
+
+def _unlock_form(problem: str | None, asked: str | None) -> str:
+    return render_template(
+        "unlock.html",
+        status=recorder_status(),
+        problem=problem,
+        next=_next_page(asked),
+    )
+
+
 @bp.get("/unlock")
 def unlock_page() -> Response | str:
     if current_identity() is not None:
-        return redirect(url_for("pages.home"))
-    return render_template("unlock.html", status=recorder_status(), problem=None)
+        return redirect(_next_page(request.args.get("next")))
+    return _unlock_form(None, request.args.get("next"))
 
 
 @bp.post("/unlock")
@@ -38,7 +55,7 @@ def unlock() -> Response | tuple[str, int]:
             e,
             "That passphrase did not open the kit. Check it (it is case sensitive) and try again.",
         )
-        return render_template("unlock.html", status=recorder_status(), problem=problem), status
+        return _unlock_form(problem, request.form.get("next")), status
     except RecipientsChanged as e:
         log.error("unlock refused: %s", e.message)
         flagged = current_kit().recipients.flagged
@@ -54,7 +71,7 @@ def unlock() -> Response | tuple[str, int]:
         _sort_into_cases(page.kit, identity)
         page.thumbnailer.kick()
         page.exports.kick()  # frame-exact clips asked for while recording, if still queued
-    return redirect(url_for("pages.home"))
+    return redirect(_next_page(request.form.get("next")))
 
 
 def refusal(e: WrongPassphrase | TooManyTries, wrong: str) -> tuple[str, int]:

@@ -21,7 +21,8 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from device.cases import check_can_film, supervisor_may_watch
-from device.errors import NotFound, VigKitError
+from device.errors import NotFound, StopTooSoon, VigKitError
+from device.hardware.monotonic import monotonic_us
 from device.kit.wall_clock import ClockBook, Correction, start_time
 from device.library import (
     FINISHED,
@@ -48,6 +49,7 @@ from web.kit.sync import damage_words
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
+STOP_ASK_S = 2.0  # a Stop this soon after the start is asked once more (a double tap)
 
 BADGES = {
     State.RECORDING: "Recording now",
@@ -91,10 +93,17 @@ def record() -> Response:
         check_can_film(current_kit().cases)  # the page films only with consent (a 409 sentence)
         _control(recorder.start)
     elif action == "stop" and recording:
+        _check_not_too_soon(recorder.status.elapsed_s(monotonic_us()))
         _control(lambda: recorder.stop(reason="stopped on the phone", wait=False))
     if wants_json():
         return jsonify(recorder_status())
     return redirect(url_for("pages.home"), code=303)
+
+
+def _check_not_too_soon(elapsed_s: float | None) -> None:
+    """A Stop within two seconds of the start is asked once more (``confirm=yes``)."""
+    if elapsed_s is not None and elapsed_s < STOP_ASK_S and request.form.get("confirm") != "yes":
+        raise StopTooSoon("the film started less than two seconds ago, so it is still recording")
 
 
 @bp.get("/preview.jpg")

@@ -95,6 +95,8 @@ class KitApp(PageApp):
             any_host=probes.ENDPOINTS,  # asked for by the phone makers' names
         )
         self.services = services
+        # Lock sits in the top bar of every page of an unlocked browser (base.html)
+        self.context_processor(lambda: {"may_lock": current_identity() is not None})
 
     def close(self) -> None:
         self.services.close()

@@ -21,6 +21,7 @@ from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
 from device.library import rebuilt_words
 from device.library.notes import load_principles, save_principles
 from device.library.prompts import load_prompts, save_prompts
+from web.common.display import space_text
 from web.common.errors import status_for
 from web.common.security import wants_json
 from web.kit.case_pages import problem_text
@@ -66,7 +67,7 @@ def _render(
         page_address_ip=PAGE_ADDRESS_IP,
         kit_now_ms=int(now * 1000),
         kit_now_text=datetime.fromtimestamp(now, UTC).strftime("%-d %b %Y, %H:%M UTC"),
-        space_left=_space_text(kit.recorder.minutes_left()),
+        space_left=space_text(kit.recorder.minutes_left()),
         free_gb=f"{kit.library.free_bytes() / 1e9:.1f}",
         lock_minutes=s.lock_minutes,
         tolerance_s=int(wall_clock.TOLERANCE_S),
@@ -169,12 +170,6 @@ def _clock_json(found: wall_clock.ClockCheck) -> dict[str, Any]:
         "offset_s": round(found.offset_s, 1),
         "needs_setting": found.needs_setting,
     }
-
-
-def _space_text(minutes: float) -> str:
-    if minutes >= 120:
-        return f"about {int(minutes // 60)} hours"
-    return f"{int(minutes)} minutes"
 
 
 def _sentence(text: str) -> str:

@@ -11,8 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from flask import url_for
+
+from device.errors import VigKitError
 from device.hardware.monotonic import monotonic_us
 from device.recording import RecorderState
+from device.recording.recorder import Status
+from web.common.display import clock_text, space_text
 from web.kit.services import current_identity, current_kit
 
 SILENCE_DBFS = -90.0
@@ -41,18 +46,40 @@ def recorder_status() -> dict[str, Any]:
     page = current_kit()
     kit, sealer = page.kit, page.sealer
     status = kit.recorder.status
-    elapsed = None
-    if status.state == RecorderState.RECORDING and status.started_us is not None:
-        elapsed = round(max(0, monotonic_us() - status.started_us) / 1e6, 1)
+    elapsed = status.elapsed_s(monotonic_us())
     return {
         "state": str(status.state),
         "words": WORDS[status.state],
-        "elapsed_s": elapsed,
+        "elapsed_s": None if elapsed is None else round(elapsed, 1),
         "minutes_left": int(kit.recorder.minutes_left()),
+        "space_left": space_text(kit.recorder.minutes_left()),
         "warning": status.fault or status.warning,
         "level_dbfs": level_dbfs(kit.recorder.audio_level_dbfs()),
         "repairing": sealer.repairing,
         "repair_problem": next(iter(sealer.problems.values()), None),
+        "saved": saved(status),
+    }
+
+
+def saved(status: Status) -> dict[str, str] | None:
+    """The film just saved, as Home says it: "Saved · 1:14 · Case F-0231, cycle 2" and
+    where to open it. Only for an unlocked browser (the case code is in the case's
+    encrypted file; the unlock page polls too) and only once the recorder is idle."""
+    if status.state != RecorderState.IDLE or status.recording_id is None:
+        return None
+    identity = current_identity()
+    if identity is None:
+        return None
+    kit = current_kit()
+    try:
+        row = kit.kit.library.index.get(status.recording_id)
+        case = kit.cases.load(row.case_id, [identity]) if row.case_id else None
+    except VigKitError:  # erased since, or a damaged case file: nothing to announce
+        return None
+    where = f"Case {case.code}, cycle {row.cycle}" if case else "Unassigned"
+    return {
+        "words": f"Saved · {clock_text(row.duration_s)} · {where}",
+        "url": url_for("pages.film", rec_id=row.id),
     }
 
 

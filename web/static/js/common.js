@@ -35,7 +35,9 @@ export async function post(url, body) {
     });
   }
   if (response.status === 401) {
-    window.location.assign("/unlock");
+    // back to this page once unlocked
+    const here = window.location.pathname + window.location.search;
+    window.location.assign(`/unlock?next=${encodeURIComponent(here)}`);
     throw new Refusal(401, { error: "The kit is locked." });
   }
   let answer = null;

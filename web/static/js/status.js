@@ -3,6 +3,8 @@
 // Without JavaScript the forms still work.
 
 const POLL_MS = 500; // a press of the physical button shows within a second
+const ASK_STOP_MS = 2000; // a Stop this soon after the start is asked once more
+const ASK_FOR_MS = 4000; // how long the question waits for a second Stop
 const PREVIEW_MS = 1000;
 const METER_FLOOR_DB = -60; // the meter's left end; speech sits around -30 to -10
 
@@ -42,7 +44,7 @@ function show(status) {
     elapsed.hidden = status.elapsed_s === null;
     setText("[data-elapsed]", timeText(status.elapsed_s));
   }
-  setText("[data-minutes]", String(status.minutes_left));
+  setText("[data-space]", status.space_left);
   const warning = statusBox.querySelector("[data-warning]");
   if (warning) {
     warning.textContent = status.warning ?? "";
@@ -59,8 +61,12 @@ function show(status) {
     }
   }
   showLevel(status.level_dbfs);
+  showSaved(status.saved);
   if (recordForm) {
     const recording = status.state === "recording";
+    // the start as this page knows it, to ask before a Stop that comes too soon
+    recordingSince = recording ? performance.now() - (status.elapsed_s ?? 0) * 1000 : null;
+    if (!recording) stopAsked(false);
     const busy = status.state === "finalizing";
     const button = recordForm.querySelector("[data-record-button]");
     recordForm.querySelector('input[name="action"]').value = recording ? "stop" : "start";
@@ -77,8 +83,21 @@ function show(status) {
   document.title = `${status.words} · ${document.title.split(" · ").pop()}`;
 }
 
+function showSaved(saved) {
+  const line = statusBox?.querySelector("[data-saved]");
+  if (!line) return;
+  line.hidden = !saved;
+  if (!saved) return;
+  setText("[data-saved-words]", saved.words);
+  const link = line.querySelector("[data-saved-link]");
+  if (link.getAttribute("href") !== saved.url) link.setAttribute("href", saved.url);
+}
+
 let pollTimer = null;
 let previewTimer = null;
+let recordingSince = null; // performance.now() of the start, while recording
+let starting = false; // a Record tap is on its way to the kit
+let askTimer = null;
 
 async function poll() {
   pollTimer = null;
@@ -115,23 +134,61 @@ function resume() {
   if (preview && previewTimer === null) refreshPreview();
 }
 
-if (recordForm) {
-  recordForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = recordForm.querySelector("[data-record-button]");
-    button.disabled = true; // one tap, one action
-    try {
-      show(await post(recordForm.getAttribute("action"), new FormData(recordForm)));
-    } catch (refusal) {
-      // no answer (status 0): the next poll shows what the kit is doing
-      const warning = statusBox?.querySelector("[data-warning]");
-      if (warning && refusal.status > 0) {
-        warning.textContent = refusal.message;
-        warning.hidden = false;
-      }
-    } finally {
-      if (button.textContent !== "Saving…") button.disabled = false;
+// The question after a Stop that came too soon: shown, and a second Stop within a few
+// seconds confirms it; otherwise the film simply keeps recording.
+function stopAsked(on) {
+  const ask = document.querySelector("[data-ask]");
+  if (ask) ask.hidden = !on;
+  const confirm = recordForm?.querySelector('input[name="confirm"]');
+  if (confirm) confirm.value = on ? "yes" : "";
+  clearTimeout(askTimer);
+  askTimer = on ? setTimeout(() => stopAsked(false), ASK_FOR_MS) : null;
+}
+
+// A Stop (or a second tap while the start is on its way) within two seconds of the start.
+function tooSoon(action) {
+  if (recordForm.querySelector('input[name="confirm"]').value === "yes") return false;
+  if (recordingSince !== null) {
+    return action === "stop" && performance.now() - recordingSince < ASK_STOP_MS;
+  }
+  return starting;
+}
+
+async function send(action) {
+  const body = new FormData(recordForm);
+  body.set("action", action);
+  if (action === "start") starting = true;
+  try {
+    show(await post(recordForm.getAttribute("action"), body));
+    if (action === "stop") stopAsked(false);
+  } catch (refusal) {
+    // no answer (status 0): the next poll shows what the kit is doing
+    if (refusal.status === 409 && action === "stop") {
+      stopAsked(true); // the kit counted less than two seconds: ask, as the page would
+      return;
     }
+    const warning = statusBox?.querySelector("[data-warning]");
+    if (warning && refusal.status > 0) {
+      warning.textContent = refusal.message;
+      warning.hidden = false;
+    }
+  } finally {
+    if (action === "start") starting = false;
+  }
+}
+
+if (recordForm) {
+  // The button is never disabled while a tap is on its way: a second tap of a double
+  // tap must reach this handler, so that it is asked about rather than lost or obeyed.
+  recordForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const action = recordForm.querySelector('input[name="action"]').value;
+    if (tooSoon(action)) {
+      stopAsked(true);
+      return;
+    }
+    if (action === "start" && starting) return;
+    send(action);
   });
 }
 
