@@ -270,7 +270,7 @@ class MediaFormatError(MediaError, ValueError):
 class NotesError(VigKitError, ValueError):
     """Something typed into the notes cannot be kept as it is."""
 
-    hint = "Correct the field named above and save again."
+    hint = "Change what the sentence above describes, then save again."
 
 
 class CaseError(VigKitError, ValueError):

@@ -75,7 +75,10 @@ def text(what: str, value: Any, limit: int) -> str:
     if not isinstance(value, str):
         raise NotesError(f"{what} must be text")
     if len(value) > limit:
-        raise NotesError(f"{what} is too long ({len(value)} characters; at most {limit})")
+        raise NotesError(
+            f"{what} is too long: {len(value):,} characters, at most {limit:,}",
+            hint=f"Shorten it by {len(value) - limit:,} characters; what you typed stays here.",
+        )
     return value
 
 
@@ -165,9 +168,15 @@ def update(item: dict[str, Any], kind: str, fields: Any, allowed: Allowed) -> No
         item[name] = _value(item, name, value, allowed)
     if kind == "clips" and item["in"] is not None and item["out"] is not None:
         if item["out"] <= item["in"]:
-            raise NotesError("a clip's out point must be after its in point")
+            raise NotesError(  # the words of the clip editor: Start and End
+                "a clip's End must be after its Start",
+                hint="Move the End later or the Start earlier, then save the clip again.",
+            )
         if item["out"] - item["in"] > MAX_CLIP_S:
-            raise NotesError(f"a clip may be at most {MAX_CLIP_S:.0f} seconds long")
+            raise NotesError(
+                f"a clip may be at most {MAX_CLIP_S:.0f} seconds long",
+                hint="Move the End earlier or the Start later, then save the clip again.",
+            )
 
 
 def _value(item: Mapping[str, Any], name: str, value: Any, allowed: Allowed) -> Any:

@@ -21,10 +21,17 @@ VERSION = 3  # 3: marks and clips carry a list of principles, a mark a note (not
 CASE_CODE_PATTERN = r"^(?=.*\d)[A-Z0-9]+(?:-[A-Z0-9]+)*$"
 _CASE_CODE = re.compile(CASE_CODE_PATTERN)
 MAX_CLIP_S = items.MAX_CLIP_S
+NOTES_TEXT_LIMIT = 20_000  # a film's notes and the parent's reflections, each
 _TEXT_LIMITS = {
     "case.question": 500,
-    "case.notes": 20_000,
-    "review.reflections": 20_000,
+    "case.notes": NOTES_TEXT_LIMIT,
+    "review.reflections": NOTES_TEXT_LIMIT,
+}
+# what the film page calls each field, for the sentences (never the field's key)
+_LABELS = {
+    "case.question": "the helping question",
+    "case.notes": "the text of “Notes about this film”",
+    "review.reflections": "the text of “The parent's reflections”",
 }
 _BOOL_FIELDS = {
     "consent.practitioner",
@@ -219,4 +226,4 @@ def _plain(field: str, value: Any) -> Any:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
             raise NotesError(f"{field} must be a date such as 2026-11-21") from None
-    return items.text(field, value, _TEXT_LIMITS.get(field, 20_000))
+    return items.text(_LABELS.get(field, field), value, _TEXT_LIMITS.get(field, NOTES_TEXT_LIMIT))

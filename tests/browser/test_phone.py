@@ -104,12 +104,12 @@ def test_a_double_tap_on_record_asks_and_stop_says_what_was_saved(
     assert kit.recorder.status.state == RecorderState.RECORDING
     expect(record).to_have_accessible_name("Stop")
     record.tap()
-    saved = page.locator("[data-saved]")
+    saved = page.locator("[data-just-saved]")
     expect(saved).to_be_visible(timeout=60_000)
     assert kit.recorder.wait(60)
     (new,) = [r for r in kit.library.index.all() if r.id not in before]  # one film, not two
     assert new.duration_s is not None and new.duration_s >= 2
-    expect(saved.locator("[data-saved-words]")).to_have_text(
+    expect(saved.locator("[data-just-saved-words]")).to_have_text(
         re.compile(rf"^Saved · 0:0{int(new.duration_s)} · Case [A-Z]-\d{{4}}, cycle {new.cycle}$")
     )
     saved.get_by_role("link", name="Open the film").tap()

@@ -94,7 +94,7 @@ def test_a_case_code_that_looks_like_a_name_is_refused(kit: Kit, name: str) -> N
         (add_item("marks", {"t": 3, "principles": ["Being nice"]}), "not one of this kit's"),
         (add_item("marks", {"t": 3, "principles": "Guiding"}), "must be a list"),
         (add_item("marks", {"t": 3, "principle": "Guiding"}), "no field principle"),
-        (add_item("marks", {"t": 3, "note": "x" * 201}), "too long .201 characters; at most 200"),
+        (add_item("marks", {"t": 3, "note": "x" * 201}), "too long: 201 characters, at most 200"),
         (add_item("marks", {"t": 3, "note": "first\nsecond"}), "note is one line"),
         (add_item("marks", {"principles": ["Guiding"]}), "needs a time"),
         (add_item("marks", {"t": 3, "supervision": True}), "does not include a supervisor"),

@@ -22,6 +22,7 @@ def test_settings_shows_and_saves_the_principles(unlocked: FlaskClient, kit: Kit
         },
     )
     assert response.status_code == 303
+    assert "The principles are saved." in unlocked.get(response.headers["Location"]).text
     stored = (kit.library.data.root / "principles.age").read_bytes()  # ciphertext only
     assert b"Sharing a joke" not in stored
     assert "Sharing a joke" in unlocked.get("/settings").get_data(as_text=True)
@@ -33,7 +34,15 @@ def test_a_bad_list_is_refused_and_the_old_one_kept(unlocked: FlaskClient, kit: 
         "/settings/principles", data={"principles": "Same\nSame", "csrf_token": token}
     )
     assert response.status_code == 400
-    assert "no two may be the same" in response.get_data(as_text=True)
+    # the Settings page again, the list as typed in its box and the reason under it
+    refused = response.get_data(as_text=True)
+    assert "no two may be the same" in refused and ">Same\nSame</textarea>" in refused
+    thirteen = "\n".join(f"Principle {n}" for n in range(13))
+    response = unlocked.post(
+        "/settings/principles", data={"principles": thirteen, "csrf_token": token}
+    )
+    assert response.status_code == 400 and f">{thirteen}</textarea>" in response.text
+    assert "between 1 and 12" in response.text
     assert "Same\nSame" not in unlocked.get("/settings").get_data(as_text=True)
     assert DEFAULT_PRINCIPLES[0] in unlocked.get("/settings").get_data(as_text=True)
 

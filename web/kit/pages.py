@@ -35,6 +35,7 @@ from device.library import (
 from device.library.damaged import set_aside_files
 from device.library.notes import MARK_PREROLL_S, load_principles
 from device.library.notes_items import NOTE_LIMIT
+from device.library.notes_schema import NOTES_TEXT_LIMIT
 from device.recording.recorder import RecorderState
 from web.common.display import clock_text
 from web.common.films import film_fps, open_film
@@ -182,6 +183,7 @@ def film(rec_id: str) -> str:
         fps=fps,
         preroll_s=MARK_PREROLL_S,
         note_limit=NOTE_LIMIT,
+        text_limit=NOTES_TEXT_LIMIT,
         may_supervise=may_supervise,
         duration_s=row.duration_s or 0.0,
         downloads=page.allow_downloads,

@@ -11,7 +11,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -39,13 +39,18 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
 @bp.get("/settings")
 def page() -> str:
     kit = current_kit().kit
-    saved = request.args.get("saved") == "prompts"
-    return _render(load_principles(kit.library.data, _identities()), prompts_saved=saved)
+    saved = request.args.get("saved")
+    return _render(
+        load_principles(kit.library.data, _identities()),
+        saved="The principles are saved." if saved == "principles" else "",
+        prompts_saved=saved == "prompts",
+    )
 
 
 def _render(
     principles: list[str],
     problem: str = "",
+    saved: str = "",
     *,
     prompts_typed: str | None = None,
     prompts_problem: str = "",
@@ -74,6 +79,7 @@ def _render(
         sync=sync_summary(),
         principles=principles,
         principles_problem=problem,
+        principles_saved=saved,
         safe_films=safe_at_office(kit.library),
         rebuilt=rebuilt_words(kit.library.index),
         prompts=(
@@ -113,11 +119,14 @@ def principles_save() -> Response | tuple[str, int]:
     try:
         save_principles(kit.library.data, [line for line in lines if line], kit.recipients)
         kit.library.audit.append("principles edited")
-    except CardFull as e:  # the page comes back with the typed list and the sentence
+    except (CardFull, NotesError) as e:  # the page again: the typed list, the sentence
         if wants_json():
             raise
-        return _render(lines, problem_text(e)), status_for(e)
-    return redirect("/settings", code=303)
+        problem = problem_text(e)
+        if isinstance(e, NotesError):  # 13 lines, none, or two the same: nothing changed
+            problem = f"{_sentence(e.message)} Change the list and save again; the principles in use are unchanged."
+        return _render(lines, problem), status_for(e)
+    return redirect(url_for("settings.page", saved="principles") + "#principles-heading", code=303)
 
 
 def _identities() -> list[Any]:

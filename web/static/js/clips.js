@@ -12,6 +12,7 @@ import { removeButton } from "./undo.js";
 // a clip made from a mark starts at the mark (already a few seconds before the tap) and
 // runs this long, or to the end of the film; then the nudges set it to the frame
 export const CLIP_FROM_MARK_S = 8;
+const LONG_CLIP_S = 60; // over this, a hint that review clips are usually under 30 s
 const editor = { id: null, in: null, out: null, principles: [], supervision: false, mark: null };
 let looping = false;
 
@@ -52,6 +53,9 @@ function drawEditor() {
   $("[data-clip-save]").textContent = editor.id ? "Save changes" : "Save clip";
   $("[data-clip-new]").hidden = !editor.id;
   $("[data-loop]").disabled = editor.in === null || editor.out === null;
+  // a gentle word before a long clip is saved, not a refusal
+  const long = editor.in !== null && editor.out !== null && editor.out - editor.in > LONG_CLIP_S;
+  $("[data-clip-long]").hidden = !long;
 }
 
 function drawList(doc) {
@@ -157,16 +161,27 @@ export function clipFromMark(mark) {
   say(`A clip from the moment at ${timeText(mark.t)}: check its start and end, then save it.`);
 }
 
+// A Start after the End (or an End before the Start) is not taken: the page says so in
+// the editor's own words, and both points stay as they were.
+function crossed(point, value) {
+  const other = point === "in" ? editor.out : editor.in;
+  if (other === null || (point === "in" ? value < other : value > other)) return false;
+  const [mine, theirs] = point === "in" ? ["Start", "End"] : ["End", "Start"];
+  const way = point === "in" ? "before" : "after";
+  say(
+    `The ${mine} must be ${way} the ${theirs} (${timeText(other, { fraction: true })}). ` +
+      `Choose a moment ${way} it, or move the ${theirs} first.`,
+    { problem: true },
+  );
+  return true;
+}
+
 function setPoint(point) {
   const here = snap(now());
-  if (point === "in") {
-    editor.in = here;
-    if (editor.out !== null && editor.out <= here) editor.out = null;
-  } else {
-    // the end includes the frame on screen: the clip stops after it
-    editor.out = Math.min(snap(here + frame()), duration());
-    if (editor.in !== null && editor.in >= editor.out) editor.in = null;
-  }
+  // the end includes the frame on screen: the clip stops after it
+  const value = point === "in" ? here : Math.min(snap(here + frame()), duration());
+  if (crossed(point, value)) return;
+  editor[point] = value;
   drawEditor();
 }
 
@@ -174,6 +189,7 @@ function nudge(point, seconds) {
   const value = editor[point];
   if (value === null) return;
   const moved = Math.max(0, Math.min(snap(value + seconds), duration()));
+  if (crossed(point, moved)) return;
   editor[point] = moved;
   player()?.pause();
   stopLoop();

@@ -15,6 +15,7 @@ import { change, notes, onNotes, say } from "./notes.js";
 
 const TYPING_MS = 1200;
 const RETRY_MS = 20000;
+const COUNT_FROM = 0.9; // the character count shows from this share of the limit
 // fields with a save on its way: an older answer arriving meanwhile must not undo them
 const pending = new Map();
 // fields whose last save was refused: what was typed stays until it is saved
@@ -60,6 +61,7 @@ function problemFor(input, text) {
 
 async function save(input) {
   clearTimeout(input.typingTimer);
+  input.typingTimer = undefined;
   const field = input.dataset.field;
   const value = valueOf(input);
   const typed = input.type !== "checkbox" && input.type !== "radio";
@@ -81,7 +83,10 @@ async function save(input) {
     input.dataset.sent = "";
     unsaved.add(input);
     problemFor(input, error.message);
-    say("Not saved yet: the note under the field says why.", { problem: true });
+    const label = document.querySelector(`label[for="${input.id}"]`)?.textContent ?? "This field";
+    say(`${label}: not saved yet. The reason is under the field; what you typed is still there.`, {
+      problem: true,
+    });
     input.retryTimer = setTimeout(() => save(input), RETRY_MS);
   } finally {
     pending.set(field, pending.get(field) - 1);
@@ -98,6 +103,20 @@ function drawBadges(doc) {
 }
 
 let inputs = [];
+
+// "18,532 of 20,000 characters" under a long text, before the limit bites.
+function count(input) {
+  const line = document.getElementById(`${input.id}-count`);
+  const limit = Number(input.dataset.limit);
+  if (!line || !limit) return;
+  const n = input.value.length;
+  line.hidden = n < limit * COUNT_FROM;
+  const over = n - limit;
+  line.textContent =
+    `${n.toLocaleString("en-GB")} of ${limit.toLocaleString("en-GB")} characters` +
+    (over > 0 ? `: shorten it by ${over.toLocaleString("en-GB")} to save it.` : "");
+  line.classList.toggle("problem", over > 0);
+}
 
 // Show the latest notes in every field, except one being typed in or being saved.
 function refresh(doc) {
@@ -117,7 +136,9 @@ export function fields() {
     input.dataset.sent = JSON.stringify(valueOf(input));
     input.addEventListener("change", () => save(input));
     if (input.tagName === "TEXTAREA" || input.type === "text") {
+      count(input);
       input.addEventListener("input", () => {
+        count(input);
         clearTimeout(input.typingTimer);
         input.typingTimer = setTimeout(() => save(input), TYPING_MS);
       });

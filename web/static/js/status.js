@@ -84,12 +84,12 @@ function show(status) {
 }
 
 function showSaved(saved) {
-  const line = statusBox?.querySelector("[data-saved]");
+  const line = statusBox?.querySelector("[data-just-saved]");
   if (!line) return;
   line.hidden = !saved;
   if (!saved) return;
-  setText("[data-saved-words]", saved.words);
-  const link = line.querySelector("[data-saved-link]");
+  setText("[data-just-saved-words]", saved.words);
+  const link = line.querySelector("[data-just-saved-link]");
   if (link.getAttribute("href") !== saved.url) link.setAttribute("href", saved.url);
 }
 
