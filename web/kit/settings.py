@@ -124,7 +124,10 @@ def principles_save() -> Response | tuple[str, int]:
             raise
         problem = problem_text(e)
         if isinstance(e, NotesError):  # 13 lines, none, or two the same: nothing changed
-            problem = f"{_sentence(e.message)} Change the list and save again; the principles in use are unchanged."
+            problem = (
+                f"{_sentence(e.message)} Change the list and save again;"
+                " the principles in use are unchanged."
+            )
         return _render(lines, problem), status_for(e)
     return redirect(url_for("settings.page", saved="principles") + "#principles-heading", code=303)
 
