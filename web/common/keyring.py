@@ -5,9 +5,10 @@ one :class:`Unlock` until Lock or the idle timeout forgets it. Failed unlocks ba
 client (:mod:`web.common.backoff`), so guessing from the hotspot is slow for the guesser
 and for no one else. The one thing clients share is the scrypt work: ``SCRYPT_AT_ONCE``
 unwraps at a time (each takes the board's memory for a while), and no lock that a page
-needs is held meanwhile, so the unlocked phone's pages never wait for a stranger's guess. A client's own short
-back-off is waited out rather than refused: the right passphrase typed a moment after a
-typo opens the kit (the wait is the same; only the retyping is spared).
+needs is held meanwhile, so the unlocked phone's pages never wait for a stranger's guess.
+A client's own short back-off is waited out rather than refused: the right passphrase
+typed a moment after a typo opens the kit (the wait is the same; only the retyping is
+spared).
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ class Keyring:
         if wait > 0:
             self._sleep(wait)  # holding nothing: pages and other clients go on meanwhile
         with self._scrypt:
-            self._backoff.check(client)  # here, so a client's queued tries see its last
+            # looked at again here, so a client's queued tries see its last: more to wait
+            # than was waited out means one of its tries failed meanwhile
+            left = self._backoff.remaining(client)
+            if left > wait:
+                raise TooManyTries(left)
             try:
                 key = age.unwrap_kit_key(self._file.read_bytes(), passphrase, self._max_work)
             except WrongPassphrase:
