@@ -69,7 +69,7 @@ class Backoff:
         with self._lock:
             now = self._clock()
             waits = [w.not_before - now for k in keys if (w := self._waits.get(k)) is not None]
-        return max(0.0, *waits)
+        return max([0.0, *waits])
 
     def check(self, keys: Sequence[str]) -> None:
         """Raise :class:`TooManyTries` if any of the client's keys is still waiting."""
