@@ -37,6 +37,8 @@ LOCKED: dict[str, Any] = {
     "level_dbfs": None,
     "repairing": None,
     "repair_problem": None,
+    "saved": None,
+    "space_left": None,
 }
 
 
