@@ -19,7 +19,8 @@ HOUR_MS = 3_600_000
 
 def test_locked_settings_send_you_to_unlock(client: FlaskClient) -> None:
     response = client.get("/settings")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/unlock")
+    assert response.status_code == 302  # and back to Settings once unlocked
+    assert response.headers["Location"].endswith("/unlock?next=/settings")
     assert client.get("/settings/clock?phone_ms=1").status_code == 401
 
 
