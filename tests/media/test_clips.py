@@ -145,7 +145,7 @@ def test_exports_are_numbered_encrypted_files_and_notes_refuse_bad_clips(
     library, key, rec_id = kit
     notes = NotesStore(library.data, library.index, library.audit)
     ids, recipients = [key.identity], [key.recipient]
-    with pytest.raises(NotesError, match="after its in point"):
+    with pytest.raises(NotesError, match="after its Start"):
         notes.apply(rec_id, [add_item("clips", {"in": 3.0, "out": 2.0})], ids, recipients)
     with pytest.raises(NotesError, match="at most 120 seconds"):
         notes.apply(rec_id, [add_item("clips", {"in": 0.0, "out": 200.0})], ids, recipients)
