@@ -69,7 +69,8 @@ class Phone:
     def record(self, action: str) -> tuple[int, Any]:
         r = self.client.post(
             "/record",
-            data={"action": action, "csrf_token": self.token},
+            # a Stop this soon after the start is asked once more: the test has answered
+            data={"action": action, "csrf_token": self.token, "confirm": "yes"},
             headers={"Accept": "application/json"},
         )
         return r.status_code, r.get_json(silent=True)

@@ -163,7 +163,8 @@ def test_run_moves_the_latest_time_seen_at_start_and_after_each_recording(
             assert web.unlock() == 302
             assert web.post_json("/record", {"action": "start"})[0] == 200
             wait_until(lambda: (web.status()["elapsed_s"] or 0) >= 1, 30, "a second of film")
-            assert web.post_json("/record", {"action": "stop"})[0] == 200
+            stop = {"action": "stop", "confirm": "yes"}  # under two seconds: asked once more
+            assert web.post_json("/record", stop)[0] == 200
             wait_until(lambda: latest() > a_day_ago, 30, "the mark to move after the film")
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0
