@@ -353,3 +353,25 @@ class ArchiveError(VigKitError):
 
 class OutputNotEmpty(ArchiveError, FileExistsError):
     hint = "Choose an empty folder, or add --force to write into this one."
+
+
+# --- HTTPS on the hotspot: the organisation's CA and the kit's certificate (issue #17) --
+
+
+class TlsError(VigKitError, ValueError):
+    """A certificate, key, request or certificate authority that cannot be used as given."""
+
+    hint = (
+        "Check the files named above; docs/office.md (The kits' certificate authority) "
+        "gives every step."
+    )
+
+
+class TlsMissing(TlsError):
+    """The kit has no certificate installed (or only part of one)."""
+
+    hint = (
+        "Give the kit its certificate: on the kit, vigkit tls request --out kit.csr; at the "
+        "office, vigkit office ca issue --csr kit.csr; on the kit, vigkit tls install --cert "
+        "KIT-ID.crt (docs/office.md, The kits' certificate authority)."
+    )
