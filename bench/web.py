@@ -92,8 +92,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_film(data: Path) -> tuple[str, int]:
-    """Record FILM_S of 8 Mbit/s 1080p through the kit's recorder, fast; (id, size)."""
+def make_film(data: Path, seconds: int = FILM_S) -> tuple[str, int]:
+    """Record ``seconds`` of 8 Mbit/s 1080p through the kit's recorder, fast; (id, size)."""
     office, kit = age.X25519Identity.generate(), age.X25519Identity.generate()
     keys = data / "keys"
     keys.mkdir(parents=True)
@@ -114,7 +114,7 @@ def make_film(data: Path) -> tuple[str, int]:
         limits=CaptureLimits(reserve_bytes=10_000_000),
     )
     try:
-        rec_id = recorder.start(max_seconds=FILM_S)
+        rec_id = recorder.start(max_seconds=seconds)
         while not recorder.wait(1):
             pass
         row = library.index.get(rec_id)
@@ -126,11 +126,21 @@ def make_film(data: Path) -> tuple[str, int]:
 
 
 def start_kit(
-    work: Path, data: Path, name: str, camera: dict[str, Any], replay: bytes | None = None
+    work: Path,
+    data: Path,
+    name: str,
+    camera: dict[str, Any],
+    replay: bytes | None = None,
+    https: bool = False,
 ) -> tuple[Any, int]:
-    port = free_port()
+    """``vigkit run`` on ``data``: (process, the page's port). ``https``: served by the
+    TLS front (the data dir holds its certificate), else by waitress in clear."""
+    port, http_port = free_port(), free_port()
     cfg = work / f"{name}.toml"
-    lines = [f'data_dir = "{data}"', 'http_host = "127.0.0.1"', f"http_port = {port}"]
+    lines = [f'data_dir = "{data}"', 'http_host = "127.0.0.1"', f"https = {str(https).lower()}"]
+    lines += (
+        [f"https_port = {port}", f"http_port = {http_port}"] if https else [f"http_port = {port}"]
+    )
     lines += ["storage_reserve_mb = 10", 'camera = "synthetic"']
     lines += [f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v}" for k, v in camera.items()]
     cfg.write_text("\n".join(lines).replace("'", '"') + "\n")
@@ -176,9 +186,10 @@ def wait_for_thumbnails(data: Path, rec_id: str) -> None:
         time.sleep(0.5)
 
 
-def unlock(port: int) -> tuple[str, str]:
-    """(cookie, csrf token) of an unlocked session."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def unlock(port: int, connect: Any = None) -> tuple[str, str]:
+    """(cookie, csrf token) of an unlocked session; ``connect(port)``: a connection
+    (default plain HTTP)."""
+    conn = connect(port) if connect else http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", "/unlock")
     r = conn.getresponse()
     page = r.read().decode()

@@ -105,7 +105,19 @@ class Config:
         "Address the phone page listens on.",
         r.ip_address(),
     )
-    http_port: int = _setting(80, "Port of the phone page.", r.between(1, 65535))
+    https: bool = _setting(
+        True,
+        "Serve the phone page over HTTPS with the kit's certificate (vigkit tls install); "
+        "false only on a development machine: the passphrase and films would cross the "
+        "Wi-Fi in clear.",
+    )
+    https_port: int = _setting(443, "Port of the phone page over HTTPS.", r.between(1, 65535))
+    http_port: int = _setting(
+        80,
+        "Port of plain HTTP: a landing page that sends phones to HTTPS, and the phones' "
+        "connectivity checks (with https = false: the page itself).",
+        r.between(1, 65535),
+    )
     lock_minutes: float = _setting(
         15.0,
         "The page locks itself after this many idle minutes.",

@@ -168,7 +168,17 @@ def _watchdog_waits_for_frames(v: Mapping[str, Any]) -> str | None:
     )
 
 
+def _ports_differ(v: Mapping[str, Any]) -> str | None:
+    if not v["https"] or v["https_port"] != v["http_port"]:
+        return None
+    return (
+        f"https_port and http_port are both {v['http_port']}, but HTTPS and plain HTTP "
+        "each need their own port; the usual ones are 443 and 80"
+    )
+
+
 CROSS_RULES: tuple[CrossRule, ...] = (
+    CrossRule(("https", "https_port", "http_port"), _ports_differ),
     CrossRule(("button_pin", "led_pin", "mark_pin"), _pins_differ),
     CrossRule(("camera", "width", "height", "fps"), _camera_can_keep_up),
     CrossRule(("watchdog_seconds", "fps"), _watchdog_waits_for_frames),

@@ -20,7 +20,8 @@ cd "$(dirname "$0")/.."
 # discoverer's duration, and a real seek by tests/web/gst_seek.py), WebKitGTK's WebDriver
 # and MiniBrowser under Xvfb, GStreamer's H.264/AAC decoders being its media backend (the
 # second browser engine the phone's playback tests use), nftables (`nft -c` checks the
-# hotspot's connection-limit rules).
+# hotspot's connection-limit rules), nginx (the page's TLS front) and certutil from
+# libnss3-tools (Chromium trusting the tests' certificate authority).
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential make git
   age ffmpeg shellcheck systemd
@@ -30,7 +31,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   webkit2gtk-driver xvfb xauth gstreamer1.0-gl
-  nftables
+  nftables nginx libnss3-tools
 )
 
 missing=()

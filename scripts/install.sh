@@ -35,6 +35,7 @@ POLKIT_DIR=/etc/polkit-1/rules.d
 # Wi-Fi chip can do (WPA3, PMF); nftables: its per-phone connection limit. polkitd: the
 # rule that lets the kit set the clock and power off. rclone: sync to the office. age:
 # opening files by hand. ffmpeg: checking films on the kit when something goes wrong.
+# nginx: the page's TLS front (web/common/tls_front.py; the kit runs it, not Debian's unit).
 APT_PACKAGES=(
   python3 python3-venv
   python3-numpy python3-av
@@ -42,6 +43,7 @@ APT_PACKAGES=(
   network-manager dnsmasq-base iw nftables
   polkitd
   rclone age ffmpeg
+  nginx
 )
 # The camera and GPIO libraries: only Raspberry Pi OS's apt has them (the venv sees them).
 PI_PACKAGES=(python3-picamera2 python3-lgpio)
@@ -195,6 +197,10 @@ if ((CHROOT)); then
   exit 0
 fi
 run systemctl daemon-reload
+# Debian's own nginx unit would take port 80 with its default site: the kit runs nginx
+# itself, with its own settings, as its TLS front
+run systemctl disable --now nginx.service
+run systemctl mask nginx.service
 run systemctl enable vigkit.service vigkit-sync.timer
 
 say "6. start"
@@ -208,5 +214,7 @@ else
   say "not started yet: $CONF_FILE does not exist. Next, as root:"
   say "  $VENV/bin/vigkit setup --config $CONF_FILE --data $DATA_DIR"
   say "  $SRC/scripts/setup-hotspot.sh --config $CONF_FILE"
+  say "  $VENV/bin/vigkit tls request --data $DATA_DIR --out kit.csr   (then, at the office:"
+  say "     vigkit office ca issue ... --csr kit.csr; back here: vigkit tls install ...)"
   say "  $SRC/scripts/install.sh     (again: it starts the kit once set up)"
 fi

@@ -93,6 +93,7 @@ PROBLEMS = [
     ("mark_pin = 28", "mark_pin = 28 is not allowed: it must be from 0 to 27"),
     ("http_port = 0", "http_port = 0 is not allowed: it must be from 1 to 65,535"),
     ("http_port = 65536", "http_port = 65536 is not allowed: it must be from 1 to 65,535"),
+    ("https_port = 0", "https_port = 0 is not allowed: it must be from 1 to 65,535"),
     ('http_host = "kit.local"', "http_host = 'kit.local' is not allowed: it must be an IP"),
     ('camera = "picamera"', "camera = 'picamera' is not allowed: it must be picamera2 or synth"),
     ("retention_days = -1", "retention_days = -1 is not allowed: it must be from 0 to 365 days"),
@@ -114,6 +115,7 @@ PROBLEMS = [
     ("button_pin = 5\nled_pin = 5", "button_pin and led_pin are both GPIO 5, but each needs its"),
     ("mark_pin = 17", "button_pin and mark_pin are both GPIO 17"),
     ("mark_pin = 27", "led_pin and mark_pin are both GPIO 27"),
+    ("https_port = 80", "https_port and http_port are both 80, but HTTPS and plain HTTP"),
     ("fps = 60", "1920x1080 at 60 fps is more than the Pi's H.264 encoder can keep up with"),
     ("fps = 1\nwatchdog_seconds = 2", "watchdog_seconds = 2 is shorter than 3 frames at fps = 1"),
 ]

@@ -21,6 +21,7 @@ from typing import Any
 
 from device import config
 from device.commands.common import serve_until_signal
+from device.commands.page_server import PageAddress, page_server, page_url, secure_page
 from device.config import Config
 from device.hardware.gpio import GpioControls
 from device.kit.assembly import Kit, open_kit
@@ -48,9 +49,11 @@ class Appliance:
         self, cfg: Config, *, shutdown: Callable[[], None], pin_factory: Any = None
     ) -> None:
         # the page's packages are loaded by the commands that serve
-        from web.common.serving import FullPriority, make_server
+        from web.common.serving import FullPriority
         from web.kit import PageSettings, SyncSettings, create_app
 
+        self.address = PageAddress(cfg.http_host, cfg.http_port, cfg.https_port, cfg.https)
+        secure = secure_page(cfg.data_dir, self.address)  # a kit without its certificate stops
         self.kit: Kit = open_kit(cfg)
         self._see_time(cfg)
         self._closers: list[Callable[[], None]] = [self.kit.close]
@@ -87,9 +90,10 @@ class Appliance:
                 control=control,
                 kit_name=cfg.kit_name,
                 allow_downloads=cfg.allow_downloads,
+                secure=secure,
             )
             self._closers.append(self.app.close)
-            self.server = make_server(self.app, cfg.http_host, cfg.http_port)
+            self.server = page_server(self.app, cfg.data_dir, self.address)
             self._closers.append(self.server.close)
         except BaseException:
             self.close()
@@ -140,7 +144,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     try:
         print(
-            f"vigkit: the page is on http://{cfg.http_host}:{appliance.server.port}/",
+            f"vigkit: the page is on {page_url(appliance.address, appliance.server.port)}",
             file=sys.stderr,
             flush=True,
         )

@@ -7,12 +7,15 @@ import os
 import re
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from cryptography import x509
 
 from tests.web.web_helpers import HttpSession, wait_until
 
@@ -33,29 +36,49 @@ def test_demo_serves_the_page_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     pass_file = tmp_path / "pass.txt"
     pass_file.write_text(PASSPHRASE + "\n")
-    cmd = [*DEMO, "--data", str(data), "--port", str(port), "--passphrase-file", str(pass_file)]
+    http_port = _free_port()
+    cmd = [*DEMO, "--data", str(data), "--port", str(port), "--http-port", str(http_port)]
+    cmd += ["--passphrase-file", str(pass_file)]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        _run_until_ctrl_c(proc, port)
+        _run_until_ctrl_c(proc, port, http_port, data)
     for name in ("demo-office.key", "kit-identity.age", "recipients.txt"):
         assert (data / "keys" / name).exists()
+    # the demo CA signed the page's certificate and was forgotten: its key is nowhere
+    assert not [
+        p
+        for p in data.rglob("*")
+        if p.is_file() and b"PRIVATE KEY" in p.read_bytes() and p.name != "kit.key"
+    ]
     assert PASSPHRASE in (data / "demo-passphrase.txt").read_text()
 
 
-def _run_until_ctrl_c(proc: subprocess.Popen[str], port: int) -> None:
+def _run_until_ctrl_c(proc: subprocess.Popen[str], port: int, http_port: int, data: Path) -> None:
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(2)]
-        assert lines[0].strip() == f"VIG Kit demo: open http://127.0.0.1:{port}/"
-        assert lines[1].strip() == f"Passphrase: {PASSPHRASE}"
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[0].strip() == f"VIG Kit demo: open https://127.0.0.1:{port}/"
+        ca = data / "keys" / "tls" / "ca.crt"
+        assert str(ca) in lines[1] and f"http://127.0.0.1:{http_port}/" in lines[1]
+        assert lines[2].strip() == f"Passphrase: {PASSPHRASE}"
+        trusting = ssl.create_default_context(cafile=str(ca))
         page = ""
         deadline = time.monotonic() + 20
         while not page and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                url = f"https://127.0.0.1:{port}/"
+                with urllib.request.urlopen(url, timeout=5, context=trusting) as r:
                     page = r.read().decode()
             except OSError:
                 time.sleep(0.1)
         assert "Unlock" in page and "encrypted" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/", timeout=5) as r:
+            landing = r.read().decode()
+        assert f'href="https://127.0.0.1:{port}/"' in landing
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/vigkit-ca.crt") as r:
+            offered = r.read()
+        assert x509.load_pem_x509_certificate(ca.read_bytes()) == x509.load_der_x509_certificate(
+            offered
+        )
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -86,7 +109,8 @@ def test_setting_the_clock_in_the_demo_never_touches_this_computer(tmp_path: Pat
         _stand_in(stand_ins, name, calls)
     pass_file = tmp_path / "pass.txt"
     pass_file.write_text(PASSPHRASE + "\n")
-    cmd = [*DEMO, "--data", str(tmp_path / "demo"), "--port", str(port)]
+    data = tmp_path / "demo"
+    cmd = [*DEMO, "--data", str(data), "--port", str(port), "--http-port", str(_free_port())]
     env = {**os.environ, "PATH": f"{stand_ins}:{os.environ.get('PATH', '')}"}
     with subprocess.Popen(
         [*cmd, "--passphrase-file", str(pass_file)],
@@ -96,7 +120,8 @@ def test_setting_the_clock_in_the_demo_never_touches_this_computer(tmp_path: Pat
         env=env,
     ) as proc:
         try:
-            phone = HttpSession(f"http://127.0.0.1:{port}")
+            wait_until(lambda: (data / "keys" / "tls" / "ca.crt").exists(), 30, "the demo's CA")
+            phone = HttpSession(f"https://127.0.0.1:{port}", cafile=data / "keys/tls/ca.crt")
             wait_until(lambda: _answers(phone), timeout=30, what="the demo's page")
             assert phone.unlock(PASSPHRASE) == 302
             two_hours_ahead = int(time.time() * 1000) + 2 * 3_600_000

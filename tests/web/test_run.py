@@ -7,6 +7,7 @@ the page's threads must be at a lower scheduling priority than the recorder's.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from device.library import Library, State
+from device.tls import KitTls, demo_tls
 from tests.sync.conftest import clock_set_this_boot
 from tests.web.web_helpers import (
     HttpSession,
@@ -28,9 +30,16 @@ from tests.web.web_helpers import (
 from web.common.serving import PAGE_NICE, FullPriority, lower_this_thread
 
 
-def _config(tmp_path: Path, port: int) -> Path:
+def _config(tmp_path: Path, port: int, *, https: bool = False) -> Path:
+    """The kit's settings file; ``https``: the page on ``port`` over HTTPS, as on a kit
+    (the TLS front, with a certificate from a demo CA in the data dir)."""
     data = tmp_path / "data"
     consented_case_in(data, make_keys(data))  # the page films only into a consented case
+    if https:
+        demo_tls(data, ("localhost",), (ipaddress.IPv4Address("127.0.0.1"),))
+        ports = f"https = true\nhttps_port = {port}\nhttp_port = {free_port()}"
+    else:
+        ports = f"https = false\nhttp_port = {port}"
     cfg = tmp_path / "vigkit.toml"
     cfg.write_text(
         f"""
@@ -43,7 +52,7 @@ height = 180
 bitrate = 400000
 storage_reserve_mb = 10
 http_host = "127.0.0.1"
-http_port = {port}
+{ports}
 lock_minutes = 5.0
 button_pin = 17
 led_pin = 27
@@ -64,13 +73,15 @@ def _nice_values(pid: int) -> list[int]:
 
 
 def test_run_records_from_the_page_and_sigterm_saves_the_film(tmp_path: Path) -> None:
+    """Over HTTPS, as a kit serves it: the TLS front ends with the kit."""
     port = free_port()
-    cfg = _config(tmp_path, port)
+    cfg = _config(tmp_path, port, https=True)
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
     cmd = [sys.executable, "-m", "device.cli", "run", "--config", str(cfg)]
+    tls = KitTls.of(tmp_path / "data")
     with subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True) as proc:
         try:
-            web = HttpSession(f"http://127.0.0.1:{port}")
+            web = HttpSession(f"https://localhost:{port}", cafile=tls.ca)
             wait_until(lambda: _answers(web), 30, "the page")
             assert "Kit seven" in web.page("/unlock")
             assert web.unlock() == 302
@@ -80,8 +91,11 @@ def test_run_records_from_the_page_and_sigterm_saves_the_film(tmp_path: Path) ->
             nice = _nice_values(proc.pid)
             assert PAGE_NICE in nice, nice  # the page's threads
             assert os.getpriority(os.PRIO_PROCESS, 0) in nice, nice  # the recorder's, as started
+            front = [c for c in _children(proc.pid) if "nginx" in _cmdline(c)]
+            assert len(front) == 1, _children(proc.pid)  # the TLS front, the kit's child
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0
+            assert not Path(f"/proc/{front[0]}").exists()  # nginx ended with the kit
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -97,6 +111,18 @@ def test_run_records_from_the_page_and_sigterm_saves_the_film(tmp_path: Path) ->
         assert row.stop_reason == "the kit is shutting down"
     finally:
         library.close()
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
 
 
 def _answers(web: HttpSession) -> bool:

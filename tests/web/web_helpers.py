@@ -7,6 +7,7 @@ import http.cookiejar
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -171,14 +172,20 @@ def make_keys(data: Path, passphrase: str = PASSPHRASE) -> age.X25519Identity:
 
 
 class HttpSession:
-    """A browser's side of the page over HTTP: cookies, the CSRF token, JSON or HTML."""
+    """A browser's side of the page over HTTP(S): cookies, the CSRF token, JSON or HTML.
+    ``cafile``: the CA an HTTPS page's certificate must chain to (and nothing else)."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, cafile: Path | None = None) -> None:
         self.base = base
         self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
-        )
+        handlers: list[urllib.request.BaseHandler] = [
+            urllib.request.HTTPCookieProcessor(self.cookies),
+            _NoRedirect(),
+        ]
+        if cafile is not None:
+            context = ssl.create_default_context(cafile=str(cafile))
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self.opener = urllib.request.build_opener(*handlers)
         self.token = ""
 
     def request(

@@ -2,7 +2,8 @@
 
 Each page (the kit's, the office's) is a :class:`PageApp` subclass that carries its own
 typed services. Whatever the page, the app is built the same way: the session cookie
-(HttpOnly, SameSite=Strict, a random key per run unless one is given), the Host check
+(HttpOnly, SameSite=Strict, Secure when served over HTTPS, a random key per run unless one
+is given; HSTS then too), the Host check
 (``any_host`` endpoints excepted), the form size limit, content-hashed static URLs,
 the CSRF check on every POST, the response headers (CSP, nosniff, no-referrer,
 ``no-store`` on everything but static files) and the error answers in words. Templates
@@ -35,6 +36,7 @@ class PageApp(Flask):
         title: str,
         secret_key: bytes | str | None = None,
         any_host: frozenset[str] = frozenset(),
+        secure: bool = False,
     ) -> None:
         super().__init__("web")  # the web package: its static files and templates
         self.config.update(
@@ -42,6 +44,8 @@ class PageApp(Flask):
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Strict",
             SESSION_COOKIE_NAME=cookie_name,  # each page its own: cookies ignore the port
+            # served over HTTPS (web.common.tls_front): the browser never sends it in clear
+            SESSION_COOKIE_SECURE=secure,
             MAX_CONTENT_LENGTH=max_form_bytes,
         )
         # whole films (no Range) being sent; web.common.ranges takes and gives back slots
@@ -55,7 +59,7 @@ class PageApp(Flask):
         errors.register(self)
 
     def _headers(self, response: Response) -> Response:
-        return add_headers(response, self.assets)
+        return add_headers(response, self.assets, hsts=self.config["SESSION_COOKIE_SECURE"])
 
     def close(self) -> None:
         """Stop the page's background work; a page with none has nothing to do."""

@@ -29,6 +29,8 @@ CSP = (
 )
 
 
+HSTS_MAX_AGE_S = 365 * 24 * 3600  # a year: phones that opened the kit securely stay secure
+
 LOCAL_SUFFIXES = (".lan", ".local", ".localhost")  # names only the kit's own DNS answers
 
 
@@ -84,8 +86,12 @@ def wants_json() -> bool:
     return best == "application/json" or request.path == "/status"
 
 
-def add_headers(response: Response, assets: Assets) -> Response:
+def add_headers(response: Response, assets: Assets, *, hsts: bool = False) -> Response:
+    """The headers of every answer; ``hsts``: the page is served over HTTPS, so a browser
+    that has seen it once goes there directly (never to the plain-HTTP landing page)."""
     response.headers["Content-Security-Policy"] = CSP
+    if hsts and request.is_secure:
+        response.headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_S}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     if request.endpoint == "static" and response.status_code in (200, 304):

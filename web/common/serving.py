@@ -60,6 +60,7 @@ THREADS = 8
 OUTBUF_HIGH_WATERMARK = 1 << 20  # a worker waits for the phone beyond this
 OUTBUF_OVERFLOW = 64 << 20  # never reached: the watermark stops writers long before
 MAX_REQUEST_BODY = 64 << 10  # forms are small; waitress keeps bodies under this in memory
+FRONT_ADDRESS = "127.0.0.1"  # the TLS front's connections come from here
 LOOP_WAKE_S = 0.5  # the socket loop's longest nap; ``stop`` wakes it at once
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -123,10 +124,27 @@ class FullPriority:
 
 
 def server_settings(
-    host: str, port: int, *, threads: int = THREADS, limits: ConnectionLimits = LIMITS
+    host: str,
+    port: int,
+    *,
+    threads: int = THREADS,
+    limits: ConnectionLimits = LIMITS,
+    behind_front: bool = False,
 ) -> dict[str, Any]:
-    """waitress settings for the kit (see the module docstring for why)."""
-    return {
+    """waitress settings for the kit (see the module docstring for why). ``behind_front``:
+    the TLS front (``web.common.tls_front``) on this machine passes every request on, so its
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` say who asked and how, and are trusted
+    from it alone."""
+    front = (
+        {
+            "trusted_proxy": FRONT_ADDRESS,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+        }
+        if behind_front
+        else {}
+    )
+    return front | {
         "connection_limit": limits.connection_limit,
         "channel_timeout": limits.channel_timeout_s,
         "cleanup_interval": limits.cleanup_interval_s,
@@ -153,12 +171,16 @@ class KitServer:
         *,
         threads: int = THREADS,
         limits: ConnectionLimits = LIMITS,
+        behind_front: bool = False,
     ) -> None:
         raise_open_files(limits.open_files)
-        self._server = waitress.create_server(
-            LowPriority(app), **server_settings(host, port, threads=threads, limits=limits)
+        settings = server_settings(
+            host, port, threads=threads, limits=limits, behind_front=behind_front
         )
-        self._server.channel_class = PerSourceChannels(self._server._map, limits.per_source)
+        self._server = waitress.create_server(LowPriority(app), **settings)
+        # behind the front every connection comes from it; the front counts per phone
+        exempt = frozenset({FRONT_ADDRESS}) if behind_front else frozenset()
+        self._server.channel_class = PerSourceChannels(self._server._map, limits.per_source, exempt)
         self._stop = threading.Event()
 
     @property
@@ -190,12 +212,17 @@ class PerSourceChannels:
 
     Called by waitress's server for each accepted connection, as its ``channel_class``."""
 
-    def __init__(self, channels: dict[int, Any], per_source: int) -> None:
+    def __init__(
+        self, channels: dict[int, Any], per_source: int, exempt: frozenset[str] = frozenset()
+    ) -> None:
         self._map = channels
         self._per_source = per_source
+        self._exempt = exempt
 
     def __call__(self, server: Any, conn: Any, addr: Any, adj: Any, map: Any) -> Any:
         source = addr[0] if isinstance(addr, tuple) else addr
+        if source in self._exempt:
+            return HTTPChannel(server, conn, addr, adj, map=map)
         channels = [c for c in list(self._map.values()) if isinstance(c, HTTPChannel)]
         held = sum(1 for c in channels if c.addr[0] == source)
         if held >= self._per_source:

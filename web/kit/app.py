@@ -33,6 +33,7 @@ from web.kit import (
     cases,
     cycle_review,
     erase_pages,
+    landing,
     media,
     notes_api,
     pages,
@@ -53,7 +54,9 @@ from web.kit.thumbnailer import Thumbnailer
 __all__ = ["create_app"]
 
 PUBLIC_ENDPOINTS = (
-    frozenset({"auth.unlock_page", "auth.unlock", "pages.status", "static"}) | probes.ENDPOINTS
+    frozenset({"auth.unlock_page", "auth.unlock", "pages.status", "static"})
+    | probes.ENDPOINTS
+    | landing.ENDPOINTS
 )
 HTML_PAGES = (
     frozenset({"pages.home", "pages.recordings", "pages.film", "settings.page", "review.page"})
@@ -77,6 +80,7 @@ BLUEPRINTS = (
     settings,
     sync,
     probes,
+    landing,
 )
 T = TypeVar("T")
 
@@ -97,6 +101,7 @@ def create_app(
     kit_name: str = "VIG Kit",
     thumbnails: bool = True,
     allow_downloads: bool = False,
+    secure: landing.SecurePage | None = None,
 ) -> KitApp:
     """The page over ``kit``. ``settings``: the Settings page's Wi-Fi details and the
     clock it reads and sets; ``sync``: where "Sync now" sends (None: not set up).
@@ -104,6 +109,8 @@ def create_app(
     thread, see ``web.common.serving``); ``thumbnails`` makes missing thumbnails in the
     background while the kit is unlocked and idle; ``allow_downloads`` lets a phone save
     decrypted clips and stills (off by default; each download is in the audit log).
+    ``secure``: the page is served over HTTPS (``web.common.tls_front``), so plain HTTP
+    answers only the landing page (``web.kit.landing``) and cookies are ``Secure``.
     ``app.close()`` stops the background work."""
     layouts = Layouts()
     reviews = ReviewModes(clock)
@@ -138,7 +145,10 @@ def create_app(
         reviews=reviews,
         recipients=guard,
     )
-    app = KitApp(services, title=kit_name, secret_key=secret_key)
+    app = KitApp(services, title=kit_name, secret_key=secret_key, secure=secure)
+    # right after the Host check, before the CSRF check: a form posted over plain HTTP
+    # gets the landing page, not an error
+    app.before_request_funcs.setdefault(None, []).insert(1, landing.plain_http_gate)
     app.before_request(_require_unlock)
     app.before_request(review_mode.gate)  # review-only mode: only the review answers
     for blueprint in BLUEPRINTS:

@@ -25,6 +25,7 @@ from web.common.keyring import Keyring
 from web.common.page import PageApp
 from web.kit import probes
 from web.kit.export_queue import ExportQueue
+from web.kit.landing import SecurePage
 from web.kit.review_scope import ReviewModes
 from web.kit.sealer import Sealer
 from web.kit.sync_runner import SyncRunner
@@ -85,7 +86,12 @@ class KitApp(PageApp):
     """The kit's page: a :class:`PageApp` holding the kit's services."""
 
     def __init__(
-        self, services: KitServices, *, title: str, secret_key: bytes | str | None
+        self,
+        services: KitServices,
+        *,
+        title: str,
+        secret_key: bytes | str | None,
+        secure: SecurePage | None = None,
     ) -> None:
         super().__init__(
             cookie_name="vigkit",
@@ -93,7 +99,9 @@ class KitApp(PageApp):
             title=title,
             secret_key=secret_key,
             any_host=probes.ENDPOINTS,  # asked for by the phone makers' names
+            secure=secure is not None,
         )
+        self.config["VIGKIT_SECURE"] = secure  # web.kit.landing
         self.services = services
         # Lock sits in the top bar of every page of an unlocked browser (base.html)
         self.context_processor(lambda: {"may_lock": current_identity() is not None})
