@@ -133,6 +133,7 @@ def serve_kit(data: Path, long_id: str, short_id: str = "") -> Iterator[ServedKi
             "bitrate": 400_000,
             "storage_reserve_mb": 10,
             "http_host": "127.0.0.1",
+            "https": False,  # until the browsers trust the CA (issue #17)
             "http_port": free_port(),
             "button_pin": BUTTON,
             "led_pin": LED,
