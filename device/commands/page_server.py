@@ -9,18 +9,27 @@ waitress serves the page itself on ``http_port``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from device.errors import ConfigError
 from device.library import DataDir
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
+    from device.tls import KitTls
     from web.common.serving import KitServer
     from web.common.tls_front import SecureServer
     from web.kit.landing import SecurePage
+
+
+log = logging.getLogger(__name__)
+
+RENEW_BEFORE = timedelta(days=30)  # the log and Settings warn this long before the end
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,29 @@ def secure_page(data_dir: Path, address: PageAddress) -> SecurePage | None:
     when it is served in clear. A kit without its certificate stops here, in words."""
     if not address.https:
         return None
-    from device.tls import KitTls
     from web.kit.landing import SecurePage
 
-    tls = KitTls.of(DataDir(data_dir)).require()
-    return SecurePage(address.https_port, tls.ca_der(), tls.ca_fingerprint())
+    tls = _installed(data_dir)
+    valid_until = tls.not_after
+    if valid_until - datetime.now(UTC) < RENEW_BEFORE:
+        log.warning(
+            "the kit's certificate ends on %s: phones will refuse the page after it; "
+            "ask the office for a new one (vigkit office ca issue)",
+            valid_until.date(),
+        )
+    return SecurePage(address.https_port, tls.ca_der(), tls.ca_fingerprint(), valid_until)
+
+
+def _installed(data_dir: Path) -> KitTls:
+    """The kit's TLS files; missing ones are a settings problem (``vigkit run`` exits 78,
+    so systemd does not restart it in a loop), said with what to run."""
+    from device.errors import TlsError
+    from device.tls import KitTls
+
+    try:
+        return KitTls.of(DataDir(data_dir)).require()
+    except TlsError as e:
+        raise ConfigError(str(e), hint=e.hint) from e
 
 
 def page_server(
@@ -53,10 +80,9 @@ def page_server(
         from web.common.serving import make_server
 
         return make_server(app, address.host, address.http_port)
-    from device.tls import KitTls
     from web.common.tls_front import SecureServer
 
-    tls = KitTls.of(DataDir(data_dir)).require()
+    tls = _installed(data_dir)
     return SecureServer(
         app,
         address.host,

@@ -198,3 +198,24 @@ def test_run_moves_the_latest_time_seen_at_start_and_after_each_recording(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_a_kit_without_its_certificate_stops_in_words_and_is_not_restarted(
+    tmp_path: Path,
+) -> None:
+    """No page in clear as a fallback: the kit says what to run and exits 78, which the
+    unit's ``RestartPreventExitStatus`` keeps systemd from restarting in a loop."""
+    cfg = _config(tmp_path, free_port())
+    text = cfg.read_text().replace("https = false", f"https = true\nhttps_port = {free_port()}")
+    cfg.write_text(text)
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+    done = subprocess.run(
+        [sys.executable, "-m", "device.cli", "run", "--config", str(cfg)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 78, done.stderr
+    assert "the kit has no certificate for its secure page" in done.stderr
+    assert "vigkit tls request" in done.stderr and "Traceback" not in done.stderr

@@ -13,6 +13,7 @@ to HTTPS.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
@@ -30,11 +31,13 @@ ENDPOINTS = frozenset({"landing.certificate"})
 @dataclass(frozen=True)
 class SecurePage:
     """The page is served over HTTPS (``web.common.tls_front``) on ``https_port``; ``ca_der``
-    is the organisation's CA certificate (DER), ``fingerprint`` its SHA-256 as shown."""
+    is the organisation's CA certificate (DER), ``fingerprint`` its SHA-256 as shown;
+    ``valid_until``: when the kit's own certificate ends (Settings shows it)."""
 
     https_port: int
     ca_der: bytes
     fingerprint: str
+    valid_until: datetime | None = None
 
 
 def secure_page() -> SecurePage | None:
