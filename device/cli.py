@@ -63,6 +63,9 @@ COMMANDS = (
     ),
     Command("setup", "setup", "add_arguments", "set up a kit: keys, passphrase, Wi-Fi, label"),
     Command("sync", "sync", "add_arguments", "send recordings to the office's storage, verified"),
+    Command(
+        "tls", "tls", "add_arguments", "the kit's certificate for its secure page: request, install"
+    ),
 )
 
 

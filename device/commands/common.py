@@ -30,6 +30,16 @@ def read_passphrase_file(path: StrPath) -> str:
     return text.rstrip("\r\n")
 
 
+def read_file(path: StrPath, what: str, hint: str) -> bytes:
+    """The bytes of a file given on the command line; a sentence naming ``what`` it
+    should be when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise VigKitError(f"cannot read {what} {path}: {e.strerror}", hint=hint) from e
+
+
 def load_identity_files(
     paths: Sequence[StrPath], passphrase_file: StrPath | None = None
 ) -> list[age.Identity]:

@@ -1,5 +1,5 @@
 """``vigkit office …``: what the organisation's office runs (keygen, decrypt, encrypt,
-verify, retention, export, annotations, supervision, serve).
+verify, retention, export, annotations, supervision, serve, and the kits' CA).
 
 Each command imports what it needs when it runs: ``decrypt`` and ``encrypt`` must start
 as fast as ``age`` does, so this module loads nothing heavy at import.
@@ -43,6 +43,7 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
     ver.add_argument("--kits", type=_path, help="the office's register of kits (vigkit-kits.txt)")
     ver.set_defaults(func=verify_command)
     _add_kit(osub)
+    _add_ca(osub)
 
     ret = osub.add_parser(
         "retention", help="apply the kits' erase requests and erase-by dates to the archive"
@@ -124,6 +125,60 @@ def _add_kit(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("public_key", help="the kit's signing key, vigkit-ed25519:…")
     add.add_argument("--kits", type=_path, required=True, help="the register (vigkit-kits.txt)")
     add.set_defaults(func=kit_add_command)
+
+
+def _add_ca(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``ca init`` and ``ca issue``: the organisation's CA for its kits' HTTPS pages
+    (device.commands.office_ca)."""
+    ca = osub.add_parser("ca", help="the organisation's certificate authority for its kits")
+    csub = ca.add_subparsers(dest="ca_command", metavar="COMMAND", required=True)
+    init = csub.add_parser(
+        "init", help="make the CA once (keep its folder offline); prints its fingerprint"
+    )
+    init.add_argument(
+        "--ca", type=_path, required=True, metavar="DIR", help="a new folder for ca.crt and ca.key"
+    )
+    init.add_argument(
+        "--organisation", metavar="NAME", help="the organisation's name (phones show it)"
+    )
+    init.add_argument(
+        "--passphrase-file", type=_path, metavar="FILE", help="the passphrase for the CA's key"
+    )
+    init.set_defaults(func=ca_init_command)
+    issue = csub.add_parser("issue", help="a kit's certificate for its names and 10.42.0.1")
+    issue.add_argument(
+        "--ca", type=_path, required=True, metavar="DIR", help="the folder ca init made"
+    )
+    issue.add_argument(
+        "--kit", required=True, metavar="KIT-ID", help="the kit's id, as vigkit setup printed it"
+    )
+    issue.add_argument(
+        "--csr", type=_path, metavar="FILE",
+        help="the kit's request (vigkit tls request); without it, a key is made here",
+    )  # fmt: skip
+    issue.add_argument(
+        "--out", type=_path, required=True, metavar="DIR", help="where KIT-ID.crt goes"
+    )
+    issue.add_argument(
+        "--passphrase-file", type=_path, metavar="FILE", help="the passphrase for the CA's key"
+    )
+    issue.add_argument(
+        "--days", type=int, metavar="N", help="how long it lasts (default and most: 825)"
+    )
+    issue.add_argument("--force", action="store_true", help="replace KIT-ID.crt (and .key)")
+    issue.set_defaults(func=ca_issue_command)
+
+
+def ca_init_command(args: argparse.Namespace) -> int:
+    from device.commands.office_ca import init_command
+
+    return init_command(args)
+
+
+def ca_issue_command(args: argparse.Namespace) -> int:
+    from device.commands.office_ca import issue_command
+
+    return issue_command(args)
 
 
 def kit_add_command(args: argparse.Namespace) -> int:
