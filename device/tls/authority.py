@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from device.age.strength import estimated_guesses, time_to_guess
+from device.age.strength import THIEF_GUESSES_PER_S, estimated_guesses, time_to_guess
 from device.errors import TlsError
 from device.library import atomic_write
 
@@ -57,12 +57,15 @@ BACKDATE = dt.timedelta(days=1)  # a phone whose clock runs a little behind stil
 # The CA key's file is guessed at PBKDF2's speed (2048 rounds: millions a second on one
 # GPU), not scrypt's, so its passphrase needs 10^4 times the kit's 10^12 guesses.
 MIN_CA_GUESSES = 10**16
-PBKDF2_GUESSES_PER_S = 10**7  # one current GPU against PBKDF2-HMAC-SHA256 with 2048 rounds
+# One current graphics card against PBKDF2-HMAC-SHA256 at 2048 rounds: a few million a
+# second (hashcat's published figures for its mode 10900), rounded up.
+PBKDF2_GUESSES_PER_S = 10**7
 
-# A kit id is one DNS label (``kit-1a2b3c4d``, as vigkit setup names kits): it names files
-# at the office, so no dots, slashes or spaces.
-KIT_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# One part of a host name between dots (RFC 1123), lower case.
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# A kit id is one such label (``kit-1a2b3c4d``, as vigkit setup names kits): it names
+# files at the office, so no dots, slashes or spaces.
+KIT_ID = _LABEL
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,8 @@ def check_ca_passphrase(passphrase: str, organisation: str = "") -> None:
     """Refuse a CA passphrase that PBKDF2's 2048 rounds would not hold for decades."""
     guesses = estimated_guesses(passphrase, (organisation,))
     if guesses < MIN_CA_GUESSES:
-        time = time_to_guess(guesses * 1000 / PBKDF2_GUESSES_PER_S)  # time_to_guess: 1000/s
+        # time_to_guess counts at a kit thief's scrypt pace: scale to PBKDF2's
+        time = time_to_guess(guesses * THIEF_GUESSES_PER_S / PBKDF2_GUESSES_PER_S)
         raise TlsError(
             "the passphrase is too weak for the certificate authority's key: with the key "
             f"file, one graphics card could guess it in about {time}",

@@ -38,6 +38,7 @@ from device.library import DataDir, atomic_write
 from device.tls.authority import (
     KIT_ADDRESS,
     KIT_NAMES,
+    MAX_LEAF_DAYS,
     IPAddress,
     certificate_pem,
     certificate_request,
@@ -249,6 +250,12 @@ def verify_chain(
         raise TlsError(
             f"the certificate in {source} expired on {leaf.not_valid_after_utc:%Y-%m-%d}",
             hint="Issue a new one at the office (vigkit office ca issue) and install that.",
+        )
+    if leaf.not_valid_after_utc - leaf.not_valid_before_utc > dt.timedelta(days=MAX_LEAF_DAYS):
+        raise TlsError(
+            f"the certificate in {source} lasts longer than {MAX_LEAF_DAYS} days, and iPhones "
+            "refuse such a certificate for a web page",
+            hint="Issue it with vigkit office ca issue, which keeps within the limit.",
         )
     store = verification.Store([ca])
     builder = verification.PolicyBuilder().store(store).time(now)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from device.errors import TlsError, TlsMissing
 from device.library import DataDir
-from device.tls import KitTls, demo_tls, fingerprint, issue, new_key
+from device.tls import KIT_NAMES, KitTls, demo_tls, fingerprint, issue, new_key
 from device.tls.authority import (
     Authority,
     ca_certificate,
@@ -177,6 +177,31 @@ def test_an_expired_or_not_yet_valid_certificate_is_refused(tmp_path: Path, ca: 
         tls.check(at=earlier)
     assert "this computer's clock says" in early.value.message
     assert "Set the kit's clock" in early.value.hint
+
+
+def test_a_certificate_iphones_would_refuse_for_its_length_is_refused(tmp_path: Path) -> None:
+    """Apple's limit (825 days) holds for private CAs too; a certificate made by another
+    tool for ten years would open everywhere but on an iPhone."""
+    authority = demo_authority(list(KIT_NAMES), [IPv4Network("10.42.0.0/24")])
+    key = new_key()
+    leaf = issue(authority, KIT_ID, key.public_key())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(leaf.subject)
+        .issuer_name(leaf.issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(leaf.not_valid_before_utc)
+        .not_valid_after(leaf.not_valid_before_utc + dt.timedelta(days=826))
+    )
+    for ext in leaf.extensions:
+        builder = builder.add_extension(ext.value, critical=ext.critical)
+    long = builder.sign(authority.key, hashes.SHA256())
+    with pytest.raises(TlsError) as refused:
+        KitTls.of(tmp_path).install(
+            certificate_pem(long, authority.certificate), private_key_pem(key)
+        )
+    assert "lasts longer than 825 days, and iPhones refuse" in refused.value.message
 
 
 def test_demo_tls_writes_no_ca_key_and_keeps_valid_files(tmp_path: Path) -> None:
