@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from device.errors import TlsError, TlsMissing
 from device.library import DataDir
@@ -36,6 +37,31 @@ LOCAL = (IPv4Address("127.0.0.1"),)
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def remade(
+    cert: x509.Certificate,
+    signer: ec.EllipticCurvePrivateKey,
+    *,
+    drop: type[x509.ExtensionType] | None = None,
+    days: int | None = None,
+) -> x509.Certificate:
+    """``cert`` built again by hand and signed by ``signer``: without the extension
+    ``drop``, or lasting ``days`` — what another tool might have made."""
+    start = cert.not_valid_before_utc
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(cert.subject)
+        .issuer_name(cert.issuer)
+        .public_key(cert.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days) if days else cert.not_valid_after_utc)
+    )
+    for ext in cert.extensions:
+        if drop is None or not isinstance(ext.value, drop):
+            builder = builder.add_extension(ext.value, critical=ext.critical)
+    return builder.sign(signer, hashes.SHA256())
 
 
 def test_install_puts_the_chain_and_key_where_nginx_and_phones_take_them(
@@ -137,20 +163,8 @@ def test_a_ca_without_name_constraints_is_refused(tmp_path: Path) -> None:
     open_ca = x509.load_pem_x509_certificate(
         certificate_pem(ca_certificate(ca_key, "Careless", ["vigkit.lan", "kit.lan"], []))
     )
-    # the same CA rebuilt without its NameConstraints (as another tool would make it)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(open_ca.subject)
-        .issuer_name(open_ca.subject)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(open_ca.not_valid_before_utc)
-        .not_valid_after(open_ca.not_valid_after_utc)
-    )
-    for ext in open_ca.extensions:
-        if not isinstance(ext.value, x509.NameConstraints):
-            builder = builder.add_extension(ext.value, critical=ext.critical)
-    unconstrained = builder.sign(ca_key, hashes.SHA256())
+    # the same CA without its NameConstraints (as another tool would make it)
+    unconstrained = remade(open_ca, ca_key, drop=x509.NameConstraints)
     key = new_key()
     leaf = issue(Authority(open_ca, ca_key), KIT_ID, key.public_key(), addresses=())
     with pytest.raises(TlsError) as refused:
@@ -185,18 +199,7 @@ def test_a_certificate_iphones_would_refuse_for_its_length_is_refused(tmp_path: 
     authority = demo_authority(list(KIT_NAMES), [IPv4Network("10.42.0.0/24")])
     key = new_key()
     leaf = issue(authority, KIT_ID, key.public_key())
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(leaf.subject)
-        .issuer_name(leaf.issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(leaf.not_valid_before_utc)
-        .not_valid_after(leaf.not_valid_before_utc + dt.timedelta(days=826))
-    )
-    for ext in leaf.extensions:
-        builder = builder.add_extension(ext.value, critical=ext.critical)
-    long = builder.sign(authority.key, hashes.SHA256())
+    long = remade(leaf, authority.key, days=826)
     with pytest.raises(TlsError) as refused:
         KitTls.of(tmp_path).install(
             certificate_pem(long, authority.certificate), private_key_pem(key)
