@@ -43,7 +43,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             "--data", type=Path, metavar="DIR", help="the kit's data folder (default: the config's)"
         )
         command.add_argument(
-            "--config", type=Path, metavar="FILE", help="the kit's settings (for its data folder)"
+            "--config",
+            type=Path,
+            metavar="FILE",
+            help="the kit's settings, e.g. /etc/vigkit/vigkit.toml (for its data_dir)",
         )
 
 
@@ -52,7 +55,7 @@ def _data(args: argparse.Namespace) -> DataDir:
         return DataDir(args.data)
     from device import config
 
-    return DataDir(config.load(args.config).data_dir)
+    return DataDir(config.load(args.config, env=os.environ).data_dir)
 
 
 def _hand_over(folder: Path) -> None:

@@ -100,6 +100,20 @@ def test_the_request_path_from_kit_to_office_and_back(tmp_path: Path, office: Pa
     assert issue(office, "--kit", KIT_ID, "--csr", csr, "--force").returncode == 0
 
 
+def test_the_kits_settings_name_its_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "var-lib-vigkit"
+    data.mkdir()
+    settings = tmp_path / "vigkit.toml"
+    settings.write_text(f'data_dir = "{data}"\n')
+    asked = run("tls", "request", "--config", settings, "--out", tmp_path / "kit.csr")
+    assert asked.returncode == 0, asked.stderr
+    assert KitTls.of(data).key.is_file()
+    refused(
+        run("tls", "request", "--data", tmp_path / "nowhere", "--out", tmp_path / "x.csr"),
+        f"there is no data folder {tmp_path / 'nowhere'}",
+    )
+
+
 def test_a_key_made_at_the_office_is_installed_with_it(tmp_path: Path, office: Path) -> None:
     done = issue(office, "--kit", KIT_ID)
     assert done.returncode == 0, done.stderr
