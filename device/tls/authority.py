@@ -46,7 +46,7 @@ IPNetwork = IPv4Network | IPv6Network
 # (dnsmasq answers them; ``.lan`` is never public DNS).
 KIT_NAMES: tuple[str, ...] = ("vigkit.lan", "kit.lan")
 KIT_ADDRESS = IPv4Address("10.42.0.1")
-KIT_NETWORK = IPv4Network("10.42.0.0/24")
+KIT_NETWORK = IPv4Network("10.42.0.1/32")  # the kit's one address: nothing else on a network
 
 CA_CERT = "ca.crt"
 CA_KEY = "ca.key"
@@ -205,7 +205,7 @@ def ca_certificate(
     if not dns and not networks:
         raise TlsError(
             "a certificate authority limited to no names and no addresses vouches for nothing",
-            hint="Give at least one name (vigkit.lan) or one network (10.42.0.0/24).",
+            hint="Give at least one name (vigkit.lan) or one network (10.42.0.1/32).",
         )
     subject = x509.Name(
         [

@@ -43,7 +43,7 @@ def test_the_ca_may_vouch_only_for_the_kits_names_and_network(ca: Ca) -> None:
     assert constraints.value.permitted_subtrees == [
         x509.DNSName("vigkit.lan"),
         x509.DNSName("kit.lan"),
-        x509.IPAddress(IPv4Network("10.42.0.0/24")),
+        x509.IPAddress(IPv4Network("10.42.0.1/32")),
     ]
     assert constraints.value.excluded_subtrees is None
     basic = ext.get_extension_for_class(x509.BasicConstraints)
@@ -162,7 +162,7 @@ def test_issue_refuses_what_the_ca_may_not_vouch_for(ca: Ca) -> None:
     )
     with pytest.raises(TlsError) as address:
         issue(ca.authority, KIT_ID, key, addresses=(IPv4Address("8.8.8.8"),))
-    assert "may not vouch for 8.8.8.8: it is limited to 10.42.0.0/24" in address.value.message
+    assert "may not vouch for 8.8.8.8: it is limited to 10.42.0.1/32" in address.value.message
     with pytest.raises(TlsError) as days:
         issue(ca.authority, KIT_ID, key, days=MAX_LEAF_DAYS + 1)
     assert days.value.message == "a kit's certificate may last 1 to 825 days, not 826"

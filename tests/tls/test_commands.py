@@ -59,7 +59,7 @@ def office(tmp_path: Path) -> Path:
     assert done.returncode == 0, done.stderr
     cert = x509.load_pem_x509_certificate((folder / "ca" / "ca.crt").read_bytes())
     assert fingerprint(cert) in done.stdout.splitlines()[-3]  # printed for phones' users
-    assert "It may vouch only for vigkit.lan, kit.lan, 10.42.0.0/24." in done.stdout
+    assert "It may vouch only for vigkit.lan, kit.lan, 10.42.0.1/32." in done.stdout
     return folder
 
 
