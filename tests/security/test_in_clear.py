@@ -127,14 +127,10 @@ def secure_kit(kit: Kit, tls: KitTls) -> Iterator[SecureServer]:
         chain_file=tls.certificate,
         key_file=tls.key,
     )
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
     try:
-        yield server
+        with serving(server):
+            yield server
     finally:
-        server.stop()
-        thread.join(10)
-        server.close()
         app.close()
 
 

@@ -14,7 +14,6 @@ import ssl
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -26,7 +25,7 @@ import pytest
 
 from device.errors import ConfigError
 from device.tls import KitTls, demo_tls
-from tests.web.web_helpers import free_port, wait_until
+from tests.web.web_helpers import free_port, serving, wait_until
 from web.common.serving import MAX_REQUEST_BODY
 from web.common.tls_front import SecureServer
 
@@ -52,25 +51,22 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> KitTls:
     return demo_tls(data, ("localhost",), (ipaddress.IPv4Address(HOST),))
 
 
-@contextmanager
-def served(tls: KitTls, app: Any = _echo, **kw: Any) -> Iterator[SecureServer]:
-    server = SecureServer(
+def _server(tls: KitTls, app: Any = _echo, https_port: int = 0) -> SecureServer:
+    return SecureServer(
         app,
         HOST,
-        https_port=free_port(),
+        https_port=https_port or free_port(),
         http_port=free_port(),
         chain_file=tls.certificate,
         key_file=tls.key,
-        **kw,
     )
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
+
+
+@contextmanager
+def served(tls: KitTls) -> Iterator[SecureServer]:
+    server = _server(tls)
+    with serving(server):
         yield server
-    finally:
-        server.stop()
-        thread.join(10)
-        server.close()
 
 
 def _client(tls: KitTls, **versions: ssl.TLSVersion) -> ssl.SSLContext:
@@ -222,15 +218,12 @@ def test_a_certificate_that_is_not_the_keys_is_refused_in_words(
     tls: KitTls, tmp_path: Path
 ) -> None:
     other = demo_tls(tmp_path / "other", ("localhost",), (ipaddress.IPv4Address(HOST),))
+    mismatched = KitTls(tls.folder.parent / "mismatched")
+    mismatched.folder.mkdir()
+    mismatched.certificate.write_bytes(tls.certificate.read_bytes())
+    mismatched.key.write_bytes(other.key.read_bytes())
     with pytest.raises(ConfigError) as refused:
-        SecureServer(
-            _echo,
-            HOST,
-            https_port=free_port(),
-            http_port=free_port(),
-            chain_file=tls.certificate,
-            key_file=other.key,
-        )
+        _server(mismatched)
     said = str(refused.value)
     assert "secure page cannot start" in said and "key" in said, said
     assert "vigkit tls install" in refused.value.hint
@@ -241,12 +234,5 @@ def test_a_port_in_use_is_said_in_words(tls: KitTls) -> None:
         taken.bind((HOST, 0))
         taken.listen()
         with pytest.raises(ConfigError) as refused:
-            SecureServer(
-                _echo,
-                HOST,
-                https_port=taken.getsockname()[1],
-                http_port=free_port(),
-                chain_file=tls.certificate,
-                key_file=tls.key,
-            )
+            _server(tls, https_port=taken.getsockname()[1])
     assert "port" in str(refused.value) and "is in use" in str(refused.value), refused.value

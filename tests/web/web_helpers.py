@@ -27,6 +27,7 @@ from device.kit.assembly import Kit, open_kit
 from device.kit.wall_clock import OwnClock
 from device.library import Library
 from web.common.serving import KitServer
+from web.common.tls_front import SecureServer
 from web.kit import PageSettings
 
 PASSPHRASE = "quiet otter paints blue harbours"
@@ -141,8 +142,9 @@ def unlock(client: FlaskClient, passphrase: str = PASSPHRASE) -> int:
 
 
 @contextmanager
-def serving(server: KitServer) -> Iterator[int]:
-    """``server`` answering on a thread of its own until the block ends; yields its port."""
+def serving(server: KitServer | SecureServer) -> Iterator[int]:
+    """``server`` answering on a thread of its own until the block ends; yields its port
+    (the HTTPS port of a ``SecureServer``)."""
     thread = threading.Thread(target=server.serve, name="test-server", daemon=True)
     thread.start()
     try:
