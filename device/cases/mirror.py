@@ -5,7 +5,18 @@ case, the erase requests, and each film's case, cycle and whether it is held as
 Unassigned — exists nowhere else in a form the kit can read while locked: the case files
 need the key and hold no list of films. So after every change the registry writes the
 same facts, plain (opaque ids, dates and numbers: exactly what the index holds, never a
-code or a question), to ``registry.json`` beside the index, atomically.
+code or a question), to ``registry.json`` beside the index, atomically — and only when
+they changed, so a save with nothing new costs no fsync.
+
+Most changes save at once. Filing a new film does not: it happens on the recorder's start
+path, before the first frame, where an atomic write's two fsyncs (slow on an SD card)
+would delay the picture, so the registry hands it to a :class:`MirrorWriter` thread
+instead. Until that thread has written, the index has the film's case and the copy does
+not yet; the writer's ``close`` (the kit's shutdown) writes what is pending, and every
+start-up saves again (the registry's constructor), so after a power cut the copy catches
+up at the next start. Only if that same power cut also ruins the index does the rebuild
+meet a film the copy never saw: it stays Unassigned, never sent without a case — as
+after a cut between the index's commit and a synchronous write.
 
 When the index was rebuilt from the files (:mod:`device.library.rebuild`: every film
 *held* until now), :func:`restore` reads it back once: films get their case and cycle
@@ -26,6 +37,7 @@ from typing import Any
 
 from device.library import AuditLog, Index, State, atomic_write
 from device.library.rebuild import META_REGISTRY
+from device.threads import JOIN_S, OnDemandWorker
 
 log = logging.getLogger(__name__)
 _SAVING = threading.Lock()
@@ -42,16 +54,71 @@ def path_of(index: Index) -> Path:
 
 
 def save(index: Index) -> None:
-    """Write the registry's plaintext facts as they are now. One writer at a time in this
-    process (the temp file's name is per process), reading the facts inside the lock so
-    the last file written holds the latest of them."""
+    """Write the registry's plaintext facts as they are now, unless the copy already holds
+    exactly them. One writer at a time in this process (the temp file's name is per
+    process), reading the facts inside the lock so the last file written holds the latest
+    of them."""
     with _SAVING:
         if index.meta(META_REGISTRY) == "1":
             return  # not read back yet: writing now would lose what the copy holds
-        _write(index)
+        text = _document(index)
+        path = path_of(index)
+        if _current_text(path) != text:
+            atomic_write(path, text)
 
 
-def _write(index: Index) -> None:
+def _current_text(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # missing or unreadable: written again
+        return None
+
+
+class MirrorWriter:
+    """Saves ``registry.json`` on its own thread (``vigkit-registry-mirror``), for the
+    changes whose caller must not wait for the card: ``soon`` returns at once; changes
+    that arrive while a save runs fold into one more save (which reads the facts as they
+    are then). A save that fails is logged and tried again at the next ``soon`` or at
+    ``close``."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._pending = threading.Event()
+        self._saving = threading.Lock()  # held by a save under way, the thread's or close's
+        self._worker = OnDemandWorker(self._save_pending, name="vigkit-registry-mirror")
+
+    def soon(self) -> None:
+        self._pending.set()
+        self._worker.kick()
+
+    def close(self) -> None:
+        """Stop the thread and write what is still pending, on this thread. A save stuck
+        on the card is not waited for past ``JOIN_S``: the next start-up saves anyway."""
+        self._worker.close()
+        if not self._saving.acquire(timeout=JOIN_S):
+            log.warning("registry.json is still being written; the next start writes it again")
+            return
+        try:
+            self._save_if_pending()
+        finally:
+            self._saving.release()
+
+    def _save_pending(self) -> None:
+        with self._saving:
+            self._save_if_pending()
+
+    def _save_if_pending(self) -> None:
+        if not self._pending.is_set():
+            return
+        self._pending.clear()  # before reading the facts: a change from now on saves again
+        try:
+            save(self._index)
+        except BaseException:
+            self._pending.set()
+            raise
+
+
+def _document(index: Index) -> bytes:
     with index.transaction() as db:
         doc = {
             "format": FORMAT,
@@ -66,7 +133,7 @@ def _write(index: Index) -> None:
                 )
             },
         }
-    atomic_write(path_of(index), (json.dumps(doc, sort_keys=True) + "\n").encode())
+    return (json.dumps(doc, sort_keys=True) + "\n").encode()
 
 
 def _value(db: sqlite3.Connection, query: str) -> Any:

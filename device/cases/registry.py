@@ -68,8 +68,12 @@ class Registry:
                 if statement.strip():
                     db.execute(statement)
         mirror.restore(index, index.path.with_name(mirror.CASES_DIR))  # after a rebuild
-        if not mirror.path_of(index).exists():
-            mirror.save(index)
+        mirror.save(index)  # a film filed just before a power cut: its case is copied now
+        self._mirror_later = mirror.MirrorWriter(index)
+
+    def close(self) -> None:
+        """Write a copy still pending from ``file_recording`` (the kit's shutdown)."""
+        self._mirror_later.close()
 
     def save_mirror(self) -> None:
         """Copy the registry to ``registry.json`` (after each change: see cases.mirror)."""
@@ -144,7 +148,8 @@ class Registry:
     def file_recording(self, rec_id: str, case_id: str | None = None) -> Filing:
         """Called by the recorder as a film starts (the kit may be locked): into the
         current case's cycle (or ``case_id``'s, for ``vigkit record --case``) when it
-        has consent, else Unassigned (held)."""
+        has consent, else Unassigned (held). The copy in ``registry.json`` follows on
+        its own thread: no fsync before the film's first frame (see cases.mirror)."""
         with self.index.transaction() as db:
             case_id = case_id or _current(db)
             row = db.execute(
@@ -159,7 +164,7 @@ class Registry:
                 cycle = _cycle_for_new_film(db, str(case_id), int(row[0]))
                 _join(db, rec_id, str(case_id), cycle)
                 filing = Filing(str(case_id), cycle)
-        self.save_mirror()
+        self._mirror_later.soon()
         return filing
 
     def assign(self, rec_id: str, case_id: str, cycle: int) -> None:

@@ -71,6 +71,10 @@ class CaseStore:
         self.folder.mkdir(mode=0o700, exist_ok=True)
         self._today = today
 
+    def close(self) -> None:
+        """Write what the registry's copy still has pending (before the library closes)."""
+        self.registry.close()
+
     def today(self) -> date:
         return self._today()
 

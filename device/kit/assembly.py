@@ -37,6 +37,7 @@ class Kit:
     def close(self) -> None:
         self.recorder.close()  # stops a recording, and the microphone's listening
         self.camera.close()
+        self.cases.close()  # the registry's copy a film's start left pending
         self.library.close()
 
 
