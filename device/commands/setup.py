@@ -5,7 +5,8 @@ practitioner's passphrase (offering five generated words; twice; its strength es
 with zxcvbn), the kit's name and its Wi-Fi name; generates the Wi-Fi password unless one
 is given. Makes the kit's key (kept only wrapped with the passphrase, the scrypt work
 chosen for the board), writes ``keys/recipients.txt`` (office + kit) and the config file,
-and prints a label with the Wi-Fi join QR code (also shown in the terminal).
+and prints a label with them and the page's address; with ``--wifi-qr`` the label carries
+a Wi-Fi join QR code too (also shown in the terminal), only then (issue #17).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from device.config_rules import WIFI_NAME, WIFI_PASSWORD
 from device.errors import ConfigError, VigKitError, WeakPassphrase
 from device.hardware import board
 from device.kit import diceware
-from device.kit.label import PAGE_ADDRESS, label_svg, print_terminal_qr
+from device.kit.label import PAGE_ADDRESS, PAGE_NAME, label_svg, print_terminal_qr
 from device.library import DataDir, Library, atomic_write
 from device.library.signing import ensure_signing_key, public_text
 
@@ -46,6 +47,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the config to write")
     p.add_argument("--data", type=Path, help="the data folder (default: /var/lib/vigkit)")
     p.add_argument("--label", type=Path, help="the label to write (default: LABEL-NAME.svg)")
+    p.add_argument(
+        "--wifi-qr",
+        action="store_true",
+        help="put a Wi-Fi join QR code on the label (anyone who sees it can join)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing config file")
     p.set_defaults(func=setup_command)
 
@@ -137,14 +143,17 @@ def setup_command(args: argparse.Namespace) -> int:
     _hand_over(data, args.config)
 
     label = args.label or Path(f"vigkit-label-{_file_safe(kit_name)}.svg")
-    atomic_write(label, label_svg(kit_name, wifi_name, wifi_password).encode(), 0o600)
+    svg = label_svg(kit_name, wifi_name, wifi_password, join_code=args.wifi_qr)
+    atomic_write(label, svg.encode(), 0o600)
     print(f"The kit “{kit_name}” is set up.")
     print(f"  keys:   {data.keys}")
     print(f"  config: {args.config}")
     print(f"  label:  {label}  (print it and stick it on the kit)")
-    print(f"Wi-Fi: {wifi_name}\nPassword: {wifi_password}\nThen open {PAGE_ADDRESS}")
-    print("Scan this with a phone's camera to join the kit's Wi-Fi:")
-    print_terminal_qr(wifi_name, wifi_password, sys.stdout)
+    print(f"Wi-Fi: {wifi_name}\nPassword: {wifi_password}")
+    print(f"Then open {PAGE_NAME} (the page: {PAGE_ADDRESS})")
+    if args.wifi_qr:
+        print("Scan this with a phone's camera to join the kit's Wi-Fi:")
+        print_terminal_qr(wifi_name, wifi_password, sys.stdout)
     print("Enrol the kit at the office, so its synced files are trusted there:")
     print(f"  {enrol} --kits FOLDER-OF-THE-OFFICE-KEY/vigkit-kits.txt")
     print("Next: scripts/setup-hotspot.sh (as root), then scripts/install.sh again.")

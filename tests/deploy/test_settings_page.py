@@ -1,5 +1,6 @@
-"""The Settings page over a synthetic kit: kit name, the second phone's Wi-Fi QR, the
-clock check and setting (with a fake setter), storage left, the lock timeout."""
+"""The Settings page over a synthetic kit: kit name, the second phone's Wi-Fi (its join QR
+code only when asked for), the clock check and setting (with a fake setter), storage
+left, the lock timeout."""
 
 from __future__ import annotations
 
@@ -31,14 +32,24 @@ def test_the_page_shows_the_kit_wifi_storage_and_lock(unlocked: FlaskClient, kit
     assert response.headers["Content-Security-Policy"] == CSP
     assert "<script>" not in text and "style=" not in text  # CSP: no inline script or style
     assert "/static/js/settings.js" in text
-    assert "<svg" in text and 'class="qr"' in text  # the join code, inline
+    assert "<svg" not in text and 'class="qr"' not in text  # no join code unless asked
+    assert 'href="/settings?wifi=qr#wifi-heading">Show a join code to scan</a>' in text
     assert "Kit; &#34;A&#34;:b\\" in text  # escaped as text, shown whole
     assert "p@ss;w,rd:&#34;x&#34;\\y" in text
     minutes = kit.recorder.minutes_left()
     space = f"about {int(minutes // 60)} hours" if minutes >= 120 else f"{int(minutes)} minutes"
     assert f"Space left: <strong>{space}</strong>" in text
     assert "after <strong>15 minutes</strong>" in text
-    assert "http://vigkit.lan/" in text
+    assert "open <strong>vigkit.lan</strong>" in text  # to type; the page is HTTPS
+    assert "https://vigkit.lan/" in text and "http://" not in text.replace("http://www.w3", "")
+
+
+def test_the_wifi_join_code_is_drawn_only_when_asked_for(unlocked: FlaskClient) -> None:
+    asked = unlocked.get("/settings?wifi=qr").get_data(as_text=True)
+    assert "<svg" in asked and 'class="qr"' in asked  # the join code, inline
+    assert 'href="/settings#wifi-heading">Hide the join code</a>' in asked
+    for other in ("/settings?wifi=yes", "/settings?saved=principles"):
+        assert 'class="qr"' not in unlocked.get(other).get_data(as_text=True)
 
 
 def test_clock_check_says_when_the_kit_is_wrong(unlocked: FlaskClient) -> None:

@@ -1,6 +1,7 @@
 """``vigkit setup`` run as scripted provisioning does it: its config and keys work with
-``vigkit record`` and ``vigkit office decrypt`` end to end, and the label's QR code (drawn
-by Chromium, read by zbarimg) holds the exact Wi-Fi string, special characters included."""
+``vigkit record`` and ``vigkit office decrypt`` end to end; the label has a Wi-Fi join QR
+code only when asked for (``--wifi-qr``), and then it (drawn by Chromium, read by zbarimg)
+holds the exact Wi-Fi string, special characters included."""
 
 from __future__ import annotations
 
@@ -47,7 +48,11 @@ def test_setup_then_record_then_office_decrypt(tmp_path: Path, office_key: Offic
     generated = cfg.wifi_password
     assert len(generated) == 16 and generated.isalnum()
     assert f"Password: {generated}" in done.stdout
-    assert "█" in done.stdout or "▀" in done.stdout  # the QR code, in the terminal
+    assert "█" not in done.stdout and "▀" not in done.stdout  # no QR code unless asked
+    assert "Then open vigkit.lan (the page: https://vigkit.lan/)" in done.stdout
+    label = (tmp_path / "label.svg").read_text()
+    assert "<path" not in label and "<g transform" not in label  # nor on the label
+    assert f">{generated}</text>" in label and ">vigkit.lan</text>" in label
     assert (tmp_path / "etc" / "vigkit.toml").stat().st_mode & 0o777 == 0o640
     assert (data / "keys" / "kit-identity.age").stat().st_mode & 0o777 == 0o600
     recipients = (data / "keys" / "recipients.txt").read_text()
@@ -123,13 +128,18 @@ def test_the_label_and_page_qr_decode_to_the_exact_wifi_string(
     tmp_path: Path, office_key: OfficeKey
 ) -> None:
     done = _setup(
-        tmp_path, office_key.public, "--wifi-name", WIFI_NAME, "--wifi-password", WIFI_PASSWORD
+        tmp_path,
+        office_key.public,
+        *("--wifi-name", WIFI_NAME, "--wifi-password", WIFI_PASSWORD, "--wifi-qr"),
     )
     assert done.returncode == 0, done.stderr
+    assert "█" in done.stdout or "▀" in done.stdout  # the QR code, in the terminal too
     expected = 'WIFI:T:WPA;S:My\\, \\"Wi\\:Fi\\"\\; \\\\x;P:p@ss\\;w\\,rd\\:\\"x\\"\\\\y;;'
     assert wifi_string(WIFI_NAME, WIFI_PASSWORD) == expected
     label = (tmp_path / "label.svg").read_text()
-    assert "http://vigkit.lan/" in label and "My, &quot;Wi:Fi&quot;; \\x" in label
+    assert "My, &quot;Wi:Fi&quot;; \\x" in label
+    assert ">vigkit.lan</text>" in label  # to type; the page itself is HTTPS
+    assert ">the page: https://vigkit.lan/</text>" in label and "http://vigkit" not in label
     page_qr = f'<svg xmlns="http://www.w3.org/2000/svg"{qr_svg(WIFI_NAME, WIFI_PASSWORD)[4:]}'
     decoded = _decode_svgs(tmp_path, {"label": (label, 340, 189), "page": (page_qr, 200, 200)})
     assert decoded == {"label": expected, "page": expected}

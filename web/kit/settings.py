@@ -1,5 +1,6 @@
-"""The Settings page: the kit's name, a Wi-Fi join code for a second phone, the kit's clock
-against the phone's (and setting it), storage left and the lock timeout.
+"""The Settings page: the kit's name, how a second phone joins the kit's Wi-Fi (a join code
+to scan only when asked for: ``?wifi=qr``, issue #17), the kit's clock against the
+phone's (and setting it), storage left and the lock timeout.
 
 What the page needs beyond the kit (the Wi-Fi details, the clock it reads and sets) is
 the ``PageSettings`` given to ``create_app``.
@@ -17,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from device.errors import CardFull, NotesError
 from device.kit import wall_clock
-from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, qr_svg
+from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, PAGE_NAME, qr_svg
 from device.library import rebuilt_words
 from device.library.notes import load_principles, save_principles
 from device.library.prompts import load_prompts, save_prompts
@@ -44,6 +45,7 @@ def page() -> str:
         load_principles(kit.library.data, _identities()),
         saved="The principles are saved." if saved == "principles" else "",
         prompts_saved=saved == "prompts",
+        join_code=request.args.get("wifi") == "qr",
     )
 
 
@@ -55,11 +57,14 @@ def _render(
     prompts_typed: str | None = None,
     prompts_problem: str = "",
     prompts_saved: bool = False,
+    join_code: bool = False,
 ) -> str:
+    """``join_code``: the Wi-Fi join code was asked for (a code on a screen can be scanned
+    from across the room, so it is not drawn unasked)."""
     s = current_kit().settings
     kit = current_kit().kit
     qr = None
-    if s.wifi_name and s.wifi_password:
+    if join_code and s.wifi_name and s.wifi_password:
         # segno's SVG: the name and password are encoded in the path, never as text.
         qr = Markup(qr_svg(s.wifi_name, s.wifi_password))  # noqa: S704
     now = s.wall()
@@ -68,6 +73,7 @@ def _render(
         wifi_name=s.wifi_name,
         wifi_password=s.wifi_password,
         qr=qr,
+        page_name=PAGE_NAME,
         page_address=PAGE_ADDRESS,
         page_address_ip=PAGE_ADDRESS_IP,
         kit_now_ms=int(now * 1000),
