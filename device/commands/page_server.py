@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RENEW_BEFORE = timedelta(days=30)  # the log and Settings warn this long before the end
-
 
 @dataclass(frozen=True)
 class PageAddress:
@@ -47,11 +45,12 @@ def secure_page(data_dir: Path, address: PageAddress) -> SecurePage | None:
     when it is served in clear. A kit without its certificate stops here, in words."""
     if not address.https:
         return None
+    from device.tls import RENEW_BEFORE_DAYS
     from web.kit.landing import SecurePage
 
     tls = _installed(data_dir)
     valid_until = tls.not_after
-    if valid_until - datetime.now(UTC) < RENEW_BEFORE:
+    if valid_until - datetime.now(UTC) < timedelta(days=RENEW_BEFORE_DAYS):
         log.warning(
             "the kit's certificate ends on %s: phones will refuse the page after it; "
             "ask the office for a new one (vigkit office ca issue)",

@@ -20,12 +20,13 @@ from device.tls.authority import (
     new_key,
 )
 from device.tls.demo import demo_tls
-from device.tls.kit_files import KitTls
+from device.tls.kit_files import RENEW_BEFORE_DAYS, KitTls
 
 __all__ = [
     "KIT_ADDRESS",
     "KIT_NAMES",
     "KIT_NETWORK",
+    "RENEW_BEFORE_DAYS",
     "Authority",
     "KitTls",
     "demo_tls",

@@ -54,6 +54,9 @@ ISSUE_HINT = (
 )
 
 
+RENEW_BEFORE_DAYS = 30  # the kit warns (log, Settings) this long before its certificate ends
+
+
 @dataclass(frozen=True)
 class KitTls:
     """The paths of one kit's TLS files, and what can be done with them."""

@@ -9,7 +9,9 @@ checks the front sets it and nothing else can)."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -133,5 +135,35 @@ def test_a_page_served_in_clear_has_no_landing_and_no_secure_cookie(
         assert "Passphrase" in client.get("/unlock", base_url=PLAIN).get_data(as_text=True)
         assert client.get(f"/{CERTIFICATE_NAME}", base_url=PLAIN).status_code == 404
         assert "Strict-Transport-Security" not in client.get("/unlock").headers
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    ("days_left", "words", "warned"),
+    [
+        (400, "Secure page: the kit's certificate is valid until", False),
+        (10, "ask the office for a new one before then", True),
+        (-2, "phones warn before they open this page", True),
+    ],
+)
+def test_settings_says_when_the_kits_certificate_ends(
+    kit: Kit, clock: FakeClock, days_left: int, words: str, warned: bool
+) -> None:
+    ends = datetime.now(UTC) + timedelta(days=days_left)
+    app = create_app(
+        kit,
+        settings=page_settings(),
+        secret_key="test",
+        clock=clock,
+        secure=SecurePage(443, CA_DER, FINGERPRINT, ends),
+    )
+    try:
+        client = app.test_client()
+        _unlock(client)
+        page = client.get("/settings", base_url=SECURE).get_data(as_text=True)
+        line = next(x for x in page.splitlines() if "data-certificate" in x)
+        assert words in html.unescape(line) and ends.strftime("%-d %B %Y") in line, line
+        assert ('class="problem"' in line) == warned
     finally:
         app.close()

@@ -44,7 +44,7 @@ SENTENCES = {
     413: ("That was more than this page accepts.", "Go back and try again."),
     421: (
         "This page answers only at the kit's own address.",
-        "Open the address the kit shows (http://vigkit.lan/ on its Wi-Fi).",
+        "Open the address the kit shows (https://vigkit.lan/ on its Wi-Fi).",
     ),
     416: ("That part of the film does not exist.", "Start the film again from the beginning."),
     429: ("Please wait a moment before trying again.", ""),

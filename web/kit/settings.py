@@ -9,6 +9,7 @@ the ``PageSettings`` given to ``create_app``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,10 +23,12 @@ from device.kit.label import PAGE_ADDRESS, PAGE_ADDRESS_IP, PAGE_NAME, qr_svg
 from device.library import rebuilt_words
 from device.library.notes import load_principles, save_principles
 from device.library.prompts import load_prompts, save_prompts
+from device.tls import RENEW_BEFORE_DAYS
 from web.common.display import space_text
 from web.common.errors import status_for
 from web.common.security import wants_json
 from web.kit.case_pages import problem_text
+from web.kit.landing import secure_page
 from web.kit.services import current_identity, current_kit
 from web.kit.space import safe_at_office
 from web.kit.sync import summary as sync_summary
@@ -70,6 +73,8 @@ def _render(
     now = s.wall()
     return render_template(
         "settings.html",
+        secure=secure_page() is not None,
+        certificate=certificate_words(now),
         wifi_name=s.wifi_name,
         wifi_password=s.wifi_password,
         qr=qr,
@@ -96,6 +101,34 @@ def _render(
         prompts_problem=prompts_problem,
         prompts_saved=prompts_saved,
     )
+
+
+@dataclass(frozen=True)
+class CertificateWords:
+    words: str
+    soon: bool  # shown as a problem: phones will refuse the page after it
+
+
+def certificate_words(now: float) -> CertificateWords | None:
+    """When the kit's HTTPS certificate ends, in words (None: the page is in clear)."""
+    secure = secure_page()
+    if secure is None or secure.valid_until is None:
+        return None
+    ends = secure.valid_until
+    days = (ends.timestamp() - now) / 86400
+    day = ends.strftime("%-d %B %Y")
+    if days < 0:
+        return CertificateWords(
+            f"The kit's certificate ended on {day}: phones warn before they open this page. "
+            "Ask the office for a new one.",
+            soon=True,
+        )
+    if days < RENEW_BEFORE_DAYS:
+        return CertificateWords(
+            f"The kit's certificate ends on {day}: ask the office for a new one before then.",
+            soon=True,
+        )
+    return CertificateWords(f"Secure page: the kit's certificate is valid until {day}.", soon=False)
 
 
 @bp.post("/settings/prompts")
