@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -46,6 +47,11 @@ def test_the_service_is_running_and_the_page_answers() -> None:
     assert sh("systemctl", "is-enabled", "vigkit-sync.timer").stdout.strip() == "enabled"
     with urllib.request.urlopen("http://127.0.0.1/generate_204", timeout=10) as answer:
         assert answer.status == 204
+    # the page itself over HTTPS, its certificate checked against the installed CA
+    ca = Path("/var/lib/vigkit/keys/tls/ca.crt")
+    context = ssl.create_default_context(cafile=str(ca))
+    with urllib.request.urlopen("https://10.42.0.1/unlock", timeout=10, context=context) as page:
+        assert page.status == 200 and "Strict-Transport-Security" in page.headers
     exposure = sh("systemd-analyze", "security", "vigkit.service", check=False).stdout
     print(exposure.strip().splitlines()[-1])
 
