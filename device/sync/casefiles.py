@@ -12,6 +12,9 @@ as the manifests (:mod:`device.sync.manifest`): ids, numbers and hashes that the
 own index already holds in the clear, never a case code, question or name (those live
 only inside the encrypted case file). The office needs the films' cycles in the clear
 because the kit counts them while locked, without a key to write them into the case.
+Signed by the kit's key like the manifests: a case file is encrypted to public keys
+anyone can use, so only its SHA-256 in this signed listing tells the office that the
+kit wrote it (consent, dates and reflections are read from it).
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from device.cases import CASES_DIR as CASES_DIR  # the office reads it from here too
 from device.cases import Registry, all_requests, is_case_id
 from device.errors import ArchiveError
 from device.library import Index, State
 from device.library.layout import is_recording_id
+from device.sync.manifest import encode_document
 
 FORMAT = "vigkit-cases/1"
 CASES_NAME = "cases.json"
@@ -54,9 +60,10 @@ class CaseFiles:
     kit: str
     cases: tuple[CaseFile, ...]
 
-    def to_json(self) -> bytes:
+    def to_json(self, key: Ed25519PrivateKey | None = None) -> bytes:
+        """The listing's JSON, signed with the kit's ``key`` (unsigned without one)."""
         doc = {"format": FORMAT, "kit": self.kit, "cases": [asdict(c) for c in self.cases]}
-        return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
+        return encode_document(doc, key)
 
     def get(self, case_id: str) -> CaseFile | None:
         return next((c for c in self.cases if c.case == case_id), None)
@@ -79,12 +86,14 @@ def films_of(index: Index) -> dict[str, tuple[CaseFilm, ...]]:
     return {case: tuple(found) for case, found in films.items()}
 
 
-def listing(index: Index, verified: list[tuple[str, int, str]]) -> str:
+def listing(
+    index: Index, verified: list[tuple[str, int, str]], key: Ed25519PrivateKey | None = None
+) -> str:
     """``cases.json`` for the case files the office has (id, size, SHA-256), with their
-    films."""
+    films, signed with the kit's ``key``."""
     films = films_of(index)
     found = tuple(CaseFile(c, size, sha, films.get(c, ())) for c, size, sha in sorted(verified))
-    return CaseFiles(index.kit_id(), found).to_json().decode()
+    return CaseFiles(index.kit_id(), found).to_json(key).decode()
 
 
 def parse_cases(data: bytes, where: str) -> CaseFiles:

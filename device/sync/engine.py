@@ -292,7 +292,7 @@ class Syncer:
             atomic_write(path, audit_json(kit, rows, key))
             written.append((AUDIT_OWNER, path))
         erasures = self._erasures(written, key)
-        cases = self._cases(written, case_files)
+        cases = self._cases(written, case_files, key)
         if not written:
             return
         tell(Progress("manifests", 0, len(written)))
@@ -324,12 +324,16 @@ class Syncer:
         body = self._plain(written, ERASURES_NAME, META_ERASURES, erasures.to_json(key).decode())
         return None if body is None else (body, unsent)
 
-    def _cases(self, written: list[tuple[str, Path]], case_files: list[OutFile]) -> str | None:
-        """``cases.json`` to send when it changed (a kit with no case yet sends none)."""
+    def _cases(
+        self, written: list[tuple[str, Path]], case_files: list[OutFile], key: Ed25519PrivateKey
+    ) -> str | None:
+        """``cases.json``, signed, to send when it changed (a kit with no case yet sends
+        none; one that sent it unsigned before signing sends it again, signed)."""
         index = self._library.index
         if not case_files and not index.meta(META_CASES):
             return None
-        body = casefiles.listing(index, [(f.recording, f.size, f.sha256) for f in case_files])
+        listed = [(f.recording, f.size, f.sha256) for f in case_files]
+        body = casefiles.listing(index, listed, key)
         return self._plain(written, casefiles.CASES_NAME, META_CASES, body)
 
     def _plain(

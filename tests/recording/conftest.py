@@ -21,6 +21,12 @@ class OfficeKey:
     path: Path
     public: str
 
+    @property
+    def kits(self) -> Path:
+        """The office's register of kits beside the key, where the office commands look
+        for it (the sync tests' kit is enrolled there: tests/sync/conftest.py)."""
+        return self.path.parent / "vigkit-kits.txt"
+
     def decrypt(self, film: Path) -> bytes:
         """Decrypt with the real age CLI, into memory only."""
         return subprocess.run(

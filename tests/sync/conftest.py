@@ -10,6 +10,7 @@ into pipes and encrypted in memory: no plaintext touches the disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,12 +21,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from device import age, cases
 from device.cases import CaseStore
 from device.library import Library, State
+from device.library.signing import ensure_signing_key, signed_json
 from tests.recording.conftest import VIGKIT, OfficeKey, office_key, vigkit
 
 __all__ = ["office_key"]  # re-exported: pytest finds the session fixture here
@@ -183,6 +188,26 @@ class KitFiles:
     copy: str  # the same film under another id
     interrupted: str  # a film cut short, not sealed yet
 
+    def sends(self, path: Path, doc: dict[str, Any]) -> None:
+        """Write ``doc`` (a manifest, ``cases.json``…) at ``path`` in the archive signed
+        with this kit's own key, as the kit's next sync would: for tests of what the
+        office does with what a kit really sent, beyond its signature."""
+        key = serialization.load_pem_private_key(
+            (self.data / "keys" / "kit-signing.key").read_bytes(), password=None
+        )
+        assert isinstance(key, Ed25519PrivateKey)
+        body = {k: v for k, v in doc.items() if k != "signature"}
+        path.write_bytes(signed_json(body, key))
+
+    def lists_cases(self, folder: Path) -> None:
+        """The kit's ``cases.json`` in ``folder`` sent again for the case files there now
+        (a case changed on the kit: its next sync sends both)."""
+        doc = json.loads((folder / "cases.json").read_text())
+        for case in doc["cases"]:
+            data = (folder / "cases" / f"{case['case']}.age").read_bytes()
+            case["size"], case["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+        self.sends(folder / "cases.json", doc)
+
     def write_config(self, server: Server, *, password: str = PASSWORD, days: float = 7) -> Path:
         path = self.data.parent / "vigkit.toml"
         path.write_text(
@@ -192,6 +217,18 @@ class KitFiles:
         )
         clock_set_this_boot(self.data)  # retention erases only on a clock set this boot
         return path
+
+
+def enrol(kit: KitFiles, register: Path) -> None:
+    """Enrol the kit in the office's register of kits with ``vigkit office kit add``, as
+    the office does once per kit (its id and the public key vigkit setup printed)."""
+    lib = Library(kit.data)
+    try:
+        kit_id = lib.index.kit_id()
+    finally:
+        lib.close()
+    public = (kit.data / "keys" / "kit-signing.pub").read_text().strip()
+    vigkit("office", "kit", "add", kit_id, public, "--kits", register)
 
 
 def clock_set_this_boot(data: Path) -> None:
@@ -260,9 +297,12 @@ def _make_template(root: Path, office: OfficeKey) -> KitFiles:
         lib.index.update(interrupted, state=State.INTERRUPTED, stop_reason="interrupted")
         lib.audit.append("recording interrupted", interrupted)
         _file_into_a_case(lib, kit_key, recipients, [film, copy, interrupted])
+        ensure_signing_key(lib.data)  # as vigkit setup makes it: every copy signs alike
     finally:
         lib.close()
-    return KitFiles(data, film, copy, interrupted)
+    made = KitFiles(data, film, copy, interrupted)
+    enrol(made, office.kits)  # the office's register, beside its key
+    return made
 
 
 def _file_into_a_case(

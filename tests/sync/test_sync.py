@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from device.library import Library, State
+from device.office.kit_register import load_register
 from device.sync import SyncState, read_status
 from tests.recording.conftest import VIGKIT, OfficeKey, vigkit
 from tests.recording.damage_helpers import chunks_of, flip_byte
@@ -40,6 +41,9 @@ def test_sync_sends_every_file_intact_and_verified(
         kit.interrupted,
     }
     assert CASE not in (remote / "cases.json").read_text()  # ids, cycles and hashes only
+    kits = load_register(office_key.kits)  # signed like the manifests, by the enrolled kit
+    for name in ("cases.json", f"{kit.film}.manifest.json", "audit.json"):
+        kits.check(remote.name, (remote / name).read_bytes(), name)
     for rec in (kit.film, kit.copy):
         assert office_key.decrypt(remote / f"{rec}.mp4.age")[4:8] == b"ftyp"
     manifest = json.loads((remote / f"{kit.film}.manifest.json").read_text())
