@@ -13,6 +13,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported when a command runs: this module must load fast
+    from device.office.archive import KitFolder
+    from device.office.cases import ArchiveCases
     from device.office.kit_register import Register
 
 
@@ -26,6 +28,7 @@ def _path(text: str) -> os.PathLike[str]:
 
 
 KITS_HELP = "the office's register of kits (default: vigkit-kits.txt beside the office key)"
+KITS_NEEDED = "the office's register of kits, vigkit-kits.txt (kept beside the office key)"
 
 
 def add_arguments(office: argparse.ArgumentParser) -> None:
@@ -40,7 +43,7 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
 
     ver = osub.add_parser("verify", help="check a synced archive is complete and untouched")
     ver.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
-    ver.add_argument("--kits", type=_path, help="the office's register of kits (vigkit-kits.txt)")
+    ver.add_argument("--kits", type=_path, help=KITS_NEEDED)
     ver.set_defaults(func=verify_command)
     _add_kit(osub)
     _add_ca(osub)
@@ -49,6 +52,7 @@ def add_arguments(office: argparse.ArgumentParser) -> None:
         "retention", help="apply the kits' erase requests and erase-by dates to the archive"
     )
     ret.add_argument("archive", type=_path, help="the folder the kits sync into (or one kit's)")
+    ret.add_argument("--kits", type=_path, help=KITS_NEEDED)
     ret.add_argument(
         "--dry-run", action="store_true", help="say what would be removed; change nothing"
     )
@@ -107,6 +111,7 @@ def _add_case_exports(osub: argparse._SubParsersAction[argparse.ArgumentParser])
             "--passphrase-file", type=_path, help="passphrase for a protected key file"
         )
         cmd.add_argument("--case", required=True, help="the case code (e.g. F-0231)")
+        cmd.add_argument("--kits", type=_path, help=KITS_HELP)
         cmd.add_argument(
             "-o", "--out", "--output", dest="output", type=_path, required=True,
             help="an empty folder",
@@ -191,14 +196,14 @@ def kit_add_command(args: argparse.Namespace) -> int:
 
 def _register(
     kits: os.PathLike[str] | None, key_files: list[os.PathLike[str]] | None = None
-) -> Register | None:
-    """The register given with --kits, or the one beside the office key, or None."""
+) -> Register:
+    """The register given with --kits, or the one beside the office key; without one,
+    the command stops here, before it reads or writes anything."""
     from pathlib import Path
 
-    from device.office.kit_register import default_path, load_register
+    from device.office.kit_register import required
 
-    path = Path(kits) if kits else default_path([Path(k) for k in key_files or []])
-    return load_register(path) if path is not None else None
+    return required(Path(kits) if kits else None, [Path(k) for k in key_files or []])
 
 
 def _add_decrypt(osub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -316,7 +321,7 @@ def verify_command(args: argparse.Namespace) -> int:
             print(f"  note: {line}")
     words = {
         OK: "The archive is complete and untouched.",
-        FLAGGED: "The archive is complete and untouched; some films were interrupted (see FLAG).",
+        FLAGGED: "The archive is complete and untouched; some things need a look (see FLAG).",
         PROBLEMS: "The archive has problems (see PROBLEM): get those files from the kit again "
         "if it still has them (the kit checks each film before it sends it, so a film that "
         "differs was damaged after it arrived); vigkit office decrypt --salvage keeps every "
@@ -332,11 +337,16 @@ def retention_command(args: argparse.Namespace) -> int:
 
     from device.office import retention as ret
     from device.office.archive import open_archive
+    from device.sync.erasures import ERASURES_NAME
 
+    register = _register(args.kits)  # only what a kit signed is acted on
     lock = contextlib.nullcontext() if args.dry_run else ret.ArchiveLock(args.archive)
     try:
         with lock:
-            due = ret.plan(open_archive(args.archive), datetime.now(UTC).date())
+            kits = open_archive(args.archive, register)
+            _left_out(kits)
+            refused = [line for k in kits for line in k.unreadable if ERASURES_NAME in line]
+            due = ret.plan(kits, datetime.now(UTC).date())
             if args.dry_run:
                 for item in due:
                     print(f"would remove {item.kit.name}/{item.recording}: {item.reason}")
@@ -350,35 +360,33 @@ def retention_command(args: argparse.Namespace) -> int:
     for item in outcome.removed:
         where = f"{item.kit.name}/{item.recording}"
         print(f"removed {where} ({len(item.files)} file(s)): {item.reason}")
-    for line in outcome.problems:
+    for line in outcome.problems + refused:
         print(f"  PROBLEM: {line}")
     print(f"{ret.counted(outcome.removed)} removed; each is in its kit's office-audit.jsonl.")
-    return ret.PROBLEMS if outcome.problems else ret.OK
+    return ret.PROBLEMS if outcome.problems or refused else ret.OK
 
 
 def export_command(args: argparse.Namespace) -> int:
     # imported here: the PDF library is only needed at the office, not by every vigkit
     from device.commands.common import load_identity_files
     from device.errors import ArchiveError
-    from device.office.archive import open_archive
     from device.office.cases import ArchiveCases
     from device.office.contact_sheet import write_html, write_pdf
     from device.office.export import check_output, export, plan, plan_case
     from device.office.recordings import ArchiveRecordings
     from device.sync.progress import Bar
 
+    register = _register(args.kits, args.identity)  # before anything is written
     check_output(args.output, args.force)  # before any decryption: fail fast
     identities = load_identity_files(args.identity, args.passphrase_file)
-    register = _register(args.kits, args.identity)
-    kits = open_archive(args.archive, register)
-    for kit in kits:  # what is not signed is left out: say so before exporting the rest
-        for line in kit.unreadable:
-            print(f"  left out: {line}", file=sys.stderr)
+    archive = ArchiveRecordings(args.archive, register)
+    kits = archive.scan()
+    _left_out(kits)
+    cases = ArchiveCases(archive, identities)
     if args.case:  # the case's journey, every cycle, from its case record
-        recordings = plan_case(args.archive, identities, args.case, register)
+        recordings = plan_case(cases, args.case)
     else:  # every recording's clips and stills, named by the case each was filed in
-        filing = ArchiveCases(ArchiveRecordings(args.archive, register), identities).filing()
-        recordings = plan(kits, identities, filing)
+        recordings = plan(kits, identities, cases.filing())
     if not recordings:
         raise ArchiveError(
             f"there are no exported clips or stills in {args.archive}",
@@ -399,27 +407,42 @@ def export_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def annotations_command(args: argparse.Namespace) -> int:
-    from device.commands.common import load_identity_files
-    from device.office.annotation_export import write_annotations
-    from device.office.export import check_output
+def _left_out(kits: list[KitFolder]) -> None:
+    """What is not signed by an enrolled kit is left out: say so before using the rest."""
+    for kit in kits:
+        for line in kit.unreadable:
+            print(f"  left out: {line}", file=sys.stderr)
 
+
+def _case_reader(args: argparse.Namespace) -> ArchiveCases:
+    """The archive's cases through the office's register, for annotations and supervision:
+    the register and the output folder are checked before any decryption."""
+    from device.commands.common import load_identity_files
+    from device.office.cases import ArchiveCases
+    from device.office.export import check_output
+    from device.office.recordings import ArchiveRecordings
+
+    register = _register(args.kits, args.identity)
     check_output(args.output, args.force)  # before any decryption: fail fast
     identities = load_identity_files(args.identity, args.passphrase_file)
-    files = write_annotations(args.archive, identities, args.case, args.output, force=True)
+    archive = ArchiveRecordings(args.archive, register)
+    _left_out(archive.scan())
+    return ArchiveCases(archive, identities)
+
+
+def annotations_command(args: argparse.Namespace) -> int:
+    from device.office.annotation_export import write_annotations
+
+    files = write_annotations(_case_reader(args), args.case, args.output, force=True)
     print(f"Wrote {files[0]} and {len(files) - 1} ELAN file(s) (one per film with marks or clips)")
     print("ELAN opens each film's .eaf; it looks for the film as <film id>.mp4 beside it.")
     return 0
 
 
 def supervision_command(args: argparse.Namespace) -> int:
-    from device.commands.common import load_identity_files
-    from device.office.export import check_output
     from device.office.supervision import supervision_pack
 
-    check_output(args.output, args.force)  # before any decryption: fail fast
-    identities = load_identity_files(args.identity, args.passphrase_file)
-    pack = supervision_pack(args.archive, identities, args.case, args.output, force=True)
+    pack = supervision_pack(_case_reader(args), args.case, args.output, force=True)
     print(
         f"Supervision pack: {pack.clips_written} clip(s) from {len(pack.films)} film(s) "
         f"and {args.output / 'supervision.html'}"

@@ -117,11 +117,11 @@ def serve(
     *,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
+    register: Register,
     out: TextIO = sys.stdout,
-    register: Register | None = None,
 ) -> int:
-    """Serve the office page until SIGINT or SIGTERM; 0 once stopped cleanly. With the
-    office's ``register`` of kits, only what an enrolled kit signed is shown."""
+    """Serve the office page until SIGINT or SIGTERM; 0 once stopped cleanly. Only what
+    a kit enrolled in the office's ``register`` signed is shown."""
     from web.common.serving import make_server
     from web.office import Gate, create_office_app  # the page is needed by this command only
 

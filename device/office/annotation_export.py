@@ -7,23 +7,21 @@ only (0600): the notes in it are the family's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-from device import age
 from device.library import atomic_writer
 from device.office.annotations import Annotation, csv_bytes, film_rows
-from device.office.case_films import CaseRecords, case_films
+from device.office.cases import ArchiveCases
 from device.office.elan import eaf_bytes
 from device.office.export import _safe, check_output
 
 
-def write_annotations(
-    archive: Path, identities: Sequence[age.Identity], code: str, out: Path, *, force: bool
-) -> list[Path]:
-    """``<CODE>.csv`` and one ``.eaf`` per annotated film in ``out``; the files written."""
+def write_annotations(cases: ArchiveCases, code: str, out: Path, *, force: bool) -> list[Path]:
+    """``<CODE>.csv`` and one ``.eaf`` per annotated film in ``out``; the files written.
+    Only what the office's kits signed is read (``cases``' archive was opened with the
+    register of kits)."""
     check_output(out, force)
-    films = case_films(archive, CaseRecords(identities), code)
+    films = cases.case_films(code)
     code = _safe(films[0].code)
     rows: list[Annotation] = []
     written = []

@@ -1,6 +1,6 @@
 """``vigkit office annotations``: a case's marks and clips as CSV and ELAN files, for research.
 
-One row per mark and per clip of every film of the case (``device.office.case_films``):
+One row per mark and per clip of every film of the case (``device.office.cases``):
 film, cycle, kind, start and end in milliseconds, principles, the mark's note or the
 clip's name, and whether it is flagged for supervision. ``<CASE>.csv`` holds them all;
 each film with any marks or clips also gets an ELAN file (``device.office.elan``;
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from device.library.notes import MARK_PREROLL_S
-from device.office.case_films import CaseFilm
+from device.office.cases import CaseFilm
 
 CSV_HEADER = ("film", "cycle", "kind", "start_ms", "end_ms", "principles", "text", "supervision")
 PRINCIPLE_SEPARATOR = "; "  # principle names are typed on the kit and may hold commas

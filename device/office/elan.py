@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from device.office.annotations import Annotation
-from device.office.case_films import CaseFilm
+from device.office.cases import CaseFilm
 
 NO_PRINCIPLE = "No principle"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -3,7 +3,9 @@
 At the office, plain files are the point: the supervisor plays the clips and prints the
 contact sheet. Each recording's notes (decrypted in memory with the organisation key) say
 which clips and stills there are, with their names, principles and captions; an export
-file with no entry in the notes still comes out, under its file name. Output is written
+file with no entry in the notes still comes out, under its file name. Notes, clips and
+stills are read only as the kit's signed manifest lists them (a file changed since, or
+put in the folder by anyone else, is refused or left out). Output is written
 atomically (a temp file, then a rename) and readable by its owner only (0600), so a
 failure leaves no half-written clip.
 
@@ -27,10 +29,9 @@ from device.cases import Case
 from device.errors import AgeError, ArchiveError, NotesError, OutputNotEmpty
 from device.library import atomic_writer
 from device.library.notes_schema import upgrade
-from device.office.archive import KitFolder
+from device.office.archive import KitFolder, read_listed
 from device.office.cases import ArchiveCases
-from device.office.kit_register import Register
-from device.office.recordings import EXPORT_KIND, ArchiveRecordings
+from device.office.recordings import EXPORT_KIND
 
 EXPORT_FILE = re.compile(r"(?P<id>[^.]+)\.(?P<kind>clip|still)-(?P<n>\d+)\.(?P<ext>mp4|jpg)\.age")
 
@@ -89,22 +90,21 @@ def plan(
     return found
 
 
-def plan_case(
-    archive: Path, identities: Sequence[age.Identity], code: str, register: Register | None = None
-) -> list[Recording]:
+def plan_case(cases: ArchiveCases, code: str) -> list[Recording]:
     """The journey of case ``code``: every film of every cycle, oldest first, each with
-    what it has (a film with reflections but no clip still has its section). With
-    ``register``, only what an enrolled kit signed."""
-    cases = ArchiveCases(ArchiveRecordings(archive, register), identities)
+    what it has (a film with reflections but no clip still has its section). Only what
+    an enrolled kit signed (``cases``' archive was opened with the register of kits)."""
+    identities = cases.identities
     found = cases.by_code(code)
     if not found:
         raise ArchiveError(
-            f"there is no case {code.strip().upper()} in {archive}",
+            f"there is no case {code.strip().upper()} in {cases.recordings.root}",
             hint="Check the case code; vigkit office serve lists the archive's cases.",
         )
     planned = []
+    folders = cases.recordings.kits()  # with what each kit signed
     for ac in found:
-        kit = KitFolder(ac.folder)
+        kit = folders[ac.kit]
         for cy in cases.journey(ac):
             for film in cy.films:
                 notes = _notes(kit, film.id, identities)
@@ -164,11 +164,15 @@ def _decrypt(source: Path, target: Path, identities: Sequence[age.Identity]) -> 
 
 
 def _notes(kit: KitFolder, rec_id: str, identities: Sequence[age.Identity]) -> dict[str, Any]:
-    path = kit.file(f"{rec_id}.notes.age")
-    if not path.exists():
+    """The recording's notes, only as the kit's signed manifest lists them."""
+    manifest = kit.manifests.get(rec_id)
+    if manifest is None:  # left out (not signed by an enrolled kit): nothing of it is read
+        raise ArchiveError(f"{rec_id} is not in the kit's signed manifests")
+    ciphertext = read_listed(kit.path, manifest, f"{rec_id}.notes.age")
+    if ciphertext is None:
         return upgrade(None)
     try:
-        return upgrade(json.loads(age.decrypt_bytes(path.read_bytes(), identities)))
+        return upgrade(json.loads(age.decrypt_bytes(ciphertext, identities)))
     except ValueError as e:  # JSON, or a NotesError (also a ValueError) from upgrade
         why = e.message if isinstance(e, NotesError) else "it is not JSON"
         raise ArchiveError(f"the notes of {rec_id} cannot be read: {why}") from e
@@ -180,7 +184,14 @@ def _named_file(kit: KitFolder, rec_id: str, kind: object) -> Path | None:
     if not isinstance(kind, str) or not EXPORT_KIND.fullmatch(kind):
         return None
     source = kit.file(f"{rec_id}.{kind}.age")
-    return source if source.is_file() else None
+    return source if source.is_file() and source.name in _listed(kit, rec_id) else None
+
+
+def _listed(kit: KitFolder, rec_id: str) -> set[str]:
+    """The recording's files its kit's signed manifest lists: nothing else is exported
+    (a clip put in the folder by anyone else is not the kit's)."""
+    manifest = kit.manifests.get(rec_id)
+    return {f.name for f in manifest.files} if manifest else set()
 
 
 def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
@@ -209,7 +220,7 @@ def _items(kit: KitFolder, rec_id: str, notes: dict[str, Any]) -> list[Item]:
         named.add(source.name)
     for path in sorted(kit.path.glob(f"{rec_id}.*.age")):  # exports the notes do not name
         m = EXPORT_FILE.fullmatch(path.name)
-        if m and path.name not in named:
+        if m and path.name not in named and path.name in _listed(kit, rec_id):
             out_name = f"{m['kind']}-file-{int(m['n']):02d}.{m['ext']}"
             items.append(
                 Item(m["kind"], path, out_name, f"{m['kind']} {m['n']} (not in the notes)")

@@ -4,6 +4,10 @@ One line per kit: its id (the archive folder it syncs into, ``kit-…``) and its
 public key (``vigkit-ed25519:…``), added with ``vigkit office kit add``. It lives beside
 the organisation's key (``vigkit-kits.txt`` in the same folder), never in the archive:
 whoever can write to the archive must not be able to enrol a kit of their own.
+
+Every office command that trusts what is in the archive (verify, serve, export,
+annotations, supervision, retention) needs the register (:func:`required`): without
+one, a forged archive would look like the kit's own.
 """
 
 from __future__ import annotations
@@ -53,6 +57,26 @@ def default_path(key_files: Sequence[Path]) -> Path | None:
         return None
     path = key_files[0].parent / REGISTER_NAME
     return path if path.exists() else None
+
+
+def required(given: Path | None, key_files: Sequence[Path] = ()) -> Register:
+    """The register given with ``--kits``, else the one beside the office key; refused
+    in a sentence that says how to make one when there is neither."""
+    path = given or default_path(key_files)
+    if path is None:
+        where = (
+            f"{key_files[0].parent / REGISTER_NAME} (beside the office key)"
+            if key_files
+            else f"{REGISTER_NAME} beside the office key, given with --kits FILE"
+        )
+        raise VigKitError(
+            "the office's register of kits was not found, and without it a forged archive "
+            "cannot be told from the kits' own; nothing was read or written",
+            hint=f"Enrol each kit once with: vigkit office kit add KIT-ID vigkit-ed25519:… "
+            f"--kits FILE (the key vigkit setup printed, or the kit's keys/kit-signing.pub). "
+            f"The register goes in {where}.",
+        )
+    return load_register(path)
 
 
 def load_register(path: Path) -> Register:

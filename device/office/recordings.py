@@ -5,6 +5,9 @@ the index: each says which kit made the recording, its state, its length and eve
 the kit sent. Nothing here writes, renames or deletes a file: films, fragment indexes,
 thumbnails, notes and exports are only ever opened for reading and decrypted in memory.
 
+Small files whose words the office trusts (notes, button markers, timeline pictures)
+are read only as the kit's signed manifest lists them (:func:`archive.read_listed`).
+
 The archive is read again when the list is shown, so a sync that arrives while the page
 is open appears on the next reload. A kit folder is named in URLs by its folder name (the
 kit's id), made unique with ``~2``, ``~3``… should two folders share one; a recording is
@@ -30,7 +33,7 @@ from device.library.layout import is_recording_id
 from device.library.thumbs import unpack_thumbnails
 from device.media.thumbnails import Thumbnail
 from device.office import office_audit
-from device.office.archive import KitFolder, open_archive
+from device.office.archive import KitFolder, open_archive, read_listed
 from device.office.kit_register import Register
 from device.sync.manifest import Manifest
 
@@ -79,6 +82,11 @@ class ArchiveRecording:
         """``<id>.<kind>.age`` in the kit folder: ``mp4``, ``index``, ``notes``…"""
         return self.folder / f"{self.id}.{kind}.age"
 
+    def read_listed(self, kind: str) -> bytes | None:
+        """``<id>.<kind>.age``'s bytes, only as the kit's signed manifest lists them (None:
+        not in the archive); ArchiveError if they differ."""
+        return read_listed(self.folder, self.manifest, f"{self.id}.{kind}.age")
+
     def export_file(self, kind: str) -> Path:
         """An exported clip or still (``clip-1.mp4``) the notes name, if the manifest
         lists it: a name from the notes is never trusted as a path."""
@@ -120,7 +128,7 @@ class ArchiveRecording:
 class ArchiveRecordings:
     """Read-only access to the recordings under one archive folder; thread safe."""
 
-    def __init__(self, root: Path, register: Register | None = None) -> None:
+    def __init__(self, root: Path, register: Register) -> None:
         """``register``: the office's kits; only what they signed is served."""
         self.root = root
         self.register = register
@@ -142,11 +150,11 @@ class ArchiveRecordings:
             self._kits = named
         return found
 
-    def folders(self) -> dict[str, Path]:
-        """Each kit folder by its name in URLs (rescanned)."""
+    def kits(self) -> dict[str, KitFolder]:
+        """Each kit folder, with what its kit signed, by its name in URLs (rescanned)."""
         self.scan()
         with self._lock:
-            return {name: kit.path for name, kit in self._kits.items()}
+            return dict(self._kits)
 
     def all(self) -> list[ArchiveRecording]:
         """Every recording in every kit folder, newest first (rescanned)."""
@@ -193,9 +201,8 @@ def _kept(kit: KitFolder) -> list[Manifest]:
 def read_notes(rec: ArchiveRecording, identities: Sequence[age.Identity]) -> Notes:
     """The recording's notes as the kit last sent them (button marks merged), decrypted
     in memory. A recording the kit sent without notes has empty ones."""
-    try:
-        ciphertext = rec.file("notes").read_bytes()
-    except FileNotFoundError:
+    ciphertext = rec.read_listed("notes")
+    if ciphertext is None:
         raw: Any = None
     else:
         try:
@@ -211,9 +218,8 @@ def read_notes(rec: ArchiveRecording, identities: Sequence[age.Identity]) -> Not
 
 
 def _markers(rec: ArchiveRecording, identities: Sequence[age.Identity]) -> list[float]:
-    try:
-        ciphertext = rec.file("markers").read_bytes()
-    except FileNotFoundError:
+    ciphertext = rec.read_listed("markers")
+    if ciphertext is None:
         return []
     try:
         return [float(m) for m in json.loads(age.decrypt_bytes(ciphertext, identities))]
@@ -225,8 +231,7 @@ def read_thumbnails(
     rec: ArchiveRecording, identities: Sequence[age.Identity]
 ) -> list[Thumbnail] | None:
     """The timeline pictures, or None when the kit had not made (or sent) them."""
-    try:
-        ciphertext = rec.file("thumbs").read_bytes()
-    except FileNotFoundError:
+    ciphertext = rec.read_listed("thumbs")
+    if ciphertext is None:
         return None
     return unpack_thumbnails(age.decrypt_bytes(ciphertext, identities))

@@ -13,6 +13,11 @@ recording from a missing one. A case's own file (``cases/<id>.age``,
 withdrawn) or on the case's erase-by date. Each removal is written to ``office-audit.jsonl`` first
 (:mod:`device.office.office_audit`), made durable, then the files go.
 
+Only what the kit signed is acted on: ``erasures.json`` comes from :func:`open_archive`
+with the office's register of kits, so a forged or unsigned one (anyone with write
+access to the archive and a wish to destroy evidence could write one) erases nothing.
+The dates are the kit's own, in that signed file; case files are never decrypted here.
+
 Safe from a timer: a lock (``.vigkit-retention.lock`` in ARCHIVE) keeps two runs apart;
 a recording with no files left is done, so a second run does nothing; a dry run reads
 only. Nothing else in the archive is touched.
@@ -32,7 +37,7 @@ from device.library import fsync_dir
 from device.office import office_audit
 from device.office.archive import MANIFEST_SUFFIX, KitFolder
 from device.sync.casefiles import CASES_DIR
-from device.sync.erasures import ERASURES_NAME, Erasures, parse_erasures
+from device.sync.erasures import Erasures
 
 LOCK_NAME = ".vigkit-retention.lock"
 OK, PROBLEMS, BUSY = 0, 1, 75  # 75: EX_TEMPFAIL, another run holds the lock
@@ -57,22 +62,11 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
-def read_erasures(kit: KitFolder) -> Erasures | None:
-    if not kit.erasures_ok:  # not signed by the kit: nothing is erased on its say-so
-        return None
-    path = kit.path / ERASURES_NAME
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    return parse_erasures(data, f"{kit.name}/{ERASURES_NAME}")
-
-
 def plan(kits: list[KitFolder], today: date) -> list[Due]:
     """Every recording due for removal that still has files in the archive."""
     due = []
     for kit in kits:
-        erasures = read_erasures(kit)
+        erasures = kit.erasures  # signed by the kit (open_archive), or None
         if erasures is None:
             continue
         for rec_id, reason in _reasons(erasures, today).items():

@@ -6,7 +6,8 @@ a folder only its owner can open) and ``supervision.html``, a sheet with each cl
 principles and times, the note of the mark it was made from, every flagged mark with its
 note, and each cycle's helping question.
 
-Consent is checked again here, from the case's record (``device.office.case_films``):
+Consent is checked again here, from the case's record (``device.office.cases``), the
+one the kit signed in its ``cases.json`` (a forged record gives no consent):
 a film whose case's consent no longer includes a supervisor is left out whole, and when
 no film is left the pack is refused with a sentence and nothing is written.
 """
@@ -21,7 +22,7 @@ from typing import Any
 from device import age
 from device.errors import ArchiveError, ConsentMissing
 from device.library import atomic_writer
-from device.office.case_films import CaseFilm, CaseRecords, case_films, supervisor_may_watch
+from device.office.cases import ArchiveCases, CaseFilm, supervisor_may_watch
 from device.office.export import _clock, _decrypt, _safe, check_output
 from device.office.recordings import NotInArchive
 from device.office.supervision_sheet import FlaggedFilm, sheet_html
@@ -34,12 +35,10 @@ class Pack:
     left_out: list[str]  # films whose case's consent does not include a supervisor
 
 
-def supervision_pack(
-    archive: Path, identities: Sequence[age.Identity], code: str, out: Path, *, force: bool
-) -> Pack:
+def supervision_pack(cases: ArchiveCases, code: str, out: Path, *, force: bool) -> Pack:
     """Write the pack of case ``code`` into ``out``; refuse without the consent."""
     check_output(out, force)
-    films = case_films(archive, CaseRecords(identities), code)
+    films = cases.case_films(code)
     allowed = [f for f in films if supervisor_may_watch(f)]
     if not allowed:
         raise ConsentMissing(
@@ -54,7 +53,7 @@ def supervision_pack(
             f"nothing in case {films[0].code} is flagged for supervision",
             hint="Flag clips or marks 'for supervision' on the kit's page, then sync the kit.",
         )
-    written = sum(_write_clips(f, identities, out) for f in flagged)
+    written = sum(_write_clips(f, cases.identities, out) for f in flagged)
     with atomic_writer(out / "supervision.html", 0o600) as sheet:
         sheet.write(sheet_html(films[0].code, flagged).encode())
     left_out = [f.rec.id for f in films if f not in allowed]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from device.office.case_films import CaseFilm
+from device.office.cases import CaseFilm
 
 
 @dataclass

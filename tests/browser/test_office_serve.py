@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from device.commands.office_serve import load_key
+from device.office.kit_register import load_register
 from device.office.recordings import ArchiveRecordings
 from tests.browser.conftest import axe_violations
 from tests.office.test_serve import served_archive
@@ -29,7 +30,8 @@ CODE = "a-code-for-the-browser-test"
 def office_url(served_archive: Path, office_key: OfficeKey) -> Iterator[str]:
     """The office page on a free port, served as ``vigkit office serve`` serves it."""
     identities = load_key([office_key.path], None).identities
-    app = create_office_app(ArchiveRecordings(served_archive), identities, Gate(CODE))
+    recordings = ArchiveRecordings(served_archive, load_register(office_key.kits))
+    app = create_office_app(recordings, identities, Gate(CODE))
     server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve, name="office-test-server", daemon=True)
     thread.start()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from device.office.kit_register import Register, load_register
+from tests.recording.conftest import OfficeKey
 from tests.sync.conftest import KitFiles, Server, kit, kit_template, office_key, sync
 
 __all__ = ["kit", "kit_template", "office_key"]  # re-exported fixtures
@@ -35,3 +37,10 @@ def ram_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def register(office_key: OfficeKey) -> Register:
+    """The office's register of kits, where the sync tests' kit is enrolled (beside the
+    office key: tests/sync/conftest.py ``enrol``)."""
+    return load_register(office_key.kits)

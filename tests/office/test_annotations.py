@@ -61,14 +61,22 @@ ROWS = [
 
 
 def annotate(archive: Path, kit: KitFiles, office_key: OfficeKey, *, filed: bool = False) -> Path:
-    """The kit's newer notes and its case record in the archive; the kit folder. Filed:
-    as a kit with cases syncs its films, the film's case and cycle only in ``cases.json``
-    (its notes name none); else as a film from before cases, named by its notes."""
+    """The kit's newer notes and its case record in the archive, with the manifest and
+    ``cases.json`` the kit signs for them; the kit folder. Filed: as a kit with cases
+    syncs its films, the film's case and cycle only in ``cases.json`` (its notes name
+    none); else as a film from before cases, named by its notes."""
     (folder,) = (p.parent for p in archive.rglob(f"{kit.film}.manifest.json"))
     recipients = age.parse_recipients(office_key.public)
     notes = {**NOTES, "case": {"code": "", "cycle": None, "question": "", "notes": ""}}
     data = json.dumps(notes if filed else NOTES).encode()
-    (folder / f"{kit.film}.notes.age").write_bytes(age.encrypt_bytes(data, recipients))
+    sealed = age.encrypt_bytes(data, recipients)
+    (folder / f"{kit.film}.notes.age").write_bytes(sealed)
+    manifest = folder / f"{kit.film}.manifest.json"  # and the manifest the kit signs with it
+    doc = json.loads(manifest.read_text())
+    for entry in doc["files"]:
+        if entry["name"] == f"{kit.film}.notes.age":
+            entry["size"], entry["sha256"] = len(sealed), hashlib.sha256(sealed).hexdigest()
+    kit.sends(manifest, doc)
     # Case records reach the office with the sync of issue #14; put here as it sends them
     shutil.copytree(kit.data / "cases", folder / "cases", dirs_exist_ok=True)
     if filed:
@@ -77,7 +85,7 @@ def annotate(archive: Path, kit: KitFiles, office_key: OfficeKey, *, filed: bool
                 "sha256": hashlib.sha256(record.read_bytes()).hexdigest(),
                 "films": [{"recording": kit.film, "cycle": 2}]}  # fmt: skip
         listing = {"format": "vigkit-cases/1", "kit": folder.name, "cases": [case]}
-        (folder / "cases.json").write_text(json.dumps(listing))
+        kit.sends(folder / "cases.json", listing)
     return folder
 
 
@@ -134,17 +142,19 @@ def test_annotations_round_trip_through_elan(
     assert "Traceback" not in unknown.stderr
 
 
-def no_supervisor(folder: Path, office_key: OfficeKey) -> Path:
-    """The case's consent changed on the kit: no supervisor any more (its record)."""
+def no_supervisor(folder: Path, kit: KitFiles, office_key: OfficeKey) -> Path:
+    """The case's consent changed on the kit: no supervisor any more (its record, and the
+    kit's signed cases.json that lists it)."""
     (record,) = (folder / "cases").glob("*.age")
     doc = json.loads(age.decrypt_bytes(record.read_bytes(), age.load_identities(office_key.path)))
     doc["consent"]["supervisor"] = False
     recipients = age.parse_recipients(office_key.public)
     record.write_bytes(age.encrypt_bytes(json.dumps(doc).encode(), recipients))
+    kit.lists_cases(folder)
     return record
 
 
-def said_in_review(folder: Path, office_key: OfficeKey, at: str, text: str) -> None:
+def said_in_review(folder: Path, kit: KitFiles, office_key: OfficeKey, at: str, text: str) -> None:
     """The parent's words about a moment in cycle 2's shared review, in the case record."""
     (record,) = (folder / "cases").glob("*.age")
     doc = json.loads(age.decrypt_bytes(record.read_bytes(), age.load_identities(office_key.path)))
@@ -153,17 +163,18 @@ def said_in_review(folder: Path, office_key: OfficeKey, at: str, text: str) -> N
     case_schema.apply_op(doc, op, date.today())
     recipients = age.parse_recipients(office_key.public)
     record.write_bytes(age.encrypt_bytes(json.dumps(doc).encode(), recipients))
+    kit.lists_cases(folder)
 
 
 def test_supervision_pack_only_while_consent_includes_a_supervisor(
     archive: Path, kit: KitFiles, office_key: OfficeKey, ram_dir: Path
 ) -> None:
     folder = annotate(archive, kit, office_key)
-    said_in_review(folder, office_key, f"{kit.film}/c4", "We waited & took turns.")
+    said_in_review(folder, kit, office_key, f"{kit.film}/c4", "We waited & took turns.")
     # A second kit's folder with the same case, whose consent no longer has a supervisor
     other = folder.with_name("kit-other")
     shutil.copytree(folder, other)
-    no_supervisor(other, office_key)
+    no_supervisor(other, kit, office_key)
     out = ram_dir / "pack"
     done = vigkit("office", "supervision", archive, "-i", office_key.path, "--case", CASE,
                   "-o", out)  # fmt: skip
@@ -188,7 +199,7 @@ def test_supervision_pack_only_while_consent_includes_a_supervisor(
     assert "Waits for her turn" not in sheet  # not flagged
 
     # The parent's consent changes on the first kit too: checked again, nothing shown
-    record = no_supervisor(folder, office_key)
+    record = no_supervisor(folder, kit, office_key)
     refused = vigkit("office", "supervision", archive, "-i", office_key.path, "--case", CASE,
                      "-o", ram_dir / "again", check=False)  # fmt: skip
     assert refused.returncode == 1 and "Traceback" not in refused.stderr

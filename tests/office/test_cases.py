@@ -19,6 +19,7 @@ from device.library import Library, State
 from device.office import office_audit
 from device.office import retention as ret
 from device.office.archive import open_archive
+from device.office.kit_register import Register
 from tests.office.test_retention import hashes, synced
 from tests.office.test_serve import csrf, enter, make_app
 from tests.recording.conftest import OfficeKey, vigkit
@@ -78,7 +79,7 @@ def two_cycles(kit: KitFiles, office_key: OfficeKey) -> str:
 
 
 def test_a_case_journey_at_the_office(
-    kit: KitFiles, sftp: Server, office_key: OfficeKey, ram_dir: Path
+    kit: KitFiles, sftp: Server, office_key: OfficeKey, ram_dir: Path, register: Register
 ) -> None:
     case_id = two_cycles(kit, office_key)
     folder = synced(kit, sftp)
@@ -148,7 +149,7 @@ def test_a_case_journey_at_the_office(
         lib.close()
     folder = synced(kit, sftp)
     before = hashes(archive)
-    run = vigkit("office", "retention", archive)
+    run = vigkit("office", "retention", archive, "--kits", office_key.kits)
     assert f"removed {folder.name}/{kit.interrupted}" in run.stdout
     after = hashes(archive)
     gone = {k for k in before if k not in after}
@@ -156,7 +157,7 @@ def test_a_case_journey_at_the_office(
     assert {k: v for k, v in after.items() if k in before} == {
         k: v for k, v in before.items() if k not in gone
     }  # every other file's hash unchanged
-    check = vigkit("office", "verify", archive)
+    check = vigkit("office", "verify", archive, "--kits", office_key.kits)
     assert check.returncode == 0 and f"ERASED: {kit.interrupted}" in check.stdout
     listing = json.loads((folder / "cases.json").read_text())
     assert kit.interrupted not in {f["recording"] for f in listing["cases"][0]["films"]}
@@ -175,8 +176,8 @@ def test_a_case_journey_at_the_office(
     assert case_file.read_bytes() == (kit.data / "cases" / f"{case_id}.age").read_bytes()
     carried = json.loads((folder / "erasures.json").read_text())
     assert carried["cases"] == [{"case": case_id, "date": "2030-01-15"}]
-    assert ret.plan(open_archive(archive), date(2030, 1, 14)) == []
-    due = ret.plan(open_archive(archive), date(2030, 1, 15))
+    assert ret.plan(open_archive(archive, register), date(2030, 1, 14)) == []
+    due = ret.plan(open_archive(archive, register), date(2030, 1, 15))
     assert {(d.recording, d.kind) for d in due} == {
         (kit.film, "recording"),
         (kit.copy, "recording"),
@@ -190,7 +191,7 @@ def test_a_case_journey_at_the_office(
     assert (
         row.detail["kind"] == "case" and row.detail["reason"] == "consent erase-by date 2030-01-15"
     )
-    check = vigkit("office", "verify", archive)
+    check = vigkit("office", "verify", archive, "--kits", office_key.kits)
     assert check.returncode == 0 and f"ERASED: case {case_id}" in check.stdout
     app = make_app(archive, office_key)
     try:
@@ -220,7 +221,7 @@ def test_a_case_erased_on_the_kit_is_removed_at_the_office(
     assert json.loads((folder / "cases.json").read_text())["cases"] == []
     archive = sftp.disk / "vigkit"
     before = hashes(archive)
-    run = vigkit("office", "retention", archive)
+    run = vigkit("office", "retention", archive, "--kits", office_key.kits)
     assert "3 recording(s) and 1 case(s) removed" in run.stdout
     assert not case_file.exists()
     (row,) = [r for r in office_audit.read_log(folder) if r.recording == case.id]
@@ -230,5 +231,5 @@ def test_a_case_erased_on_the_kit_is_removed_at_the_office(
     assert {k: v for k, v in after.items() if k in before and "/cases/" not in k} == {
         k: v for k, v in before.items() if k in after and "/cases/" not in k
     }
-    check = vigkit("office", "verify", archive)
+    check = vigkit("office", "verify", archive, "--kits", office_key.kits)
     assert check.returncode == 0 and "PROBLEM" not in check.stdout

@@ -18,9 +18,10 @@ from device.library import Library, verify_chain
 from device.office import office_audit
 from device.office import retention as ret
 from device.office.archive import open_archive
+from device.office.kit_register import Register
 from device.office.recordings import ArchiveRecordings, NotInArchive
 from device.sync.erasures import ERASURES_NAME, parse_erasures
-from tests.recording.conftest import vigkit
+from tests.recording.conftest import OfficeKey, vigkit
 from tests.sync.conftest import CASE, KitFiles, Server, sftp, sync
 
 __all__ = ["sftp"]
@@ -41,7 +42,9 @@ def synced(kit: KitFiles, server: Server) -> Path:
     return folder
 
 
-def test_an_erase_on_the_kit_is_applied_at_the_office(kit: KitFiles, sftp: Server) -> None:
+def test_an_erase_on_the_kit_is_applied_at_the_office(
+    kit: KitFiles, sftp: Server, office_key: OfficeKey
+) -> None:
     folder = synced(kit, sftp)
     assert not (folder / ERASURES_NAME).exists()  # nothing erased yet: no file
     lib = Library(kit.data)
@@ -57,13 +60,13 @@ def test_an_erase_on_the_kit_is_applied_at_the_office(kit: KitFiles, sftp: Serve
     erased_files = {k for k in before if f"/{kit.copy}." in k and "manifest" not in k}
     assert erased_files
 
-    dry = vigkit("office", "retention", archive, "--dry-run")
+    dry = vigkit("office", "retention", archive, "--kits", office_key.kits, "--dry-run")
     assert dry.returncode == 0 and f"would remove {folder.name}/{kit.copy}" in dry.stdout
     assert (
         hashes(archive) == before and "1 recording(s) and 0 case(s) would be removed" in dry.stdout
     )
 
-    run = vigkit("office", "retention", archive)
+    run = vigkit("office", "retention", archive, "--kits", office_key.kits)
     assert run.returncode == 0, run.stderr
     assert f"removed {folder.name}/{kit.copy}" in run.stdout
     after = hashes(archive)
@@ -76,12 +79,12 @@ def test_an_erase_on_the_kit_is_applied_at_the_office(kit: KitFiles, sftp: Serve
     assert row.recording == kit.copy and row.detail["reason"].startswith("erase request 1")
     assert sorted(row.detail["files"]) == sorted(Path(k).name for k in erased_files)
 
-    check = vigkit("office", "verify", archive, check=False)
+    check = vigkit("office", "verify", archive, "--kits", office_key.kits, check=False)
     assert check.returncode == 3, check.stdout  # intact; the interrupted film is flagged
     assert "PROBLEM" not in check.stdout
     assert f"ERASED: {kit.copy}: erased at the office on" in check.stdout
 
-    again = vigkit("office", "retention", archive)
+    again = vigkit("office", "retention", archive, "--kits", office_key.kits)
     assert again.returncode == 0 and "0 recording(s) and 0 case(s) removed" in again.stdout
     assert hashes(archive) == after
 
@@ -90,16 +93,20 @@ def test_an_erase_on_the_kit_is_applied_at_the_office(kit: KitFiles, sftp: Serve
     assert hashes(archive) == after
 
 
-def test_a_missing_recording_is_still_a_problem(kit: KitFiles, sftp: Server) -> None:
+def test_a_missing_recording_is_still_a_problem(
+    kit: KitFiles, sftp: Server, office_key: OfficeKey
+) -> None:
     folder = synced(kit, sftp)
     (folder / f"{kit.copy}.mp4.age").unlink()
-    check = vigkit("office", "verify", sftp.disk / "vigkit", check=False)
+    check = vigkit("office", "verify", sftp.disk / "vigkit", "--kits", office_key.kits, check=False)
     assert check.returncode == 1
     assert f"PROBLEM: {kit.copy}.mp4.age is missing" in check.stdout
     assert "ERASED" not in check.stdout
 
 
-def test_an_erase_by_date_is_honoured_on_its_day_never_before(kit: KitFiles, sftp: Server) -> None:
+def test_an_erase_by_date_is_honoured_on_its_day_never_before(
+    kit: KitFiles, sftp: Server, register: Register
+) -> None:
     lib = Library(kit.data)
     try:
         lib.index.set_erase_by(kit.film, date(2030, 1, 15))
@@ -110,8 +117,8 @@ def test_an_erase_by_date_is_honoured_on_its_day_never_before(kit: KitFiles, sft
     assert {"recording": kit.film, "date": "2030-01-15"}.items() <= doc["erase_by"][0].items()
     archive = sftp.disk / "vigkit"
     before = hashes(archive)
-    assert ret.plan(open_archive(archive), date(2030, 1, 14)) == []  # never early
-    due = ret.plan(open_archive(archive), date(2030, 1, 15))
+    assert ret.plan(open_archive(archive, register), date(2030, 1, 14)) == []  # never early
+    due = ret.plan(open_archive(archive, register), date(2030, 1, 15))
     assert [d.recording for d in due] == [kit.film]
     assert due[0].reason == "consent erase-by date 2030-01-15"
     clock = datetime(2030, 1, 15, 2, 0, tzinfo=UTC)
@@ -125,10 +132,12 @@ def test_an_erase_by_date_is_honoured_on_its_day_never_before(kit: KitFiles, sft
     assert {k: v for k, v in before.items() if k in after} == {
         k: v for k, v in after.items() if k in before
     }
-    assert ret.plan(open_archive(archive), date(2030, 2, 1)) == []  # done: nothing twice
+    assert ret.plan(open_archive(archive, register), date(2030, 2, 1)) == []  # done: nothing twice
 
 
-def test_a_changed_office_audit_log_shows_in_verify(kit: KitFiles, sftp: Server) -> None:
+def test_a_changed_office_audit_log_shows_in_verify(
+    kit: KitFiles, sftp: Server, office_key: OfficeKey
+) -> None:
     lib = Library(kit.data)
     try:
         cases.erase_film(lib, cases.Registry(lib.index), kit.copy)
@@ -138,23 +147,23 @@ def test_a_changed_office_audit_log_shows_in_verify(kit: KitFiles, sftp: Server)
     office_audit.append(folder, datetime.now(UTC), kit.copy, reason="test", files=[])
     log = folder / office_audit.OFFICE_AUDIT_NAME
     log.write_text(log.read_text().replace('"test"', '"edited"'))
-    check = vigkit("office", "verify", sftp.disk / "vigkit", check=False)
+    check = vigkit("office", "verify", sftp.disk / "vigkit", "--kits", office_key.kits, check=False)
     assert check.returncode == 1
     assert "office-audit.jsonl: audit row 1 was changed after it was written" in check.stdout
 
 
-def test_two_runs_never_race(kit: KitFiles, sftp: Server) -> None:
+def test_two_runs_never_race(kit: KitFiles, sftp: Server, office_key: OfficeKey) -> None:
     synced(kit, sftp)
     archive = sftp.disk / "vigkit"
     with ret.ArchiveLock(archive):
-        busy = vigkit("office", "retention", archive, check=False)
+        busy = vigkit("office", "retention", archive, "--kits", office_key.kits, check=False)
     assert busy.returncode == ret.BUSY
     assert "another retention run holds this archive" in busy.stderr
     assert "Traceback" not in busy.stderr
 
 
 def test_a_hand_made_erasures_file_cannot_reach_outside_its_folder(
-    kit: KitFiles, sftp: Server
+    kit: KitFiles, sftp: Server, office_key: OfficeKey
 ) -> None:
     folder = synced(kit, sftp)
     bad = {
@@ -166,9 +175,11 @@ def test_a_hand_made_erasures_file_cannot_reach_outside_its_folder(
         ],
         "erase_by": [],
     }  # fmt: skip
-    (folder / ERASURES_NAME).write_text(json.dumps(bad))
+    kit.sends(folder / ERASURES_NAME, bad)  # even signed by the kit, its ids are checked
     before = hashes(sftp.disk)
-    run = vigkit("office", "retention", sftp.disk / "vigkit", check=False)
+    run = vigkit(
+        "office", "retention", sftp.disk / "vigkit", "--kits", office_key.kits, check=False
+    )
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert "erasures.json is damaged ('../../etc' is not a recording id)" in run.stderr
     assert {k: v for k, v in hashes(sftp.disk).items() if k in before} == before
@@ -191,10 +202,12 @@ def test_an_id_with_a_tail_is_not_a_recording_id(rec_id: str) -> None:
         parse_erasures(json.dumps(doc).encode(), "erasures.json")
 
 
-def test_the_office_page_no_longer_lists_an_erased_recording(archive: Path) -> None:
-    (kit,) = open_archive(archive)
+def test_the_office_page_no_longer_lists_an_erased_recording(
+    archive: Path, register: Register
+) -> None:
+    (kit,) = open_archive(archive, register)
     rec_id = sorted(kit.manifests)[0]
-    page = ArchiveRecordings(archive)
+    page = ArchiveRecordings(archive, register)
     assert rec_id in {r.id for r in page.all()}
     due = ret.Due(kit, rec_id, "test", ret.recording_files(kit, rec_id))
     assert ret.apply([due], lambda: datetime.now(UTC)).problems == []

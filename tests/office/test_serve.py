@@ -33,6 +33,7 @@ from device.library.thumbs import save_thumbnails
 from device.media import FragmentIndex, open_virtual_mp4
 from device.media.thumbnails import make_thumbnails
 from device.office.archive import open_archive
+from device.office.kit_register import Register, load_register
 from device.office.recordings import ArchiveRecordings
 from device.office.verify import verify
 from tests.recording.conftest import VIGKIT, OfficeKey, vigkit
@@ -78,7 +79,8 @@ def kit_name(archive: Path) -> str:
 
 def make_app(archive: Path, office_key: OfficeKey, wrapped: bytes | None = None) -> Flask:
     identities = load_key([office_key.path], None).identities
-    return create_office_app(ArchiveRecordings(archive), identities, Gate(CODE, wrapped))
+    recordings = ArchiveRecordings(archive, load_register(office_key.kits))
+    return create_office_app(recordings, identities, Gate(CODE, wrapped))
 
 
 @pytest.fixture
@@ -162,13 +164,13 @@ def test_the_code_in_the_address_sets_a_session_cookie_with_the_kit_headers(
 
 
 def test_a_protected_key_lets_its_passphrase_in_with_a_back_off(
-    served_archive: Path, office_key: OfficeKey
+    served_archive: Path, office_key: OfficeKey, register: Register
 ) -> None:
     (identity,) = age.load_identities(office_key.path)
     wrapped = age.wrap_identity(identity, "four calm words here", work_factor=10)
     clock = [100.0]
     app = create_office_app(
-        ArchiveRecordings(served_archive),
+        ArchiveRecordings(served_archive, register),
         [identity],
         Gate(CODE, wrapped, clock=lambda: clock[0]),
     )
@@ -437,16 +439,20 @@ def test_a_whole_session_changes_no_file_the_kit_synced(
 
 
 def test_verify_knows_the_comments_as_the_offices_own(
-    client: FlaskClient, served_archive: Path, kit: KitFiles
+    client: FlaskClient,
+    served_archive: Path,
+    kit: KitFiles,
+    office_key: OfficeKey,
+    register: Register,
 ) -> None:
     enter(client)
     base = f"/recordings/{kit_name(served_archive)}/{kit.film}"
     done = client.post(f"{base}/comments", data={"text": "ok", "csrf_token": csrf(client, base)})
     assert done.status_code == 303
-    (report,) = verify(open_archive(served_archive)).kits
+    (report,) = verify(open_archive(served_archive, register)).kits
     assert report.problems == []
     assert not [n for n in report.notes if "not in any manifest" in n], report.notes
-    cli = vigkit("office", "verify", served_archive, check=False)
+    cli = vigkit("office", "verify", served_archive, "--kits", office_key.kits, check=False)
     assert cli.returncode == 3, cli.stdout  # intact; the interrupted film is still flagged
     assert "office-notes" not in cli.stdout
 
@@ -588,23 +594,28 @@ def test_clear_errors_for_a_wrong_archive_key_or_key_file(
     assert "Point at the folder the kits sync into" in not_archive.stderr
     other = tmp_path / "other.key"
     subprocess.run(["age-keygen", "-o", str(other)], check=True, capture_output=True)
-    wrong = serve_cli(served_archive, "-i", other)
+    unenrolled = serve_cli(served_archive, "-i", other)  # no register of kits beside it
+    assert unenrolled.returncode == 1 and "register of kits was not found" in unenrolled.stderr
+    assert "vigkit office kit add KIT-ID" in unenrolled.stderr
+    assert f"{tmp_path / 'vigkit-kits.txt'} (beside the office key)" in unenrolled.stderr
+    kits = ("--kits", office_key.kits)
+    wrong = serve_cli(served_archive, "-i", other, *kits)
     assert wrong.returncode == 1
     assert "this key opens none of the files" in wrong.stderr
     assert "recipients.txt" in wrong.stderr
-    absent = serve_cli(served_archive, "-i", tmp_path / "nope.key")
+    absent = serve_cli(served_archive, "-i", tmp_path / "nope.key", *kits)
     assert absent.returncode == 1
     assert "cannot read the key file" in absent.stderr and "-i" in absent.stderr
     (identity,) = age.load_identities(office_key.path)
     protected = tmp_path / "protected.key"
     protected.write_bytes(age.wrap_identity(identity, "four calm words here", work_factor=10))
-    asked = serve_cli(served_archive, "-i", protected)
+    asked = serve_cli(served_archive, "-i", protected, *kits)
     assert asked.returncode == 1 and "--passphrase-file" in asked.stderr
     wrong_pass = tmp_path / "wrong.txt"
     wrong_pass.write_text("not the passphrase\n")
-    refused = serve_cli(served_archive, "-i", protected, "--passphrase-file", wrong_pass)
+    refused = serve_cli(served_archive, "-i", protected, "--passphrase-file", wrong_pass, *kits)
     assert refused.returncode == 1 and "passphrase" in refused.stderr
-    for done in (not_archive, wrong, absent, asked, refused):
+    for done in (not_archive, unenrolled, wrong, absent, asked, refused):
         assert "Traceback" not in done.stderr
 
 

@@ -20,17 +20,21 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Response, request
 
 from device import age
+from device.library import sha256_file
 from device.library.layout import is_recording_id
 from device.library.notes_schema import upgrade
+from device.library.signing import signed_json
 from device.office import contact_sheet
 from device.office.archive import KitFolder, open_archive
 from device.office.export import plan
+from device.office.kit_register import Register
 from device.office.recordings import ArchiveRecordings
 from device.office.verify import verify
-from device.sync.manifest import Manifest
+from device.sync.manifest import Entry, Manifest
 from tests.security.live_kit import kit_app
 from tests.web.web_helpers import PASSPHRASE, csrf, wait_until
 from web.common.limits import WHOLE_FILES_AT_ONCE
@@ -123,13 +127,20 @@ def test_forged_notes_cannot_export_a_file_outside_the_archive(tmp_path: Path) -
     ]
     _encrypt_to(folder / f"{REC}.notes.age", json.dumps(notes).encode(), office)
     assert (folder / f"{REC}./../../../outside.age").is_file()  # the attack's path is real
-    kit = KitFolder(folder, {REC: Manifest("kit-1", REC, "complete", 1.0, (), (), "")})
+    listed = tuple(  # as the kit's signed manifest lists its own files
+        Entry(p.name, p.stat().st_size, sha256_file(p)) for p in folder.glob(f"{REC}.*.age")
+    )
+    kit = KitFolder(folder, {REC: Manifest("kit-1", REC, "complete", 1.0, listed, (), "")})
     planned = plan([kit], [office], None)
     sources = [item.source for rec in planned for item in rec.items]
     assert sources == [folder / f"{REC}.clip-1.mp4.age"]  # the real clip, and only that
 
 
-def _nul_archive(root: Path) -> Path:
+def _nul_archive(root: Path) -> tuple[Path, Register]:
+    """A kit folder with a manifest naming a file with a NUL, beside a good one its
+    enrolled kit signed (the NUL is refused before any signature is looked at)."""
+    key = Ed25519PrivateKey.generate()
+    register = Register(root.parent / "vigkit-kits.txt", {"kit-1": key.public_key()})
     folder = root / "kit-1"
     folder.mkdir(parents=True)
     manifest = {
@@ -139,18 +150,19 @@ def _nul_archive(root: Path) -> Path:
     }  # fmt: skip
     (folder / f"{REC}.manifest.json").write_text(json.dumps(manifest))
     good = {**manifest, "recording": "20261102T111500Z-beef", "files": []}
-    (folder / "20261102T111500Z-beef.manifest.json").write_text(json.dumps(good))
-    return root
+    (folder / "20261102T111500Z-beef.manifest.json").write_bytes(signed_json(good, key))
+    return root, register
 
 
 def test_a_nul_byte_in_a_manifest_is_a_sentence_not_a_crash(tmp_path: Path) -> None:
-    root = _nul_archive(tmp_path / "archive")
-    report = verify(open_archive(root))
+    root, register = _nul_archive(tmp_path / "archive")
+    report = verify(open_archive(root, register))
     problems = [p for k in report.kits for p in k.problems]
     print(f"\noffice verify says: {problems}")
     assert any("is not one of the recording's files" in p and "\\x00" in p for p in problems)
     code = "the-access-code"
-    app = create_office_app(ArchiveRecordings(root), [age.X25519Identity.generate()], Gate(code))
+    recordings = ArchiveRecordings(root, register)
+    app = create_office_app(recordings, [age.X25519Identity.generate()], Gate(code))
     with app.test_client() as client:
         assert client.get(f"/?token={code}").status_code == 302
         listing = client.get("/")

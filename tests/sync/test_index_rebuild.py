@@ -12,7 +12,7 @@ import pytest
 
 from device.cases import CaseStore
 from device.library import Library, State
-from tests.recording.conftest import vigkit
+from tests.recording.conftest import OfficeKey, vigkit
 from tests.sync.conftest import KitFiles, Server, sync
 
 
@@ -50,7 +50,7 @@ def _damage(db: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["header", "truncated", "deleted"])
 def test_after_the_index_is_lost_unsent_films_are_sent_and_sent_ones_are_not(
-    kit: KitFiles, sftp: Server, how: str
+    kit: KitFiles, sftp: Server, how: str, office_key: OfficeKey
 ) -> None:
     config = kit.write_config(sftp)
     first = sync(config)
@@ -69,7 +69,7 @@ def test_after_the_index_is_lost_unsent_films_are_sent_and_sent_ones_are_not(
         assert (remote / name).read_bytes() == (kit.data / "recordings" / name).read_bytes()
     now = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in remote.glob("*.age")}
     assert {n: now[n] for n in sent} == sent  # not one file sent a second time
-    check = vigkit("office", "verify", sftp.disk / "vigkit", check=False)
+    check = vigkit("office", "verify", sftp.disk / "vigkit", "--kits", office_key.kits, check=False)
     assert check.returncode == 3, check.stdout + check.stderr  # 3: only the interrupted flag
     assert "complete and untouched" in check.stdout and "PROBLEM" not in check.stdout
 
