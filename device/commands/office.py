@@ -368,24 +368,17 @@ def retention_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     # imported here: the PDF library is only needed at the office, not by every vigkit
-    from device.commands.common import load_identity_files
     from device.errors import ArchiveError
-    from device.office.cases import ArchiveCases
     from device.office.contact_sheet import write_html, write_pdf
-    from device.office.export import check_output, export, plan, plan_case
-    from device.office.recordings import ArchiveRecordings
+    from device.office.export import export, plan, plan_case
     from device.sync.progress import Bar
 
-    register = _register(args.kits, args.identity)  # before anything is written
-    check_output(args.output, args.force)  # before any decryption: fail fast
-    identities = load_identity_files(args.identity, args.passphrase_file)
-    archive = ArchiveRecordings(args.archive, register)
-    kits = archive.scan()
-    _left_out(kits)
-    cases = ArchiveCases(archive, identities)
+    cases = _case_reader(args)
+    identities = cases.identities
     if args.case:  # the case's journey, every cycle, from its case record
         recordings = plan_case(cases, args.case)
     else:  # every recording's clips and stills, named by the case each was filed in
+        kits = list(cases.recordings.kits().values())
         recordings = plan(kits, identities, cases.filing())
     if not recordings:
         raise ArchiveError(
@@ -415,8 +408,9 @@ def _left_out(kits: list[KitFolder]) -> None:
 
 
 def _case_reader(args: argparse.Namespace) -> ArchiveCases:
-    """The archive's cases through the office's register, for annotations and supervision:
-    the register and the output folder are checked before any decryption."""
+    """The archive, and its cases, through the office's register (export, annotations,
+    supervision): the register and the output folder are checked before anything is
+    written or decrypted, and what was left out unsigned is said first."""
     from device.commands.common import load_identity_files
     from device.office.cases import ArchiveCases
     from device.office.export import check_output
