@@ -87,6 +87,30 @@ def test_a_changed_notes_file_is_sent_again(kit: KitFiles, sftp: Server) -> None
     assert changed.name in {f["name"] for f in manifest["files"]}
 
 
+def test_a_cases_json_sent_unsigned_before_is_sent_again_signed(
+    kit: KitFiles, server: Server, office_key: OfficeKey
+) -> None:
+    """A kit that synced before cases.json was signed: the office has it unsigned, and
+    the kit noted that body as sent. Its next sync sends it again, signed."""
+    config = kit.write_config(server)
+    assert sync(config).returncode == 0
+    remote = server.kit_folder()
+    doc = json.loads((remote / "cases.json").read_text())
+    del doc["signature"]
+    unsigned = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+    (remote / "cases.json").write_text(unsigned)  # what the office was sent then
+    lib = Library(kit.data)
+    try:
+        lib.index.set_meta("cases_sent", unsigned)  # and what the kit noted as sent
+    finally:
+        lib.close()
+    done = sync(config)
+    assert done.returncode == 0, done.stderr
+    data = (remote / "cases.json").read_bytes()
+    load_register(office_key.kits).check(remote.name, data, "cases.json")
+    assert {k: v for k, v in json.loads(data).items() if k != "signature"} == doc
+
+
 def test_a_recording_being_recorded_is_not_sent(kit: KitFiles, sftp: Server) -> None:
     lib = Library(kit.data)
     try:
