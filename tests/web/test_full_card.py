@@ -28,7 +28,9 @@ from typing import Any
 import pytest
 
 from device import age
+from device.commands.demo import DEMO_ADDRESSES, DEMO_NAMES
 from device.library import Library, State
+from device.tls import demo_tls
 from tests.web.web_helpers import (
     CASE,
     CONSENT_FORM,
@@ -115,26 +117,28 @@ def card(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Card]:
     (data / "demo-passphrase.txt").write_text(PASSPHRASE + "\n")
     mount = base / "card"
     mount.mkdir()
+    # the demo's certificate, made before the card is (the same files are copied onto it)
+    ca = demo_tls(data, DEMO_NAMES, DEMO_ADDRESSES).ca
     port = free_port()
     script = (
         f'set -e; mount -t tmpfs -o size={CARD_MB}m tmpfs "$1"; cp -a "$2" "$1/kit"; '
         'exec "${@:3}" --data "$1/kit"'
     )
     command = ["unshare", "--map-root-user", "--mount", "bash", "-c", script, "bash"]
-    command += [str(mount), str(data), *DEMO, "--port", str(port)]
+    command += [str(mount), str(data), *DEMO, "--port", str(port), "--http-port", str(free_port())]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         try:
             assert proc.stdout is not None
             assert b"VIG Kit demo" in proc.stdout.readline(), proc.stderr
-            yield _ready(proc.pid, mount, port, rec_id)
+            yield _ready(proc.pid, mount, port, rec_id, ca)
         finally:
             proc.terminate()
             proc.wait(timeout=60)
 
 
-def _ready(pid: int, mount: Path, port: int, rec_id: str) -> Card:
+def _ready(pid: int, mount: Path, port: int, rec_id: str, ca: Path) -> Card:
     """Unlocked, with notes, a clip and thumbnails saved while there was room."""
-    session = HttpSession(f"http://127.0.0.1:{port}")
+    session = HttpSession(f"https://127.0.0.1:{port}", cafile=ca)
     wait_until(lambda: _answers(session), 30, "the demo's page")
     assert session.unlock() == 302
     root = Path(f"/proc/{pid}/root{mount}/kit")

@@ -64,6 +64,7 @@ STOP_S = 5.0
 RESTART_PAUSE_S = 1.0
 SLOW_CLIENT_S = 10  # a request's headers or body must arrive within this
 SEND_TIMEOUT_S = 60  # a paused film's answer is dropped after this; the player asks again
+NOBODY = 65534  # the uid nginx started by root gives its worker
 STDERR_LINES = 20  # nginx's last words, for the error when it will not start
 
 # Mozilla's "intermediate" TLS settings (TLS 1.2 and 1.3 only), for ECDSA and RSA keys.
@@ -98,7 +99,7 @@ def nginx_config(settings: FrontSettings, run_dir: Path) -> str:
     body = f"{MAX_REQUEST_BODY // 1024}k"
     host = f"[{s.host}]" if ":" in s.host else s.host
     return f"""# Written by VIG Kit (web/common/tls_front.py) at each start; edits are lost.
-worker_processes 1;
+{_one_process()}worker_processes 1;
 worker_rlimit_nofile {lim.open_files};
 pid {run_dir}/nginx.pid;
 error_log stderr warn;
@@ -169,6 +170,24 @@ http {{
     }}
 }}
 """
+
+
+def _one_process() -> str:
+    """On a kit nginx runs as the kit's own user: nothing to say. Started by root (a
+    developer's machine, CI) nginx runs its worker as ``nobody``; in a user namespace that
+    maps root alone (tests/web/test_full_card.py makes one) there is no ``nobody`` to
+    become and no groups may be set, so nginx runs as one process, dropping nothing."""
+    if os.geteuid() != 0:
+        return ""
+    try:
+        mapping = Path("/proc/self/uid_map").read_text()
+    except OSError:
+        return ""
+    for line in mapping.splitlines():
+        inside, _, count = (int(n) for n in line.split())
+        if inside <= NOBODY < inside + count:
+            return ""
+    return "user root root;\nmaster_process off;\n"
 
 
 class TlsFront:
