@@ -18,16 +18,16 @@ import os
 import subprocess
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.webkitgtk.options import Options
 from selenium.webdriver.webkitgtk.service import Service
 
+from tests.browser.trust import PinnedCertificate, WebKitOptions
 from tests.web.web_helpers import PASSPHRASE
 
 WEBKIT_DRIVER = "/usr/bin/WebKitWebDriver"
@@ -151,11 +151,14 @@ def xvfb() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def webkit(home: Path, width: int, height: int) -> Iterator[WebKitPhone]:
+def webkit(
+    home: Path, width: int, height: int, certificates: Sequence[PinnedCertificate] = ()
+) -> Iterator[WebKitPhone]:
     """MiniBrowser under its own Xvfb, driven over WebDriver, its page ``width`` x
-    ``height`` as near as the window allows (see ``WEBKIT_TOOLBAR_PX``). Everything it
-    keeps (caches, GStreamer's registry) goes under ``home``, so the suite's plaintext
-    check searches it."""
+    ``height`` as near as the window allows (see ``WEBKIT_TOOLBAR_PX``), accepting the
+    ``certificates`` for their hosts (tests/browser/trust.py). Everything it keeps
+    (caches, GStreamer's registry) goes under ``home``, so the suite's plaintext check
+    searches it."""
     for tool in (WEBKIT_DRIVER, MINIBROWSER):
         if not os.access(tool, os.X_OK):
             raise RuntimeError(f"{tool} is missing: run scripts/bootstrap.sh as root")
@@ -169,7 +172,7 @@ def webkit(home: Path, width: int, height: int) -> Iterator[WebKitPhone]:
             "XDG_DATA_HOME": str(home / "data"),
             "XDG_CONFIG_HOME": str(home / "config"),
         }
-        options = Options()
+        options = WebKitOptions(certificates)
         options.binary_location = MINIBROWSER
         options.add_argument("--automation")
         service = Service(WEBKIT_DRIVER, env=env, log_output=str(home / "webdriver.log"))
