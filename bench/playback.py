@@ -2,15 +2,15 @@
 
 The film: 60 minutes of 1080p30 8 Mbit/s H.264 with AAC (``bench.clips.make_film``: the
 kit's muxer and age writer), encrypted in a data dir on the disk, as on the kit's card.
-Ours: the kit (``vigkit run``'s ``Appliance``, waitress, in this process) serving it as
-``/recordings/<id>/film.mp4``, decrypted on the fly. Anchor: ffmpeg's ``-c copy
--movflags +faststart`` of the very bytes the kit serves, served by Werkzeug's static
-``send_file`` (Range support) from this process, its threads at the kit's page priority
-(nice 10, ``web.common.serving``) so both servers yield alike to whatever else the
-machine runs. The anchor's plaintext is written into
-an anonymous in-memory file (``memfd_create``) and read from there; it is never on a
-disk. The browsers' profiles and caches (which may hold decrypted ranges) live in a
-folder under ``/dev/shm`` (a tmpfs), removed at the end.
+Ours: the kit (``vigkit run``'s ``Appliance``, waitress behind its TLS front, in this
+process) serving it over HTTPS as ``/recordings/<id>/film.mp4``, decrypted on the fly.
+Anchor: ffmpeg's ``-c copy -movflags +faststart`` of the very bytes the kit serves,
+served by Werkzeug's static ``send_file`` (Range support) over plain HTTP from this
+process, its threads at the kit's page priority (nice 10, ``web.common.serving``) so
+both servers yield alike to whatever else the machine runs. The anchor's plaintext is
+written into an anonymous in-memory file (``memfd_create``) and read from there; it is
+never on a disk. The browsers' profiles and caches (which may hold decrypted ranges) live
+in a folder under ``/dev/shm`` (a tmpfs), removed at the end.
 
 In each engine (Chromium through Playwright, WebKit through WebKitWebDriver; see
 tests/browser/engines.py), for each side, on a page of that side's origin: **open** — a
@@ -52,9 +52,11 @@ from bench.crypto import DOC, machine, versions
 from bench.web import wait_for_thumbnails
 from device import age
 from device.library import Library
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, serve_kit
+from device.tls import KitTls
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, HOST, PHONE, serve_kit
 from tests.browser.engines import ChromiumPhone, Phone, webkit
 from tests.browser.playback import COPY, FilmLog, FilmRequest, serve_static
+from tests.browser.trust import PinnedCertificate, chromium_env
 from tests.web.web_helpers import HttpSession, make_keys
 from web.common.serving import PAGE_NICE
 
@@ -188,15 +190,18 @@ def _seek(phone: Phone, t: float) -> float:
 
 
 @contextlib.contextmanager
-def engine(name: str, home: Path) -> Iterator[Phone]:
-    """A phone of that engine, its profile under ``home`` (a tmpfs)."""
+def engine(name: str, home: Path, tls: KitTls) -> Iterator[Phone]:
+    """A phone of that engine, its profile under ``home`` (a tmpfs), trusting the kit's
+    certificate as the browser tests' phones do (tests/browser/trust.py)."""
     if name == "webkit":
-        with webkit(home / "webkit", **PHONE) as phone:
+        pinned = [PinnedCertificate(HOST, tls.certificate)]
+        with webkit(home / "webkit", **PHONE, certificates=pinned) as phone:
             yield phone
         return
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(home / "chromium"),
+            env=chromium_env(home, tls.ca),
             executable_path=CHROMIUM,
             args=CHROMIUM_ARGS,
             viewport=PHONE,  # type: ignore[arg-type]
@@ -226,7 +231,7 @@ def run(work: Path, ram: Path) -> dict[str, dict[str, dict[str, float]]]:
     size = (work / "data" / "recordings" / f"{rec_id}.mp4.age").stat().st_size
     print(f"  film: {size / 1e9:.2f} GB encrypted in {time.perf_counter() - t0:.0f} s", flush=True)
     with serve_kit(work / "data", rec_id) as kit:
-        session = HttpSession(kit.url)
+        session = kit.session()
         session.unlock()
         film = f"/recordings/{rec_id}/film.mp4"
         wait_for_thumbnails(work / "data", rec_id)  # the kit's one-time work after unlock
@@ -242,7 +247,7 @@ def run(work: Path, ram: Path) -> dict[str, dict[str, dict[str, float]]]:
             moov = {side: moov_size(session, url) for side, (_, url, _) in sides.items()}
             results = {}
             for name in ("chromium", "webkit"):
-                with engine(name, ram) as phone:
+                with engine(name, ram, kit.tls) as phone:
                     phone.unlock(kit.url)
                     results[name] = measure(phone, sides)
                 for side, size in moov.items():

@@ -6,8 +6,11 @@ and LED, and waitress on a free port. Before it starts, an hour-long synthetic f
 recorded into its data dir as fast as the machine allows (see ``kit_data``), then a
 short film at the kit's usual 30 frames a second for marking and cutting clips.
 
-Chromium runs with its profile in pytest's temporary folder, so the session-end check for
-plaintext (tests/conftest.py) also searches everything the browser kept on disk.
+Chromium runs with its profile (and its ``HOME``) in pytest's temporary folder, so the
+session-end check for plaintext (tests/conftest.py) also searches everything the browser
+kept on disk. Both engines trust the kit's TLS certificate for real (tests/browser/trust.py):
+Chromium through an NSS database holding the demo CA that ``demo_tls`` made for the
+data dir, WebKit through the kit's own certificate pinned for 127.0.0.1.
 Every request for a film is logged server-side (``FilmLog``), to count range requests
 and the bytes the kit sent.
 """
@@ -20,6 +23,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,9 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 from device import config
 from device.commands.run import Appliance
 from device.library import Library
-from tests.browser import engines
+from device.tls.demo import demo_tls
+from device.tls.kit_files import KitTls
+from tests.browser import engines, trust
 from tests.browser.engines import ChromiumPhone, Phone, WebKitPhone
 from tests.browser.playback import FilmLog, StaticFilms, faststart, serve_static
 from tests.web.web_helpers import PASSPHRASE, HttpSession, consented_case_in, free_port, make_keys
@@ -49,6 +55,8 @@ LONG_FILM_S = 3600
 SHORT_FILM_S = 12
 BASE_CASE = "T-0001"
 TIMEOUT_MS = 30_000  # a shared 2-CPU machine: generous, but every wait is for an event
+HOST = "127.0.0.1"  # the kit's address in the tests; its certificate also names localhost
+TLS_NAMES = ["localhost"]
 
 
 @dataclass
@@ -59,7 +67,12 @@ class ServedKit:
     films: FilmLog
     long_film_id: str
     shutdowns: list[str]
+    tls: KitTls  # its certificate (``tls.certificate``) and the CA (``tls.ca``)
     short_film_id: str = ""
+
+    def session(self) -> HttpSession:
+        """A client of the page (urllib) that trusts the kit's CA and nothing else."""
+        return HttpSession(self.url, cafile=self.tls.ca)
 
 
 def _record(data: Path, seconds: int, size: str, fps: int, bitrate: int) -> None:
@@ -92,7 +105,26 @@ def _record(data: Path, seconds: int, size: str, fps: int, bitrate: int) -> None
 
 
 @pytest.fixture(scope="package")
-def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+def kit_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browser kit's data dir (not made yet)."""
+    return tmp_path_factory.mktemp("browser-kit") / "data"
+
+
+def tls_files(data: Path) -> KitTls:
+    """The kit's TLS files in ``data``, as ``vigkit demo`` makes them: a throw-away CA
+    limited to localhost and 127.0.0.1 (its key dropped), and the kit's certificate from
+    it. Made once; kept while valid."""
+    return demo_tls(data, TLS_NAMES, [ip_address(HOST)])
+
+
+@pytest.fixture(scope="package")
+def kit_tls(kit_dir: Path) -> KitTls:
+    """The browser kit's TLS files, made before any browser starts (they trust its CA)."""
+    return tls_files(kit_dir)
+
+
+@pytest.fixture(scope="package")
+def kit_data(kit_dir: Path, kit_tls: KitTls) -> tuple[Path, str, str]:
     """A data dir with the kit's keys, one hour-long film and one short film.
 
     The hour is recorded by ``vigkit record --fast`` (the kit's real recorder, muxer and
@@ -102,7 +134,7 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     320x180 at 30 frames a second) is for marks, clips and stills. Both belong to case
     T-0001, whose consent is recorded and which is the kit's current case, so the page
     may film (a kit films only into a consented case; see test_cases.py for the rest)."""
-    data = tmp_path_factory.mktemp("browser-kit") / "data"
+    data = kit_dir
     office = make_keys(data)
     _record(data, LONG_FILM_S, "64x64", 5, 25_000)  # the least a kit takes
     _record(data, SHORT_FILM_S, "320x180", 30, 300_000)
@@ -120,7 +152,10 @@ def kit_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
 
 @contextlib.contextmanager
 def serve_kit(data: Path, long_id: str, short_id: str = "") -> Iterator[ServedKit]:
-    """The kit of ``vigkit run`` on ``data`` in this process, on a free port."""
+    """The kit of ``vigkit run`` on ``data`` in this process, over HTTPS as a kit serves
+    it (the TLS front: nginx in front of waitress) on a free port, with the certificate
+    of ``tls_files``; its plain-HTTP landing page on another free port."""
+    tls = tls_files(data)
     cfg = config.load(
         overrides={
             "data_dir": data,
@@ -132,8 +167,9 @@ def serve_kit(data: Path, long_id: str, short_id: str = "") -> Iterator[ServedKi
             "fps": 30,
             "bitrate": 400_000,
             "storage_reserve_mb": 10,
-            "http_host": "127.0.0.1",
-            "https": False,  # until the browsers trust the CA (issue #17)
+            "http_host": HOST,
+            "https": True,
+            "https_port": free_port(),
             "http_port": free_port(),
             "button_pin": BUTTON,
             "led_pin": LED,
@@ -149,11 +185,12 @@ def serve_kit(data: Path, long_id: str, short_id: str = "") -> Iterator[ServedKi
     try:
         yield ServedKit(
             appliance,
-            f"http://127.0.0.1:{appliance.server.port}",
+            f"https://{HOST}:{appliance.server.port}",
             pins,
             films,
             long_id,
             shutdowns,
+            tls,
             short_id,
         )
     finally:
@@ -171,18 +208,28 @@ def served(kit_data: tuple[Path, str, str]) -> Iterator[ServedKit]:
 
 
 @pytest.fixture(scope="package")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
+def playwright(kit_tls: KitTls) -> Iterator[Playwright]:
+    """Playwright, whose own HTTP client (``page.request``: Node.js, not the browser)
+    trusts the kit's CA too: ``NODE_EXTRA_CA_CERTS``, read once as its driver starts."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NODE_EXTRA_CA_CERTS", str(kit_tls.ca))
+        p = sync_playwright().start()
+    try:
         yield p
+    finally:
+        p.stop()
 
 
 @pytest.fixture(scope="package")
 def browser(
-    playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
+    playwright: Playwright, tmp_path_factory: pytest.TempPathFactory, kit_tls: KitTls
 ) -> Iterator[BrowserContext]:
-    """Chromium as a phone, its profile (and any cache) inside pytest's temp folder."""
+    """Chromium as a phone, its profile (and any cache) inside pytest's temp folder,
+    trusting the kit's CA (only that CA: see test_https.py)."""
+    home = tmp_path_factory.mktemp("chromium-home")
     context = playwright.chromium.launch_persistent_context(
-        str(tmp_path_factory.mktemp("chromium-profile")),
+        str(home / "profile"),
+        env=trust.chromium_env(home, kit_tls.ca),
         executable_path=CHROMIUM,
         args=CHROMIUM_ARGS,
         viewport=PHONE,
@@ -254,9 +301,13 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
 
 
 @pytest.fixture(scope="package")
-def webkit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebKitPhone]:
-    """One WebKit (MiniBrowser under Xvfb) for every WebKit test of the session."""
-    with engines.webkit(tmp_path_factory.mktemp("webkit-home"), **PHONE) as phone:
+def webkit(tmp_path_factory: pytest.TempPathFactory, kit_tls: KitTls) -> Iterator[WebKitPhone]:
+    """One WebKit (MiniBrowser under Xvfb) for every WebKit test of the session, which
+    accepts the kit's own certificate on 127.0.0.1 (WebKit pins it: see trust.py)."""
+    pinned = [trust.PinnedCertificate(HOST, kit_tls.certificate)]
+    with engines.webkit(
+        tmp_path_factory.mktemp("webkit-home"), **PHONE, certificates=pinned
+    ) as phone:
         yield phone
 
 
@@ -281,7 +332,7 @@ def phone(request: pytest.FixtureRequest, served: ServedKit) -> Iterator[Phone]:
 def plain_films(served: ServedKit) -> Iterator[StaticFilms]:
     """The hour and the short film as the kit serves them, remade by ffmpeg into plain
     progressive MP4s (in memory only) and served statically: the anchor."""
-    session = HttpSession(served.url)
+    session = served.session()
     assert session.unlock() in (302, 303)
     films: dict[str, bytes] = {}
     for name, rec_id in (("hour", served.long_film_id), ("short", served.short_film_id)):

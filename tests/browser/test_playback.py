@@ -2,12 +2,16 @@
 WebKit (Safari's engine).
 
 Each film (the session's hour at 5 frames a second and its 12-second film at 30) is
-opened on the kit's own film page, and for comparison as a plain progressive MP4 served
-statically (``plain_films``). In each: the player knows the true length; seeking to 10%,
-90% and 50% fires ``seeked``, lands within one frame of the target, and the frame the
-player then shows (read from the picture's own frame counter) is the one at that time;
-from 50% it plays on for two seconds and shows the frame it has reached. Then a review
-clip, exported frame-exact, shows its first chosen frame and plays.
+opened on the kit's own film page (over HTTPS, as a phone opens it), and for comparison
+as a plain progressive MP4 served statically over plain HTTP (``plain_films``), opened as
+a page of its own origin (nothing of one origin loads from the other). The two are held to
+the same checks, each against the frame counter in its own picture and never against the
+other's timings, so the scheme does not change what is compared. In each: the player
+knows the true length; seeking to 10%, 90% and 50% fires ``seeked``, lands within one
+frame of the target, and the frame the player then shows (read from the picture's own
+frame counter) is the one at that time; from 50% it plays on for two seconds and shows
+the frame it has reached. Then a review clip, exported frame-exact, shows its first
+chosen frame and plays.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def test_a_review_clip_plays_from_its_first_chosen_frame(phone: Phone, served: S
     """A clip from frame 100 to frame 160 of the short film, exported frame-exact: on the
     review page its player shows frame 100 first, then plays."""
     rec_id, fps = served.short_film_id, FILMS["short"][1]
-    office = HttpSession(served.url)
+    office = served.session()
     assert office.unlock() in (302, 303)
     clip = {"in": 100 / fps, "out": 160 / fps, "name": "Playback check"}
     doc = _notes_ops(office, rec_id, {"op": "add", "list": "clips", "item": clip})

@@ -28,6 +28,10 @@ file (leaf first, then the CA) → loads (GLib reads its first certificate); a l
 another CA → not loaded; the right leaf given for ``localhost`` while the page is
 ``127.0.0.1`` → not loaded. So WebKit is given the kit's chain file for the host the
 tests open, and still refuses any other certificate: a pin, checked, not a bypass.
+
+Playwright's own HTTP client (``page.request``) is Node.js in Playwright's driver, not the
+browser: it trusts the CA through ``NODE_EXTRA_CA_CERTS``, set as the driver starts
+(tests/browser/conftest.py); without it, "self-signed certificate in certificate chain".
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def nss_database(home: Path) -> Path:
     return home / ".pki" / "nssdb"
 
 
-def chromium_env(home: Path, ca_file: Path | None) -> dict[str, str]:
+def chromium_env(home: Path, ca_file: Path | None) -> dict[str, str | float | bool]:
     """This process's environment with ``HOME`` at ``home``, whose NSS database trusts the
     CA in ``ca_file`` to issue server certificates (or, with ``None``, trusts nothing
     more than Chromium's built-in roots: the check that the trust is what lets a page in).
@@ -65,7 +69,8 @@ def chromium_env(home: Path, ca_file: Path | None) -> dict[str, str]:
     _certutil("-d", f"sql:{database}", "-N", "--empty-password")
     if ca_file is not None:
         _certutil("-d", f"sql:{database}", "-A", "-t", "C,,", "-n", CA_NICKNAME, "-i", str(ca_file))
-    return {**os.environ, "HOME": str(home)}
+    env: dict[str, str | float | bool] = {**os.environ, "HOME": str(home)}
+    return env  # typed as Playwright's ``env`` is
 
 
 def _certutil(*args: str) -> None:
