@@ -2,9 +2,10 @@
 
 One kit serves the whole browser session: ``Appliance`` (the composition of ``vigkit
 run``) with a synthetic camera and microphone, gpiozero's ``MockFactory`` for the button
-and LED, and waitress on a free port. Before it starts, an hour-long synthetic film is
-recorded into its data dir as fast as the machine allows (see ``kit_data``), then a
-short film at the kit's usual 30 frames a second for marking and cutting clips.
+and LED, served over HTTPS as a kit serves it (nginx, the TLS front, before waitress) on
+a free port. Before it starts, an hour-long synthetic film is recorded into its data dir
+as fast as the machine allows (see ``kit_data``), then a short film at the kit's usual 30
+frames a second for marking and cutting clips.
 
 Chromium runs with its profile (and its ``HOME``) in pytest's temporary folder, so the
 session-end check for plaintext (tests/conftest.py) also searches everything the browser
@@ -34,8 +35,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 from device import config
 from device.commands.run import Appliance
 from device.library import Library
-from device.tls.demo import demo_tls
-from device.tls.kit_files import KitTls
+from device.tls import KitTls, demo_tls
 from tests.browser import engines, trust
 from tests.browser.engines import ChromiumPhone, Phone, WebKitPhone
 from tests.browser.playback import FilmLog, StaticFilms, faststart, serve_static
@@ -134,7 +134,7 @@ def kit_data(kit_dir: Path, kit_tls: KitTls) -> tuple[Path, str, str]:
     320x180 at 30 frames a second) is for marks, clips and stills. Both belong to case
     T-0001, whose consent is recorded and which is the kit's current case, so the page
     may film (a kit films only into a consented case; see test_cases.py for the rest)."""
-    data = kit_dir
+    data = kit_dir  # its TLS files are already there (kit_tls)
     office = make_keys(data)
     _record(data, LONG_FILM_S, "64x64", 5, 25_000)  # the least a kit takes
     _record(data, SHORT_FILM_S, "320x180", 30, 300_000)
