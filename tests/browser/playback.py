@@ -76,6 +76,19 @@ def frame_shown(phone: Phone, selector: str = "video") -> int:
     return read_frame_number(luma)
 
 
+def first_frame(phone: Phone, selector: str = "video") -> int:
+    """The film's first frame number: the frame shown once the player has sought to 0 s.
+
+    Read after a seek, not as the page opens: Chromium (156) with ``preload="metadata"``
+    may stop loading once it has the metadata and the first seconds (``readyState`` 4,
+    ``networkState`` idle) before any decoded frame has reached its compositor, and then
+    draws nothing at all — the canvas stays transparent — until a seek or play wakes the
+    pipeline. Seen under load on the film page: nothing drawn for 30 s, drawn at once
+    after a seek to 0. A seek has every engine decode the frame before ``seeked``."""
+    seek(phone, 0, selector)
+    return frame_shown(phone, selector)
+
+
 def seek(phone: Phone, t: float, selector: str = "video", timeout_s: float = 15) -> float:
     """Pause, seek to ``t`` and wait for ``seeked``: where the player landed."""
     landed: float = phone.run(

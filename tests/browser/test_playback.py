@@ -25,7 +25,14 @@ import pytest
 
 from tests.browser.conftest import LONG_FILM_S, SHORT_FILM_S, ServedKit
 from tests.browser.engines import Phone
-from tests.browser.playback import VIDEO, StaticFilms, frame_shown, metadata, seek
+from tests.browser.playback import (
+    VIDEO,
+    StaticFilms,
+    first_frame,
+    frame_shown,
+    metadata,
+    seek,
+)
 from tests.web.web_helpers import HttpSession
 
 FILMS = {"hour": (LONG_FILM_S, 5), "short": (SHORT_FILM_S, 30)}
@@ -52,7 +59,7 @@ def test_a_film_plays_and_seeks_to_the_frame(
     phone.goto(_film_url(served, plain, film))
 
     assert metadata(phone) == pytest.approx(length_s, abs=frame)
-    first = frame_shown(phone)  # the frame at 0 s: the film's first frame number
+    first = first_frame(phone)  # the frame at 0 s: the film's first frame number
     for part in (0.1, 0.9, 0.5):
         target = part * length_s
         landed = seek(phone, target)
@@ -90,7 +97,7 @@ def test_a_review_clip_plays_from_its_first_chosen_frame(phone: Phone, served: S
         phone.unlock(served.url)
         phone.goto(f"{served.url}/recordings/{rec_id}")
         metadata(phone)
-        first = frame_shown(phone)
+        first = first_frame(phone)
         phone.goto(f"{served.url}/recordings/{rec_id}/review")
         video = f'video[src$="/clips/{clip_id}.mp4"]'
         phone.run(
