@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ServedKit, leave_review, unlock
+from tests.browser.conftest import TIMEOUT_MS, ServedKit, leave_review, unlock
 
 FRAME = 1 / 30
 
@@ -143,7 +143,9 @@ def test_mark_cut_keep_note_export_review_and_reload(page: Page, served: ServedK
     expect(page.locator("[data-clip-list] li").first).to_contain_text("Exported")
     page.get_by_label("Export frame-exact").check()
     page.get_by_role("button", name="Export Waiting for her").tap()
-    expect(page.locator("[data-clip-list] li").nth(1)).to_contain_text("Exported, frame-exact")
+    # a re-encode: more than expect's usual 5 s on a loaded 2-CPU machine
+    exact = page.locator("[data-clip-list] li").nth(1)
+    expect(exact).to_contain_text("Exported, frame-exact", timeout=TIMEOUT_MS)
 
     # a still, with a caption for the review
     page.get_by_role("tab", name="Stills").tap()
