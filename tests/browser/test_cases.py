@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from device import age
 from device.cases import recording_files
@@ -41,6 +41,13 @@ def current_restored(served: ServedKit) -> Iterator[None]:
     before = registry.current()
     yield
     registry.set_current(before)
+
+
+def _open(page: Page, link: Locator) -> None:
+    """Tap ``link`` and wait for its page to load: a tap only starts the navigation, and
+    axe-core run while the page is being left fails ("reading 'documentElement'")."""
+    with page.expect_navigation():
+        link.tap()
 
 
 def _axe(page: Page, name: str, found: dict[str, list[Any]]) -> None:
@@ -94,7 +101,7 @@ def test_a_family_journey_from_consent_to_cycle_two_and_erase(
     kit = served.appliance.kit
     found: dict[str, list[Any]] = {}
     unlock(page, served.url)
-    page.get_by_role("link", name="New case").tap()
+    _open(page, page.get_by_role("link", name="New case"))
     _axe(page, "new case", found)
     page.get_by_label("Case code").fill(CODE)
     page.get_by_label("The helping question").fill(QUESTION)
@@ -147,7 +154,7 @@ def test_a_family_journey_from_consent_to_cycle_two_and_erase(
     # erase the cycle-1 film: one confirmed step, by typing the case code
     page.goto(f"{served.url}/case/{case_id}")
     one = page.locator("section.cycle").nth(1)
-    one.get_by_role("link", name="Erase film 1 of cycle 1").tap()
+    _open(page, one.get_by_role("link", name="Erase film 1 of cycle 1"))
     _axe(page, "erase film", found)
     page.get_by_label(f"To confirm, type {CODE}").fill("F-0213")
     page.get_by_role("button", name="Erase film").tap()
@@ -192,7 +199,7 @@ def _withdraw_while_filming_then_erase_the_case(
     filming = kit.library.index.all()[0]
     assert filming.case_id == case_id and filming.state == "recording"
     page.goto(f"{served.url}/case/{case_id}")
-    page.get_by_role("link", name="Withdraw consent").tap()
+    _open(page, page.get_by_role("link", name="Withdraw consent"))
     _axe(page, "withdraw consent", found)
     page.get_by_label(f"To confirm, type {CODE}").fill(CODE)
     page.get_by_role("button", name="Withdraw consent").tap()
@@ -235,7 +242,7 @@ def test_a_case_without_consent_offers_no_record_and_says_why(
     expect(page.locator("[data-record-button]")).to_be_hidden()
     _axe(page, "home without consent", found)
 
-    needs.get_by_role("link", name="Record the consent for case F-0400").tap()
+    _open(page, needs.get_by_role("link", name="Record the consent for case F-0400"))
     _axe(page, "consent", found)
     page.get_by_role("button", name="Save consent").tap()  # nothing ticked: refused
     expect(page.get_by_role("alert")).to_contain_text("Answer yes or no")
@@ -272,7 +279,7 @@ def test_a_film_from_the_button_with_no_case_is_offered_for_assignment_first(
     expect(first.get_by_role("link", name="Erase")).to_be_visible()
     found: dict[str, list[Any]] = {}
     _axe(page, "recordings with an Unassigned film", found)
-    first.get_by_role("link", name="Assign to a case").tap()
+    _open(page, first.get_by_role("link", name="Assign to a case"))
     _axe(page, "assign", found)
     base = kit.cases.find_by_code("T-0001", _keys(served))
     assert base is not None
