@@ -79,6 +79,8 @@ def test_thumbnails_are_made_after_unlock_and_served_from_memory(
     page = unlocked.get(f"/recordings/{row.id}").get_data(as_text=True)
     times = [float(t) for t in re.findall(r'data-t="([0-9.]+)"', page)]
     assert times[0] == 0 and len(times) >= 2 and times == sorted(times)
+    # the player shows the first picture before Play (Chromium may draw no frame till then)
+    assert f'poster="/recordings/{row.id}/thumbs/0.jpg"' in page
     picture = unlocked.get(f"/recordings/{row.id}/thumbs/1.jpg")
     assert picture.status_code == 200
     assert picture.headers["Content-Type"] == "image/jpeg"
