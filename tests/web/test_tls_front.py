@@ -13,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -178,6 +179,10 @@ def test_nginx_that_dies_is_started_again(tls: KitTls) -> None:
         wait_until(answers, 15, "the page again")
 
 
+def _run_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("vigkit-tls-*"))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -222,8 +227,10 @@ def test_a_certificate_that_is_not_the_keys_is_refused_in_words(
     mismatched.folder.mkdir()
     mismatched.certificate.write_bytes(tls.certificate.read_bytes())
     mismatched.key.write_bytes(other.key.read_bytes())
+    before = _run_dirs()
     with pytest.raises(ConfigError) as refused:
         _server(mismatched)
+    assert _run_dirs() == before  # nothing left behind
     said = str(refused.value)
     assert "secure page cannot start" in said and "key" in said, said
     assert "vigkit tls install" in refused.value.hint

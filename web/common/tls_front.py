@@ -207,8 +207,13 @@ class TlsFront:
         self.config_file.write_text(nginx_config(settings, self.run_dir))
         conf = str(self.config_file)
         self._command = [NGINX, "-e", "stderr", "-p", f"{self.run_dir}/", "-c", conf]
-        self._check()
-        self._ports_free()
+        try:
+            self._check()
+            self._ports_free()
+        except ConfigError:
+            if self._own_dir:
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+            raise
         self._closing = threading.Event()
         self._started = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
