@@ -187,11 +187,30 @@ def test_rclone_killed_is_named(kit: KitFiles, tmp_path: Path) -> None:
         assert proc.returncode == 1
         assert "the upload was stopped part-way (rclone was killed by SIGKILL)" in err
         assert "Sync again: files that arrived are kept" in err
+        # the server may still be writing out what it had received from the killed upload
+        # (rclone serve's bandwidth limit holds it back); a kit's next sync comes minutes
+        # later, by then the server has let the dropped connection go
+        _settled(slow.root)
         again = sync(config)
         assert again.returncode == 0, again.stderr
         assert "did not finish" not in again.stdout  # that run ended and said so itself
     finally:
         slow.stop()
+
+
+def _settled(root: Path, quiet_s: float = 1.0, timeout_s: float = 60) -> None:
+    """Until no file under ``root`` has changed size for ``quiet_s``."""
+    deadline = time.monotonic() + timeout_s
+    last: dict[Path, int] = {}
+    still_since = time.monotonic()
+    while time.monotonic() < deadline:
+        sizes = {p: p.stat().st_size for p in root.rglob("*") if p.is_file()}
+        if sizes != last:
+            last, still_since = sizes, time.monotonic()
+        elif time.monotonic() - still_since >= quiet_s:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"files under {root} kept changing for {timeout_s} s")
 
 
 def test_unknown_entries_named_like_kit_files_are_left_alone(kit: KitFiles, sftp: Server) -> None:
