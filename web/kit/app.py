@@ -44,6 +44,7 @@ from web.kit import (
     settings,
     sync,
 )
+from web.kit.case_codes import CaseCodes
 from web.kit.export_queue import ExportQueue
 from web.kit.review_scope import ReviewModes
 from web.kit.sealer import Sealer
@@ -114,9 +115,11 @@ def create_app(
     ``app.close()`` stops the background work."""
     layouts = Layouts()
     reviews = ReviewModes(clock)
+    case_codes = CaseCodes()
 
     def forget() -> None:  # what was opened with the key, and the review-only sessions
         layouts.clear()
+        case_codes.clear()
         reviews.clear()
 
     keyring, guard = _keyring(kit, idle_timeout_s, clock, on_forget=forget)
@@ -143,6 +146,7 @@ def create_app(
         settings=settings,
         allow_downloads=allow_downloads,
         reviews=reviews,
+        case_codes=case_codes,
         recipients=guard,
     )
     app = KitApp(services, title=kit_name, secret_key=secret_key, secure=secure)

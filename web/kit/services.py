@@ -24,6 +24,7 @@ from web.common.films import Layouts
 from web.common.keyring import Keyring
 from web.common.page import PageApp
 from web.kit import probes
+from web.kit.case_codes import CaseCodes
 from web.kit.export_queue import ExportQueue
 from web.kit.landing import SecurePage
 from web.kit.review_scope import ReviewModes
@@ -68,6 +69,7 @@ class KitServices:
     allow_downloads: bool
     recipients: RecipientGuard  # pinned recipients, checked at each unlock
     reviews: ReviewModes = field(default_factory=ReviewModes)  # review-only sessions
+    case_codes: CaseCodes = field(default_factory=CaseCodes)  # the Saved line's (status)
 
     @property
     def cases(self) -> CaseStore:

@@ -9,11 +9,9 @@ own light shows the practitioner that it films.
 from __future__ import annotations
 
 import math
-import weakref
-from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 
 from device import age
 from device.errors import VigKitError
@@ -90,43 +88,9 @@ def saved(status: Status) -> dict[str, str] | None:
     }
 
 
-CASE_CODE = "vigkit.saved_case_code"  # in the app's ``extensions``
-
-
-@dataclass(frozen=True)
-class _CaseCode:
-    """The saved film's case code as last decrypted from the case's record.
-
-    Every open page polls ``/status`` about once a second, and decrypting the record each
-    time is work for nothing: a case's code never changes, and the cycle shown is the
-    film's own (from the index, read at each poll). So the record is decrypted again only
-    for another film, a film moved to another case, or another unlock. The key it was
-    read with is held weakly: once the key ring forgets the key (Lock, idle timeout), the
-    code is forgotten with it."""
-
-    rec_id: str
-    case_id: str
-    code: str
-    key: weakref.ref[age.X25519Identity]
-
-
 def _case_code(rec_id: str, case_id: str, identity: age.X25519Identity) -> str:
-    kept = current_app.extensions
-    known = kept.get(CASE_CODE)
-    if (
-        isinstance(known, _CaseCode)
-        and (known.rec_id, known.case_id) == (rec_id, case_id)
-        and known.key() is identity
-    ):
-        return known.code
-    code = current_kit().cases.load(case_id, [identity]).code
-
-    def forget(key: weakref.ref[age.X25519Identity]) -> None:
-        if getattr(kept.get(CASE_CODE), "key", None) is key:
-            kept.pop(CASE_CODE, None)
-
-    kept[CASE_CODE] = _CaseCode(rec_id, case_id, code, weakref.ref(identity, forget))
-    return code
+    page = current_kit()
+    return page.case_codes.get(rec_id, case_id, lambda: page.cases.load(case_id, [identity]).code)
 
 
 def level_dbfs(level: float | None) -> float | None:
